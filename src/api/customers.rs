@@ -1,0 +1,124 @@
+//! Customer endpoints: `/v1/sdk/customers` and, for list and delete (no public route), `/v1/ui/customers`.
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{ApiError, Routes, SolvaPayClient};
+use crate::model::CustomerRef;
+use crate::model::customer::{CreateCustomer, Customer, CustomerLookup, UpdateCustomer};
+
+/// One page of customers.
+#[derive(Debug, Clone)]
+pub struct CustomerPage {
+    /// The customers on this page.
+    pub customers: Vec<Customer>,
+    /// Total matching customers, when SolvaPay reports it.
+    pub total: Option<u64>,
+    /// Whether more customers follow this page.
+    pub has_more: bool,
+}
+
+/// The shapes SolvaPay uses for "some customers": a bare array, a wrapper, or one object.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum CustomersBody {
+    List(Vec<Customer>),
+    Wrapped {
+        #[serde(alias = "data", alias = "items")]
+        customers: Vec<Customer>,
+        #[serde(default)]
+        total: Option<u64>,
+    },
+    One {
+        customer: Customer,
+    },
+    Bare(Customer),
+    Nothing(serde::de::IgnoredAny),
+}
+
+impl CustomersBody {
+    fn into_parts(self) -> (Vec<Customer>, Option<u64>) {
+        match self {
+            CustomersBody::List(c) => (c, None),
+            CustomersBody::Wrapped { customers, total } => (customers, total),
+            CustomersBody::One { customer } | CustomersBody::Bare(customer) => (vec![customer], None),
+            CustomersBody::Nothing(_) => (Vec::new(), None),
+        }
+    }
+}
+
+impl SolvaPayClient {
+    /// `POST /v1/sdk/customers`.
+    pub async fn create_customer(&self, body: &CreateCustomer) -> Result<Customer, ApiError> {
+        self.send(Method::POST, Routes::Sdk, &["customers"], &[], Some(body)).await
+    }
+
+    /// `GET /v1/sdk/customers/{reference}`.
+    pub async fn get_customer(&self, reference: &CustomerRef) -> Result<Customer, ApiError> {
+        self.get(Routes::Sdk, &["customers", reference.as_str()], &[]).await
+    }
+
+    /// `GET /v1/sdk/customers?email=…` (or `externalRef=…`): the customer, or `None` when there is none.
+    pub async fn find_customer(&self, lookup: CustomerLookup<'_>) -> Result<Option<Customer>, ApiError> {
+        let query = match lookup {
+            CustomerLookup::ExternalRef(r) => [("externalRef", r.to_owned())],
+            CustomerLookup::Email(e) => [("email", e.to_owned())],
+        };
+        match self.get::<CustomersBody>(Routes::Sdk, &["customers"], &query).await {
+            Ok(body) => {
+                let (customers, _) = body.into_parts();
+                // Some backends ignore the filter and answer a list: match it ourselves.
+                Ok(customers.into_iter().find(|c| match lookup {
+                    CustomerLookup::ExternalRef(r) => c.external_ref.as_deref() == Some(r),
+                    CustomerLookup::Email(e) => c.email.eq_ignore_ascii_case(e),
+                }))
+            }
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `GET /v1/ui/customers?search&limit&offset`. Asks for one extra row so `has_more` is exact even
+    /// when SolvaPay reports no total.
+    pub async fn list_customers(
+        &self,
+        search: Option<&str>,
+        limit: u32,
+        offset: u32,
+    ) -> Result<CustomerPage, ApiError> {
+        let mut query = vec![("limit", (limit + 1).to_string()), ("offset", offset.to_string())];
+        if let Some(s) = search {
+            query.push(("search", s.to_owned()));
+        }
+        let body: CustomersBody = self.get(Routes::Ui, &["customers"], &query).await?;
+        let (mut customers, total) = body.into_parts();
+        let has_more = customers.len() > limit as usize
+            || total.is_some_and(|t| u64::from(offset) + u64::from(limit) < t);
+        customers.truncate(limit as usize);
+        Ok(CustomerPage { customers, total, has_more })
+    }
+
+    /// `PATCH /v1/sdk/customers/{reference}`.
+    pub async fn update_customer(
+        &self,
+        reference: &CustomerRef,
+        body: &UpdateCustomer,
+    ) -> Result<Customer, ApiError> {
+        self.send(Method::PATCH, Routes::Sdk, &["customers", reference.as_str()], &[], Some(body))
+            .await
+    }
+
+    /// `DELETE /v1/ui/customers/{reference}` (soft delete; 204).
+    pub async fn delete_customer(&self, reference: &CustomerRef) -> Result<(), ApiError> {
+        self.send::<Option<Value>, ()>(
+            Method::DELETE,
+            Routes::Ui,
+            &["customers", reference.as_str()],
+            &[],
+            None,
+        )
+        .await
+        .map(drop)
+    }
+}

@@ -1,0 +1,102 @@
+//! What a SolvaPay call can fail with. Keeps the HTTP status, SolvaPay's own message and the request id;
+//! never the key, headers or a URL with a query.
+
+use std::fmt;
+
+/// A failed SolvaPay request.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ApiError {
+    /// No secret key is configured.
+    #[error("no SolvaPay API key is configured")]
+    MissingKey,
+    /// SolvaPay answered with a non-2xx status.
+    #[error("SolvaPay answered HTTP {status}: {message}")]
+    Status {
+        /// HTTP status code.
+        status: u16,
+        /// SolvaPay's `message` (array messages joined with "; "), or the plain-text body.
+        message: String,
+        /// SolvaPay's `error` label (e.g. "Not Found"), when present.
+        error: Option<String>,
+        /// The `x-request-id` (or `x-correlation-id`) response header, when present.
+        request_id: Option<String>,
+    },
+    /// The request did not complete: no answer, or no complete answer, came back.
+    #[error("{kind} while calling SolvaPay: {detail}")]
+    Transport {
+        /// What went wrong on the wire.
+        kind: TransportKind,
+        /// Short description, without URL or headers.
+        detail: String,
+    },
+    /// The answer was larger than the cap.
+    #[error("SolvaPay's answer exceeded {limit} bytes and was discarded")]
+    TooLarge {
+        /// The cap in bytes.
+        limit: usize,
+    },
+    /// A 2xx answer that is not the JSON expected.
+    #[error("SolvaPay's answer to {operation} could not be read: {detail}")]
+    Decode {
+        /// `METHOD /path` of the request.
+        operation: String,
+        /// Where and why decoding failed.
+        detail: String,
+    },
+}
+
+/// The ways a request can fail before a complete HTTP answer arrives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportKind {
+    /// The connection could not be made: nothing was sent.
+    Connect,
+    /// No complete answer within the time allowed: the request may have been processed.
+    Timeout,
+    /// The connection broke after the request was sent: it may have been processed.
+    Interrupted,
+}
+
+impl fmt::Display for TransportKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TransportKind::Connect => "connection failed",
+            TransportKind::Timeout => "timed out",
+            TransportKind::Interrupted => "connection interrupted",
+        })
+    }
+}
+
+impl ApiError {
+    /// The HTTP status, when SolvaPay answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// True for 404.
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(404)
+    }
+
+    /// A duplicate: 409, or any 4xx whose message says "already exists" (SolvaPay is not consistent).
+    pub fn is_conflict(&self) -> bool {
+        match self {
+            ApiError::Status { status: 409, .. } => true,
+            ApiError::Status { status, message, .. } => {
+                (400..500).contains(status) && message.to_ascii_lowercase().contains("already exists")
+            }
+            _ => false,
+        }
+    }
+
+    /// True when the request may have reached SolvaPay and been acted on although no answer was read.
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(
+            self,
+            ApiError::Transport { kind: TransportKind::Timeout | TransportKind::Interrupted, .. }
+        ) || matches!(self, ApiError::Status { status: 502 | 503 | 504, .. })
+            || matches!(self, ApiError::TooLarge { .. } | ApiError::Decode { .. })
+    }
+}

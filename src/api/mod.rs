@@ -1,0 +1,332 @@
+//! The typed SolvaPay REST client. Knows HTTP and SolvaPay's wire format; knows nothing of MCP.
+//!
+//! One [`SolvaPayClient`] (one pooled `reqwest::Client`) serves every tool call. Resource files add
+//! methods to it: `customers.rs` holds the customer endpoints, and so on.
+
+mod customers;
+mod error;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use url::Url;
+
+pub use error::{ApiError, TransportKind};
+
+use crate::config::{ApiKey, Config};
+
+/// Largest response body read from SolvaPay; anything bigger is refused, not buffered.
+pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
+/// Longest upstream message passed on to the model.
+const MAX_MESSAGE_CHARS: usize = 500;
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The SolvaPay REST client. Cheap to clone: clones share one connection pool.
+#[derive(Clone)]
+pub struct SolvaPayClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base_url: Url,
+    ui_base_url: Url,
+    key: Option<ApiKey>,
+}
+
+impl std::fmt::Debug for SolvaPayClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SolvaPayClient")
+            .field("base_url", &self.inner.base_url.as_str())
+            .field("key", &self.inner.key)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Which family of routes a path belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Routes {
+    /// The public `/v1/sdk/*` API.
+    Sdk,
+    /// The dashboard `/v1/ui/*` routes (no public equivalent exists for some tools).
+    Ui,
+}
+
+impl SolvaPayClient {
+    /// Builds the client (and its one connection pool) from `config`.
+    pub fn new(config: &Config) -> Result<Self, ApiError> {
+        // rustls needs a process-wide crypto provider; a second install is a harmless no-op error.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("solvapay-mcp/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(CONNECT_TIMEOUT.min(config.timeout))
+            .timeout(config.timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| ApiError::Transport {
+                kind: TransportKind::Connect,
+                detail: format!("HTTP client could not be built: {e}"),
+            })?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                base_url: config.base_url.clone(),
+                ui_base_url: config.ui_base_url.clone(),
+                key: config.api_key.clone(),
+            }),
+        })
+    }
+
+    /// The REST base URL.
+    pub fn base_url(&self) -> &Url {
+        &self.inner.base_url
+    }
+
+    /// `routes` base + `/v1/{sdk|ui}/` + each segment percent-encoded as exactly one path segment.
+    pub(crate) fn url(&self, routes: Routes, segments: &[&str]) -> Url {
+        let (mut url, family) = match routes {
+            Routes::Sdk => (self.inner.base_url.clone(), "sdk"),
+            Routes::Ui => (self.inner.ui_base_url.clone(), "ui"),
+        };
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().push("v1").push(family).extend(segments);
+        }
+        url
+    }
+
+    /// `GET` with query parameters, decoding the JSON answer.
+    pub(crate) async fn get<T: DeserializeOwned>(
+        &self,
+        routes: Routes,
+        segments: &[&str],
+        query: &[(&str, String)],
+    ) -> Result<T, ApiError> {
+        self.send(Method::GET, routes, segments, query, None::<&()>).await
+    }
+
+    /// A request with a JSON body, decoding the JSON answer (an empty answer decodes as `null`).
+    pub(crate) async fn send<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        routes: Routes,
+        segments: &[&str],
+        query: &[(&str, String)],
+        body: Option<&B>,
+    ) -> Result<T, ApiError> {
+        let key = self.inner.key.as_ref().ok_or(ApiError::MissingKey)?;
+        let url = self.url(routes, segments);
+        let operation = format!("{method} {}", url.path());
+        let mut request = self
+            .inner
+            .http
+            .request(method, url)
+            .bearer_auth(key.expose())
+            .header(reqwest::header::ACCEPT, "application/json");
+        if !query.is_empty() {
+            request = request.query(query);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        tracing::debug!(%operation, "request");
+        let response = request.send().await.map_err(transport_error)?;
+        let status = response.status();
+        let request_id = ["x-request-id", "x-correlation-id"]
+            .iter()
+            .find_map(|h| response.headers().get(*h))
+            .and_then(|v| v.to_str().ok())
+            .map(|v| sanitize(v, 100));
+        let body = read_capped(response).await?;
+        tracing::debug!(%operation, status = status.as_u16(), bytes = body.len(), "response");
+        if !status.is_success() {
+            return Err(status_error(status, &body, request_id));
+        }
+        decode(&operation, &body)
+    }
+}
+
+fn transport_error(e: reqwest::Error) -> ApiError {
+    let kind = if e.is_connect() {
+        TransportKind::Connect
+    } else if e.is_timeout() {
+        TransportKind::Timeout
+    } else {
+        TransportKind::Interrupted
+    };
+    // `without_url` keeps paths and queries out of the message shown to the model.
+    let detail = sanitize(&e.without_url().to_string(), MAX_MESSAGE_CHARS);
+    ApiError::Transport { kind, detail }
+}
+
+async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, ApiError> {
+    if response.content_length().is_some_and(|len| len > MAX_RESPONSE_BYTES as u64) {
+        return Err(ApiError::TooLarge { limit: MAX_RESPONSE_BYTES });
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return Err(ApiError::TooLarge { limit: MAX_RESPONSE_BYTES });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn decode<T: DeserializeOwned>(operation: &str, body: &[u8]) -> Result<T, ApiError> {
+    let trimmed = body.trim_ascii();
+    let result = if trimmed.is_empty() {
+        serde_json::from_value(Value::Null)
+    } else {
+        serde_json::from_slice(trimmed)
+    };
+    result.map_err(|e| ApiError::Decode {
+        operation: operation.to_owned(),
+        detail: sanitize(&e.to_string(), 200),
+    })
+}
+
+/// Turns a non-2xx answer into [`ApiError::Status`]: NestJS JSON (`message` string or array, `error`),
+/// Zod's `errors[]`, or a plain-text / HTML body.
+fn status_error(status: StatusCode, body: &[u8], request_id: Option<String>) -> ApiError {
+    let text = String::from_utf8_lossy(body);
+    let (message, error) = match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(obj)) => {
+            let message = message_text(obj.get("message"))
+                .or_else(|| zod_errors(obj.get("errors")))
+                .or_else(|| obj.get("error").and_then(|e| message_text(Some(e))))
+                .unwrap_or_default();
+            let error = obj.get("error").and_then(Value::as_str).map(|e| sanitize(e, 100));
+            let message = match zod_errors(obj.get("errors")) {
+                Some(details) if !message.contains(&details) => format!("{message}: {details}"),
+                _ => message,
+            };
+            (message, error)
+        }
+        Ok(Value::String(s)) => (s, None),
+        _ if text.trim_start().starts_with('<') => (String::new(), None),
+        _ => (text.trim().to_owned(), None),
+    };
+    let message = if message.trim().is_empty() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        message
+    };
+    ApiError::Status {
+        status: status.as_u16(),
+        message: sanitize(&message, MAX_MESSAGE_CHARS),
+        error,
+        request_id,
+    }
+}
+
+fn message_text(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
+        Value::Array(items) => {
+            let parts: Vec<String> = items
+                .iter()
+                .filter_map(|i| match i {
+                    Value::String(s) => Some(s.clone()),
+                    Value::Object(o) => o.get("message").and_then(Value::as_str).map(str::to_owned),
+                    _ => None,
+                })
+                .collect();
+            (!parts.is_empty()).then(|| parts.join("; "))
+        }
+        Value::Object(o) => o.get("message").and_then(Value::as_str).map(str::to_owned),
+        _ => None,
+    }
+}
+
+fn zod_errors(value: Option<&Value>) -> Option<String> {
+    let items = value?.as_array()?;
+    let parts: Vec<String> = items
+        .iter()
+        .filter_map(|i| {
+            let msg = i.get("message")?.as_str()?;
+            let path: Vec<String> = i
+                .get("path")
+                .and_then(Value::as_array)
+                .map(|p| p.iter().map(|s| s.as_str().map_or_else(|| s.to_string(), str::to_owned)).collect())
+                .unwrap_or_default();
+            Some(if path.is_empty() { msg.to_owned() } else { format!("{}: {msg}", path.join(".")) })
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// Upstream text made safe to show: control characters removed, length capped.
+pub fn sanitize(text: &str, max_chars: usize) -> String {
+    let mut out: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .filter(|c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+        .take(max_chars)
+        .collect();
+    if text.chars().count() > max_chars {
+        out.push('…');
+    }
+    out.trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client() -> SolvaPayClient {
+        SolvaPayClient::new(&Config::for_base_url("http://127.0.0.1:9/base/", Some("sk_test_x")).unwrap())
+            .unwrap()
+    }
+
+    #[test]
+    fn every_reference_is_exactly_one_path_segment() {
+        let url = client().url(Routes::Sdk, &["customers", "cus_1/../../admin?x=1#f"]);
+        assert_eq!(url.path(), "/base/v1/sdk/customers/cus_1%2F..%2F..%2Fadmin%3Fx=1%23f");
+        assert_eq!(url.query(), None);
+        assert_eq!(client().url(Routes::Ui, &["customers"]).as_str(), "http://127.0.0.1:9/base/v1/ui/customers");
+    }
+
+    #[test]
+    fn error_bodies_of_every_shape() {
+        let e = status_error(
+            StatusCode::NOT_FOUND,
+            br#"{"statusCode":404,"message":"Customer with reference cus_X not found","error":"Not Found"}"#,
+            Some("req-1".into()),
+        );
+        assert!(matches!(&e, ApiError::Status { status: 404, message, error: Some(err), request_id: Some(id) }
+            if message == "Customer with reference cus_X not found" && err == "Not Found" && id == "req-1"));
+        let e = status_error(StatusCode::BAD_REQUEST, br#"{"message":["email must be an email","name too long"]}"#, None);
+        assert!(e.to_string().contains("email must be an email; name too long"), "{e}");
+        let e = status_error(
+            StatusCode::BAD_REQUEST,
+            br#"{"statusCode":400,"message":"Validation failed","errors":[{"path":["events",0,"customerRef"],"message":"Required"}]}"#,
+            None,
+        );
+        assert!(e.to_string().contains("Validation failed: events.0.customerRef: Required"), "{e}");
+        let e = status_error(StatusCode::UNAUTHORIZED, b"unauthorized", None);
+        assert!(e.to_string().ends_with("unauthorized"));
+        let e = status_error(StatusCode::BAD_GATEWAY, b"<html><body>nginx</body></html>", None);
+        assert!(e.to_string().ends_with("Bad Gateway"), "{e}");
+        let e = status_error(StatusCode::INTERNAL_SERVER_ERROR, "x\u{7}".repeat(400).as_bytes(), None);
+        assert!(e.to_string().chars().count() < 600 && !e.to_string().contains('\u{7}'));
+    }
+
+    #[test]
+    fn conflicts_are_recognised_by_status_or_message() {
+        let conflict = |status, message: &str| ApiError::Status {
+            status,
+            message: message.into(),
+            error: None,
+            request_id: None,
+        };
+        assert!(conflict(409, "dup").is_conflict());
+        assert!(conflict(400, "Customer with this email already exists").is_conflict());
+        assert!(!conflict(500, "already exists").is_conflict());
+        assert!(!conflict(400, "Invalid email").is_conflict());
+    }
+}

@@ -1,0 +1,264 @@
+//! Configuration: parsed once from the command line and the environment into a validated [`Config`].
+//!
+//! The secret key only ever comes from the environment (never a flag, so it cannot leak through `ps`),
+//! and lives in an [`ApiKey`] whose `Debug` and `Display` never show it.
+
+use std::fmt;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
+
+/// Production API base, used when `SOLVAPAY_API_BASE_URL` is not set.
+pub const DEFAULT_BASE_URL: &str = "https://api.solvapay.com";
+/// Per-request timeout when `SOLVAPAY_TIMEOUT_SECS` is not set.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Environment variables read by [`Config::from_env`].
+pub mod env {
+    /// The provider secret key (`sk_live_…`, `sk_sandbox_…` or `sk_test_…`).
+    pub const SECRET_KEY: &str = "SOLVAPAY_SECRET_KEY";
+    /// Accepted alias of [`SECRET_KEY`] (the name the openclaw plugin uses).
+    pub const API_KEY: &str = "SOLVAPAY_API_KEY";
+    /// REST base URL; a trailing `/` is stripped.
+    pub const BASE_URL: &str = "SOLVAPAY_API_BASE_URL";
+    /// Base URL for the `/v1/ui/*` routes, when they live elsewhere (defaults to the REST base URL).
+    pub const UI_BASE_URL: &str = "SOLVAPAY_UI_BASE_URL";
+    /// Per-request timeout in seconds (1–55).
+    pub const TIMEOUT_SECS: &str = "SOLVAPAY_TIMEOUT_SECS";
+}
+
+/// A SolvaPay secret key. Its `Debug` and `Display` print only the kind of key.
+#[derive(Clone)]
+pub struct ApiKey(SecretString);
+
+impl ApiKey {
+    /// Wraps a key; surrounding whitespace (a common copy-paste slip) is removed.
+    pub fn new(raw: &str) -> Self {
+        Self(SecretString::from(raw.trim().to_owned()))
+    }
+
+    /// The key itself, for the `Authorization` header only.
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+
+    /// Which environment the key addresses, read from its prefix.
+    pub fn mode(&self) -> KeyMode {
+        let key = self.expose();
+        if key.starts_with("sk_sandbox_") || key.starts_with("sk_test_") {
+            KeyMode::Sandbox
+        } else if key.starts_with("sk_live_") {
+            KeyMode::Live
+        } else {
+            KeyMode::Unrecognised
+        }
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ApiKey({}, redacted)", self.mode())
+    }
+}
+
+/// The environment a key belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyMode {
+    /// `sk_live_…`: real money.
+    Live,
+    /// `sk_sandbox_…` or `sk_test_…`: SolvaPay's test data.
+    Sandbox,
+    /// Any other prefix; treated as live wherever safety depends on it.
+    Unrecognised,
+}
+
+impl fmt::Display for KeyMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            KeyMode::Live => "live key",
+            KeyMode::Sandbox => "sandbox key",
+            KeyMode::Unrecognised => "unrecognised key prefix (treated as live)",
+        })
+    }
+}
+
+/// What the SolvaPay client needs: where to send requests, with which key, within which time.
+#[derive(Clone)]
+pub struct Config {
+    /// Secret key; `None` means no key was configured.
+    pub api_key: Option<ApiKey>,
+    /// REST base URL, without a trailing `/`.
+    pub base_url: Url,
+    /// Base URL of the `/v1/ui/*` dashboard routes.
+    pub ui_base_url: Url,
+    /// Per-request timeout.
+    pub timeout: Duration,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("api_key", &self.api_key)
+            .field("base_url", &self.base_url.as_str())
+            .field("ui_base_url", &self.ui_base_url.as_str())
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// A configuration value that cannot be used; names the variable and says what is expected.
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {problem}")]
+pub struct ConfigError {
+    /// The environment variable or flag at fault.
+    pub var: &'static str,
+    /// What is wrong and what is expected.
+    pub problem: String,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup` (the environment in production, a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let non_empty = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let api_key = non_empty(env::SECRET_KEY)
+            .or_else(|| non_empty(env::API_KEY))
+            .map(|k| ApiKey::new(&k));
+        let base_url = match non_empty(env::BASE_URL) {
+            Some(raw) => parse_base_url(env::BASE_URL, &raw)?,
+            None => parse_base_url(env::BASE_URL, DEFAULT_BASE_URL)?,
+        };
+        let ui_base_url = match non_empty(env::UI_BASE_URL) {
+            Some(raw) => parse_base_url(env::UI_BASE_URL, &raw)?,
+            None => base_url.clone(),
+        };
+        let timeout = match non_empty(env::TIMEOUT_SECS) {
+            Some(raw) => parse_timeout(&raw)?,
+            None => DEFAULT_TIMEOUT,
+        };
+        Ok(Self { api_key, base_url, ui_base_url, timeout })
+    }
+
+    /// A configuration pointing at `base_url` with `key` (tests, the local sandbox).
+    pub fn for_base_url(base_url: &str, key: Option<&str>) -> Result<Self, ConfigError> {
+        let base_url = parse_base_url(env::BASE_URL, base_url)?;
+        Ok(Self {
+            api_key: key.map(ApiKey::new),
+            ui_base_url: base_url.clone(),
+            base_url,
+            timeout: DEFAULT_TIMEOUT,
+        })
+    }
+
+    /// The one line printed on stderr at start: mode and base URL, never the key.
+    pub fn describe(&self) -> String {
+        match &self.api_key {
+            Some(key) => format!("{} — SolvaPay API at {}", key.mode(), self.base_url.as_str()),
+            None => format!(
+                "no API key — SolvaPay API at {} (tools answer UNAUTHORIZED until {} is set)",
+                self.base_url.as_str(),
+                env::SECRET_KEY
+            ),
+        }
+    }
+}
+
+/// Parses an `http(s)` base URL and strips trailing slashes.
+pub fn parse_base_url(var: &'static str, raw: &str) -> Result<Url, ConfigError> {
+    let trimmed = raw.trim().trim_end_matches('/');
+    let url = Url::parse(trimmed).map_err(|e| ConfigError {
+        var,
+        problem: format!("not a valid URL ({e}); expected e.g. {DEFAULT_BASE_URL}"),
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
+        return Err(ConfigError {
+            var,
+            problem: "expected an http:// or https:// URL".into(),
+        });
+    }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(ConfigError {
+            var,
+            problem: "must not carry a query, fragment or credentials".into(),
+        });
+    }
+    Ok(url)
+}
+
+fn parse_timeout(raw: &str) -> Result<Duration, ConfigError> {
+    match raw.trim().parse::<u64>() {
+        Ok(secs @ 1..=55) => Ok(Duration::from_secs(secs)),
+        _ => Err(ConfigError {
+            var: env::TIMEOUT_SECS,
+            problem: format!("{raw:?} is not a whole number of seconds between 1 and 55"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_to_production_without_a_key() {
+        let c = config(&[]).unwrap();
+        assert!(c.api_key.is_none());
+        assert_eq!(c.base_url.as_str(), "https://api.solvapay.com/");
+        assert_eq!(c.timeout, DEFAULT_TIMEOUT);
+    }
+
+    #[test]
+    fn strips_trailing_slashes_and_accepts_the_alias_key() {
+        let c = config(&[
+            (env::API_KEY, " sk_test_abc \n"),
+            (env::BASE_URL, "http://localhost:3001//"),
+        ])
+        .unwrap();
+        assert_eq!(c.api_key.as_ref().unwrap().expose(), "sk_test_abc");
+        assert_eq!(c.base_url.as_str(), "http://localhost:3001/");
+        assert_eq!(c.ui_base_url, c.base_url);
+    }
+
+    #[test]
+    fn secret_key_wins_over_alias() {
+        let c = config(&[(env::SECRET_KEY, "sk_live_1"), (env::API_KEY, "sk_test_2")]).unwrap();
+        assert_eq!(c.api_key.unwrap().mode(), KeyMode::Live);
+    }
+
+    #[test]
+    fn key_modes_follow_the_prefix() {
+        assert_eq!(ApiKey::new("sk_sandbox_x").mode(), KeyMode::Sandbox);
+        assert_eq!(ApiKey::new("sk_test_x").mode(), KeyMode::Sandbox);
+        assert_eq!(ApiKey::new("sk_live_x").mode(), KeyMode::Live);
+        assert_eq!(ApiKey::new("whatever").mode(), KeyMode::Unrecognised);
+    }
+
+    #[test]
+    fn debug_never_shows_the_key() {
+        let c = config(&[(env::SECRET_KEY, "sk_live_CANARY123")]).unwrap();
+        let shown = format!("{c:?} {:?} {}", c.api_key, c.describe());
+        assert!(!shown.contains("CANARY123"), "{shown}");
+        assert!(shown.contains("live key"));
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let e = config(&[(env::BASE_URL, "ftp://x")]).unwrap_err();
+        assert_eq!(e.var, env::BASE_URL);
+        let e = config(&[(env::TIMEOUT_SECS, "600")]).unwrap_err();
+        assert_eq!(e.var, env::TIMEOUT_SECS);
+        assert!(config(&[(env::BASE_URL, "https://x.test/?a=1")]).is_err());
+    }
+}

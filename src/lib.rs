@@ -1,0 +1,19 @@
+//! solvapay-mcp: an MCP server (stdio) that gives AI assistants the SolvaPay billing toolset.
+//!
+//! Layers, each knowing only the one below it:
+//! `config` (CLI and environment) → `server` + `tools` (MCP) → `api` (typed SolvaPay REST client) → HTTP.
+//! `error` holds the one conversion from an API failure to a tool result.
+
+pub mod api;
+pub mod config;
+pub mod error;
+pub mod model;
+pub mod server;
+pub mod telemetry;
+mod tools;
+
+pub use tools::catalog;
+
+pub use api::SolvaPayClient;
+pub use config::Config;
+pub use server::BillingServer;

@@ -1,0 +1,10 @@
+//! Domain types shared by the client and the tools: references, money, and the resource shapes.
+
+pub mod customer;
+pub mod ids;
+pub mod money;
+pub mod validate;
+
+pub use ids::{CustomerRef, PlanRef, ProductRef, PurchaseRef, TransactionRef};
+pub use money::{Currency, Money};
+pub use validate::FieldError;

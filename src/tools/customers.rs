@@ -1,0 +1,249 @@
+//! Customer tools: create, get, list, update, delete, and ensure (find or create, never a duplicate).
+
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::{tool, tool_router};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::{Json, Summary, opt_text};
+use crate::error::ToolError;
+use crate::model::customer::{CreateCustomer, Customer, CustomerLookup, UpdateCustomer};
+use crate::model::{CustomerRef, validate};
+use crate::server::BillingServer;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct CreateCustomerArgs {
+    /// Email address; unique per provider.
+    email: String,
+    /// Display name (letters, digits, spaces, . , ' " & / ( ) + : -; max 100).
+    name: Option<String>,
+    /// E.164 phone number, e.g. +14155550123.
+    telephone: Option<String>,
+    /// Free key/value metadata.
+    metadata: Option<Map<String, Value>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct CustomerRefArgs {
+    /// Customer reference, e.g. cus_A1B2C3D4.
+    #[serde(alias = "customerRef", alias = "customerId")]
+    reference: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct ListCustomersArgs {
+    /// Page size, 1-100 (default 20).
+    limit: Option<i64>,
+    /// Rows to skip (default 0).
+    offset: Option<i64>,
+    /// Matches name or email.
+    search: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct UpdateCustomerArgs {
+    /// Customer reference, e.g. cus_A1B2C3D4.
+    #[serde(alias = "customerRef", alias = "customerId")]
+    reference: String,
+    /// New display name.
+    name: Option<String>,
+    /// New email.
+    email: Option<String>,
+    /// New E.164 phone number; "" clears it.
+    telephone: Option<String>,
+    /// New metadata (replaces the old).
+    metadata: Option<Map<String, Value>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct EnsureCustomerArgs {
+    /// Email to look up; the customer is created with it if none exists.
+    email: String,
+    /// Name, used only when creating.
+    name: Option<String>,
+    /// Your own ID for the customer; looked up first, and stored when creating.
+    external_ref: Option<String>,
+}
+
+/// A page of customers.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CustomerList {
+    customers: Vec<Customer>,
+    /// Total matching customers, when SolvaPay reports it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total: Option<u64>,
+    limit: u32,
+    offset: u32,
+    /// True when another page follows.
+    has_more: bool,
+    /// The `offset` for the next page, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_offset: Option<u32>,
+}
+
+/// The outcome of `delete_customer`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct DeletedCustomer {
+    reference: String,
+    deleted: bool,
+}
+
+/// The outcome of `ensure_customer`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct EnsuredCustomer {
+    /// True when this call created the customer; false when it already existed.
+    created: bool,
+    customer: Customer,
+}
+
+impl Summary for Customer {
+    fn summary(&self) -> String {
+        match &self.name {
+            Some(name) => format!("Customer {} — {name} <{}>", self.reference, self.email),
+            None => format!("Customer {} — {}", self.reference, self.email),
+        }
+    }
+}
+
+impl Summary for CustomerList {
+    fn summary(&self) -> String {
+        let total = self.total.map(|t| format!(" of {t}")).unwrap_or_default();
+        let next = self
+            .next_offset
+            .map(|o| format!("; more with offset {o}"))
+            .unwrap_or_else(|| "; no more pages".into());
+        format!("{} customers{total} from offset {}{next}", self.customers.len(), self.offset)
+    }
+}
+
+impl Summary for DeletedCustomer {
+    fn summary(&self) -> String {
+        format!("Deleted customer {}", self.reference)
+    }
+}
+
+impl Summary for EnsuredCustomer {
+    fn summary(&self) -> String {
+        let verb = if self.created { "Created new" } else { "Found existing (no duplicate created)" };
+        format!("{verb}: {}", self.customer.summary())
+    }
+}
+
+fn opt_name(value: Option<&str>) -> Result<Option<String>, ToolError> {
+    Ok(value.map(|n| validate::name("name", n, 1, 100)).transpose()?)
+}
+
+#[tool_router(router = customer_tools, vis = "pub(crate)")]
+impl BillingServer {
+    #[tool(description = "Create a customer. Fails if the email already exists; use ensure_customer to get-or-create.")]
+    async fn create_customer(
+        &self,
+        Parameters(args): Parameters<CreateCustomerArgs>,
+    ) -> Result<Json<Customer>, ToolError> {
+        let body = CreateCustomer {
+            email: validate::email("email", &args.email)?,
+            name: opt_name(args.name.as_deref())?,
+            telephone: args.telephone.as_deref().map(|t| validate::telephone("telephone", t)).transpose()?,
+            metadata: args.metadata.unwrap_or_default(),
+            external_ref: None,
+        };
+        let customer = self.api().create_customer(&body).await?;
+        Ok(Json(customer.with_formatted_amounts()))
+    }
+
+    #[tool(description = "Get a customer by reference (cus_…), with their active purchases.")]
+    async fn get_customer(
+        &self,
+        Parameters(args): Parameters<CustomerRefArgs>,
+    ) -> Result<Json<Customer>, ToolError> {
+        let reference = CustomerRef::parse("reference", &args.reference)?;
+        Ok(Json(self.api().get_customer(&reference).await?.with_formatted_amounts()))
+    }
+
+    #[tool(description = "List customers, newest first, optionally matching a name/email search. Paged: follow nextOffset.")]
+    async fn list_customers(
+        &self,
+        Parameters(args): Parameters<ListCustomersArgs>,
+    ) -> Result<Json<CustomerList>, ToolError> {
+        let limit = validate::limit(args.limit)?;
+        let offset = validate::offset(args.offset)?;
+        let search = opt_text("search", args.search.as_deref(), 200)?;
+        let page = self.api().list_customers(search.as_deref(), limit, offset).await?;
+        let next_offset = page.has_more.then(|| offset + page.customers.len() as u32);
+        Ok(Json(CustomerList {
+            customers: page.customers.into_iter().map(Customer::with_formatted_amounts).collect(),
+            total: page.total,
+            limit,
+            offset,
+            has_more: page.has_more,
+            next_offset,
+        }))
+    }
+
+    #[tool(description = "Update a customer's name, email, telephone or metadata; only the fields given change.")]
+    async fn update_customer(
+        &self,
+        Parameters(args): Parameters<UpdateCustomerArgs>,
+    ) -> Result<Json<Customer>, ToolError> {
+        let reference = CustomerRef::parse("reference", &args.reference)?;
+        let body = UpdateCustomer {
+            email: args.email.as_deref().map(|e| validate::email("email", e)).transpose()?,
+            name: opt_name(args.name.as_deref())?,
+            telephone: args.telephone.as_deref().map(|t| validate::telephone("telephone", t)).transpose()?,
+            metadata: args.metadata,
+        };
+        if body.is_empty() {
+            return Err(ToolError::invalid(
+                "name",
+                "nothing to update: give at least one of name, email, telephone, metadata",
+            ));
+        }
+        Ok(Json(self.api().update_customer(&reference, &body).await?.with_formatted_amounts()))
+    }
+
+    #[tool(description = "Delete a customer (soft delete: hidden from lists, history kept).")]
+    async fn delete_customer(
+        &self,
+        Parameters(args): Parameters<CustomerRefArgs>,
+    ) -> Result<Json<DeletedCustomer>, ToolError> {
+        let reference = CustomerRef::parse("reference", &args.reference)?;
+        self.api().delete_customer(&reference).await?;
+        Ok(Json(DeletedCustomer { reference: reference.to_string(), deleted: true }))
+    }
+
+    #[tool(description = "Get the customer with this email, creating it if missing. Safe to repeat: never creates a duplicate. Result says created true/false.")]
+    async fn ensure_customer(
+        &self,
+        Parameters(args): Parameters<EnsureCustomerArgs>,
+    ) -> Result<Json<EnsuredCustomer>, ToolError> {
+        let email = validate::email("email", &args.email)?;
+        let name = opt_name(args.name.as_deref())?;
+        let external_ref = opt_text("externalRef", args.external_ref.as_deref(), 50)?;
+        let api = self.api();
+        if let Some(ext) = external_ref.as_deref()
+            && let Some(customer) = api.find_customer(CustomerLookup::ExternalRef(ext)).await?
+        {
+            return Ok(Json(EnsuredCustomer { created: false, customer: customer.with_formatted_amounts() }));
+        }
+        if let Some(customer) = api.find_customer(CustomerLookup::Email(&email)).await? {
+            return Ok(Json(EnsuredCustomer { created: false, customer: customer.with_formatted_amounts() }));
+        }
+        let body = CreateCustomer { email: email.clone(), name, telephone: None, metadata: Map::new(), external_ref };
+        match api.create_customer(&body).await {
+            Ok(customer) => Ok(Json(EnsuredCustomer { created: true, customer: customer.with_formatted_amounts() })),
+            // Another caller created it between our lookup and our create: return theirs.
+            Err(e) if e.is_conflict() => match api.find_customer(CustomerLookup::Email(&email)).await? {
+                Some(customer) => Ok(Json(EnsuredCustomer { created: false, customer: customer.with_formatted_amounts() })),
+                None => Err(e.into()),
+            },
+            Err(e) => Err(e.into()),
+        }
+    }
+}
