@@ -1,0 +1,86 @@
+//! Shared fixtures: a wiremock upstream that fails loudly on unexpected requests, and an in-process MCP
+//! client connected to a `BillingServer` over `tokio::io::duplex`.
+
+#![allow(dead_code)]
+
+use rmcp::model::{CallToolRequestParams, CallToolResult};
+use rmcp::service::RunningService;
+use rmcp::{RoleClient, ServiceExt};
+use serde_json::Value;
+use solvapay_mcp::{BillingServer, Config, SolvaPayClient};
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// The key every test server is configured with.
+pub const KEY: &str = "sk_test_CANARY_9f8e7d6c";
+
+/// An MCP client session with the server under test.
+pub type Client = RunningService<RoleClient, ()>;
+
+/// A wiremock upstream whose unmatched requests answer 599, so a missing mock cannot pass as success.
+pub async fn upstream() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(599).set_body_string("unexpected request in test"))
+        .with_priority(u8::MAX)
+        .mount(&server)
+        .await;
+    server
+}
+
+/// A client talking to a fresh server whose SolvaPay base URL is `base_url`.
+pub async fn connect(base_url: &str) -> Client {
+    connect_with(Config::for_base_url(base_url, Some(KEY)).unwrap()).await
+}
+
+/// A client talking to a fresh server built from `config`.
+pub async fn connect_with(config: Config) -> Client {
+    let server = BillingServer::new(SolvaPayClient::new(&config).unwrap());
+    let (server_io, client_io) = tokio::io::duplex(1 << 20);
+    tokio::spawn(async move {
+        if let Ok(running) = server.serve(server_io).await {
+            let _ = running.waiting().await;
+        }
+    });
+    ().serve(client_io).await.unwrap()
+}
+
+/// Calls `tool` with `args` (a JSON object).
+pub async fn call(client: &Client, tool: &str, args: Value) -> CallToolResult {
+    let Value::Object(args) = args else { panic!("arguments must be an object") };
+    client
+        .call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(args))
+        .await
+        .unwrap_or_else(|e| panic!("{tool}: protocol error {e}"))
+}
+
+/// The structured content of a successful call (panics with the text on failure).
+pub async fn ok(client: &Client, tool: &str, args: Value) -> Value {
+    let result = call(client, tool, args).await;
+    assert_ne!(result.is_error, Some(true), "{tool} failed: {}", text(&result));
+    result.structured_content.clone().unwrap_or_else(|| panic!("{tool}: no structuredContent"))
+}
+
+/// The error envelope of a failed call, parsed from its text (panics if the call succeeded).
+pub async fn err(client: &Client, tool: &str, args: Value) -> Value {
+    let result = call(client, tool, args).await;
+    assert_eq!(result.is_error, Some(true), "{tool} unexpectedly succeeded: {}", text(&result));
+    let envelope: Value = serde_json::from_str(&text(&result)).expect("error text is the JSON envelope");
+    assert_eq!(envelope["success"], false);
+    envelope
+}
+
+/// All text content of a result, joined by newlines.
+pub fn text(result: &CallToolResult) -> String {
+    result
+        .content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// How many requests the upstream received (excluding none).
+pub async fn request_count(server: &MockServer) -> usize {
+    server.received_requests().await.map_or(0, |r| r.len())
+}
