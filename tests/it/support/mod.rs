@@ -12,13 +12,13 @@ use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// The key every test server is configured with.
-pub const KEY: &str = "sk_test_CANARY_9f8e7d6c";
+pub(crate) const KEY: &str = "sk_test_CANARY_9f8e7d6c";
 
 /// An MCP client session with the server under test.
-pub type Client = RunningService<RoleClient, ()>;
+pub(crate) type Client = RunningService<RoleClient, ()>;
 
 /// A wiremock upstream whose unmatched requests answer 599, so a missing mock cannot pass as success.
-pub async fn upstream() -> MockServer {
+pub(crate) async fn upstream() -> MockServer {
     let server = MockServer::start().await;
     Mock::given(any())
         .respond_with(ResponseTemplate::new(599).set_body_string("unexpected request in test"))
@@ -29,12 +29,12 @@ pub async fn upstream() -> MockServer {
 }
 
 /// A client talking to a fresh server whose SolvaPay base URL is `base_url`.
-pub async fn connect(base_url: &str) -> Client {
+pub(crate) async fn connect(base_url: &str) -> Client {
     connect_with(Config::for_base_url(base_url, Some(KEY)).unwrap()).await
 }
 
 /// A client talking to a fresh server built from `config`.
-pub async fn connect_with(config: Config) -> Client {
+pub(crate) async fn connect_with(config: Config) -> Client {
     let server = BillingServer::new(SolvaPayClient::new(&config).unwrap());
     let (server_io, client_io) = tokio::io::duplex(1 << 20);
     tokio::spawn(async move {
@@ -46,7 +46,7 @@ pub async fn connect_with(config: Config) -> Client {
 }
 
 /// Calls `tool` with `args` (a JSON object).
-pub async fn call(client: &Client, tool: &str, args: Value) -> CallToolResult {
+pub(crate) async fn call(client: &Client, tool: &str, args: Value) -> CallToolResult {
     let Value::Object(args) = args else { panic!("arguments must be an object") };
     client
         .call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(args))
@@ -55,14 +55,14 @@ pub async fn call(client: &Client, tool: &str, args: Value) -> CallToolResult {
 }
 
 /// The structured content of a successful call (panics with the text on failure).
-pub async fn ok(client: &Client, tool: &str, args: Value) -> Value {
+pub(crate) async fn ok(client: &Client, tool: &str, args: Value) -> Value {
     let result = call(client, tool, args).await;
     assert_ne!(result.is_error, Some(true), "{tool} failed: {}", text(&result));
     result.structured_content.clone().unwrap_or_else(|| panic!("{tool}: no structuredContent"))
 }
 
 /// The error envelope of a failed call, parsed from its text (panics if the call succeeded).
-pub async fn err(client: &Client, tool: &str, args: Value) -> Value {
+pub(crate) async fn err(client: &Client, tool: &str, args: Value) -> Value {
     let result = call(client, tool, args).await;
     assert_eq!(result.is_error, Some(true), "{tool} unexpectedly succeeded: {}", text(&result));
     let envelope: Value = serde_json::from_str(&text(&result)).expect("error text is the JSON envelope");
@@ -71,7 +71,7 @@ pub async fn err(client: &Client, tool: &str, args: Value) -> Value {
 }
 
 /// All text content of a result, joined by newlines.
-pub fn text(result: &CallToolResult) -> String {
+pub(crate) fn text(result: &CallToolResult) -> String {
     result
         .content
         .iter()
@@ -81,6 +81,6 @@ pub fn text(result: &CallToolResult) -> String {
 }
 
 /// How many requests the upstream received (excluding none).
-pub async fn request_count(server: &MockServer) -> usize {
+pub(crate) async fn request_count(server: &MockServer) -> usize {
     server.received_requests().await.map_or(0, |r| r.len())
 }
