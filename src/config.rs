@@ -141,7 +141,12 @@ impl Config {
             Some(raw) => parse_timeout(&raw)?,
             None => DEFAULT_TIMEOUT,
         };
-        Ok(Self { api_key, base_url, ui_base_url, timeout })
+        Ok(Self {
+            api_key,
+            base_url,
+            ui_base_url,
+            timeout,
+        })
     }
 
     /// A configuration pointing at `base_url` with `key` (tests, the local sandbox).
@@ -158,7 +163,11 @@ impl Config {
     /// The one line printed on stderr at start: mode and base URL, never the key.
     pub fn describe(&self) -> String {
         match &self.api_key {
-            Some(key) => format!("{} — SolvaPay API at {}", key.mode(), self.base_url.as_str()),
+            Some(key) => format!(
+                "{} — SolvaPay API at {}",
+                key.mode(),
+                self.base_url.as_str()
+            ),
             None => format!(
                 "no API key — SolvaPay API at {} (tools answer UNAUTHORIZED until {} is set)",
                 self.base_url.as_str(),
@@ -206,8 +215,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 

@@ -43,7 +43,13 @@ pub struct ToolError {
 impl ToolError {
     /// An error with no upstream details.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), field: None, status: None, request_id: None }
+        Self {
+            code,
+            message: message.into(),
+            field: None,
+            status: None,
+            request_id: None,
+        }
     }
 
     /// A validation error for `field`.
@@ -104,7 +110,11 @@ impl From<ApiError> for ToolError {
                     env::SECRET_KEY
                 ),
             ),
-            ApiError::Status { status: 401 | 403, message, .. } => (
+            ApiError::Status {
+                status: 401 | 403,
+                message,
+                ..
+            } => (
                 ErrorCode::Unauthorized,
                 format!(
                     "SolvaPay refused the API key ({message}). Check that {} holds a valid, unexpired \
@@ -112,26 +122,43 @@ impl From<ApiError> for ToolError {
                     env::SECRET_KEY
                 ),
             ),
-            ApiError::Status { status: 404, message, .. } if message.starts_with("Cannot ") => (
+            ApiError::Status {
+                status: 404,
+                message,
+                ..
+            } if message.starts_with("Cannot ") => (
                 ErrorCode::Unauthorized,
                 format!("This SolvaPay endpoint is not available with an API key ({message})."),
             ),
-            ApiError::Status { status: 404, message, .. } => (ErrorCode::NotFound, message.clone()),
-            ApiError::Status { status: 409, message, .. } => {
-                (ErrorCode::ValidationError, format!("{message} (conflict)"))
-            }
-            ApiError::Status { status: 400..=499, message, .. } if e.status() != Some(429) => {
-                (ErrorCode::ValidationError, message.clone())
-            }
+            ApiError::Status {
+                status: 404,
+                message,
+                ..
+            } => (ErrorCode::NotFound, message.clone()),
+            ApiError::Status {
+                status: 409,
+                message,
+                ..
+            } => (ErrorCode::ValidationError, format!("{message} (conflict)")),
+            ApiError::Status {
+                status: 400..=499,
+                message,
+                ..
+            } if e.status() != Some(429) => (ErrorCode::ValidationError, message.clone()),
             ApiError::Status { status: 429, .. } => (
                 ErrorCode::InternalError,
                 "SolvaPay is rate limiting requests; wait a little and retry.".to_owned(),
             ),
-            ApiError::Status { status, message, .. } => (
+            ApiError::Status {
+                status, message, ..
+            } => (
                 ErrorCode::InternalError,
                 format!("SolvaPay failed (HTTP {status}): {message}. Retry later."),
             ),
-            ApiError::Transport { kind: TransportKind::Connect, detail } => (
+            ApiError::Transport {
+                kind: TransportKind::Connect,
+                detail,
+            } => (
                 ErrorCode::InternalError,
                 format!("Could not reach SolvaPay ({detail}); nothing was sent. Retry later."),
             ),
@@ -150,13 +177,20 @@ impl From<ApiError> for ToolError {
             ApiError::Status { request_id, .. } => request_id.clone(),
             _ => None,
         };
-        Self { code, message, field: None, status: e.status(), request_id }
+        Self {
+            code,
+            message,
+            field: None,
+            status: e.status(),
+            request_id,
+        }
     }
 }
 
 impl IntoCallToolResult for ToolError {
     fn into_call_tool_result(self) -> Result<CallToolResponse, rmcp::ErrorData> {
-        let mut result = CallToolResult::error(vec![ContentBlock::text(self.envelope().to_string())]);
+        let mut result =
+            CallToolResult::error(vec![ContentBlock::text(self.envelope().to_string())]);
         result.structured_content = Some(self.structured());
         Ok(result.into())
     }
@@ -167,22 +201,42 @@ mod tests {
     use super::*;
 
     fn status(status: u16, message: &str) -> ToolError {
-        ApiError::Status { status, message: message.into(), error: None, request_id: Some("r-9".into()) }
-            .into()
+        ApiError::Status {
+            status,
+            message: message.into(),
+            error: None,
+            request_id: Some("r-9".into()),
+        }
+        .into()
     }
 
     #[test]
     fn statuses_map_to_the_documented_codes() {
-        assert_eq!(status(400, "Invalid email format").code, ErrorCode::ValidationError);
+        assert_eq!(
+            status(400, "Invalid email format").code,
+            ErrorCode::ValidationError
+        );
         assert_eq!(status(422, "x").code, ErrorCode::ValidationError);
-        assert_eq!(status(409, "already exists").code, ErrorCode::ValidationError);
-        assert_eq!(status(401, "Invalid or expired secret key").code, ErrorCode::Unauthorized);
+        assert_eq!(
+            status(409, "already exists").code,
+            ErrorCode::ValidationError
+        );
+        assert_eq!(
+            status(401, "Invalid or expired secret key").code,
+            ErrorCode::Unauthorized
+        );
         assert_eq!(status(403, "x").code, ErrorCode::Unauthorized);
         assert_eq!(status(404, "Customer not found").code, ErrorCode::NotFound);
-        assert_eq!(status(404, "Cannot GET /v1/ui/customers").code, ErrorCode::Unauthorized);
+        assert_eq!(
+            status(404, "Cannot GET /v1/ui/customers").code,
+            ErrorCode::Unauthorized
+        );
         assert_eq!(status(429, "slow down").code, ErrorCode::InternalError);
         assert_eq!(status(500, "boom").code, ErrorCode::InternalError);
-        assert_eq!(ToolError::from(ApiError::MissingKey).code, ErrorCode::Unauthorized);
+        assert_eq!(
+            ToolError::from(ApiError::MissingKey).code,
+            ErrorCode::Unauthorized
+        );
     }
 
     #[test]

@@ -26,7 +26,11 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    tracing::info!("solvapay-mcp {}: {}", env!("CARGO_PKG_VERSION"), config.describe());
+    tracing::info!(
+        "solvapay-mcp {}: {}",
+        env!("CARGO_PKG_VERSION"),
+        config.describe()
+    );
     let api = match SolvaPayClient::new(&config) {
         Ok(api) => api,
         Err(e) => {
@@ -34,7 +38,10 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match BillingServer::new(api).serve(rmcp::transport::stdio()).await {
+    match BillingServer::new(api)
+        .serve(rmcp::transport::stdio())
+        .await
+    {
         Ok(service) => match service.waiting().await {
             Ok(reason) => tracing::debug!(?reason, "stopped"),
             Err(e) => {

@@ -34,7 +34,9 @@ pub struct BillingServer {
 
 impl std::fmt::Debug for BillingServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BillingServer").field("api", &self.api).finish_non_exhaustive()
+        f.debug_struct("BillingServer")
+            .field("api", &self.api)
+            .finish_non_exhaustive()
     }
 }
 
@@ -84,9 +86,14 @@ impl ServerHandler for BillingServer {
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
         let mut result = ListToolsResult::with_all_items(self.tools.list_all());
-        if context.protocol_version().is_some_and(|v| v >= ProtocolVersion::V_2026_07_28) {
+        if context
+            .protocol_version()
+            .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28)
+        {
             // The tool list changes only with the server's configuration.
-            result = result.with_ttl_ms(60_000).with_cache_scope(CacheScope::Public);
+            result = result
+                .with_ttl_ms(60_000)
+                .with_cache_scope(CacheScope::Public);
         }
         Ok(result)
     }
@@ -114,7 +121,10 @@ fn normalize_argument_errors(response: CallToolResponse) -> CallToolResponse {
     if !text.starts_with(DESERIALIZE_PREFIX) {
         return response;
     }
-    let detail = text.trim_start_matches(DESERIALIZE_PREFIX).trim_start_matches(':').trim();
+    let detail = text
+        .trim_start_matches(DESERIALIZE_PREFIX)
+        .trim_start_matches(':')
+        .trim();
     let error = ToolError::new(
         ErrorCode::ValidationError,
         format!("Invalid arguments: {}", crate::api::sanitize(detail, 300)),

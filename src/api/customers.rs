@@ -42,7 +42,9 @@ impl CustomersBody {
         match self {
             CustomersBody::List(c) => (c, None),
             CustomersBody::Wrapped { customers, total } => (customers, total),
-            CustomersBody::One { customer } | CustomersBody::Bare(customer) => (vec![customer], None),
+            CustomersBody::One { customer } | CustomersBody::Bare(customer) => {
+                (vec![customer], None)
+            }
             CustomersBody::Nothing(_) => (Vec::new(), None),
         }
     }
@@ -51,21 +53,29 @@ impl CustomersBody {
 impl SolvaPayClient {
     /// `POST /v1/sdk/customers`.
     pub async fn create_customer(&self, body: &CreateCustomer) -> Result<Customer, ApiError> {
-        self.send(Method::POST, Routes::Sdk, &["customers"], &[], Some(body)).await
+        self.send(Method::POST, Routes::Sdk, &["customers"], &[], Some(body))
+            .await
     }
 
     /// `GET /v1/sdk/customers/{reference}`.
     pub async fn get_customer(&self, reference: &CustomerRef) -> Result<Customer, ApiError> {
-        self.get(Routes::Sdk, &["customers", reference.as_str()], &[]).await
+        self.get(Routes::Sdk, &["customers", reference.as_str()], &[])
+            .await
     }
 
     /// `GET /v1/sdk/customers?email=…` (or `externalRef=…`): the customer, or `None` when there is none.
-    pub async fn find_customer(&self, lookup: CustomerLookup<'_>) -> Result<Option<Customer>, ApiError> {
+    pub async fn find_customer(
+        &self,
+        lookup: CustomerLookup<'_>,
+    ) -> Result<Option<Customer>, ApiError> {
         let query = match lookup {
             CustomerLookup::ExternalRef(r) => [("externalRef", r.to_owned())],
             CustomerLookup::Email(e) => [("email", e.to_owned())],
         };
-        match self.get::<CustomersBody>(Routes::Sdk, &["customers"], &query).await {
+        match self
+            .get::<CustomersBody>(Routes::Sdk, &["customers"], &query)
+            .await
+        {
             Ok(body) => {
                 let (customers, _) = body.into_parts();
                 // Some backends ignore the filter and answer a list: match it ourselves.
@@ -87,7 +97,10 @@ impl SolvaPayClient {
         limit: u32,
         offset: u32,
     ) -> Result<CustomerPage, ApiError> {
-        let mut query = vec![("limit", (limit + 1).to_string()), ("offset", offset.to_string())];
+        let mut query = vec![
+            ("limit", (limit + 1).to_string()),
+            ("offset", offset.to_string()),
+        ];
         if let Some(s) = search {
             query.push(("search", s.to_owned()));
         }
@@ -96,7 +109,11 @@ impl SolvaPayClient {
         let has_more = customers.len() > limit as usize
             || total.is_some_and(|t| u64::from(offset) + u64::from(limit) < t);
         customers.truncate(limit as usize);
-        Ok(CustomerPage { customers, total, has_more })
+        Ok(CustomerPage {
+            customers,
+            total,
+            has_more,
+        })
     }
 
     /// `PATCH /v1/sdk/customers/{reference}`.
@@ -105,8 +122,14 @@ impl SolvaPayClient {
         reference: &CustomerRef,
         body: &UpdateCustomer,
     ) -> Result<Customer, ApiError> {
-        self.send(Method::PATCH, Routes::Sdk, &["customers", reference.as_str()], &[], Some(body))
-            .await
+        self.send(
+            Method::PATCH,
+            Routes::Sdk,
+            &["customers", reference.as_str()],
+            &[],
+            Some(body),
+        )
+        .await
     }
 
     /// `DELETE /v1/ui/customers/{reference}` (soft delete; 204).

@@ -84,8 +84,11 @@ impl ApiError {
     pub fn is_conflict(&self) -> bool {
         match self {
             ApiError::Status { status: 409, .. } => true,
-            ApiError::Status { status, message, .. } => {
-                (400..500).contains(status) && message.to_ascii_lowercase().contains("already exists")
+            ApiError::Status {
+                status, message, ..
+            } => {
+                (400..500).contains(status)
+                    && message.to_ascii_lowercase().contains("already exists")
             }
             _ => false,
         }
@@ -95,8 +98,16 @@ impl ApiError {
     pub fn outcome_unknown(&self) -> bool {
         matches!(
             self,
-            ApiError::Transport { kind: TransportKind::Timeout | TransportKind::Interrupted, .. }
-        ) || matches!(self, ApiError::Status { status: 502 | 503 | 504, .. })
-            || matches!(self, ApiError::TooLarge { .. } | ApiError::Decode { .. })
+            ApiError::Transport {
+                kind: TransportKind::Timeout | TransportKind::Interrupted,
+                ..
+            }
+        ) || matches!(
+            self,
+            ApiError::Status {
+                status: 502 | 503 | 504,
+                ..
+            }
+        ) || matches!(self, ApiError::TooLarge { .. } | ApiError::Decode { .. })
     }
 }

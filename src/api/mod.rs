@@ -106,7 +106,8 @@ impl SolvaPayClient {
         segments: &[&str],
         query: &[(&str, String)],
     ) -> Result<T, ApiError> {
-        self.send(Method::GET, routes, segments, query, None::<&()>).await
+        self.send(Method::GET, routes, segments, query, None::<&()>)
+            .await
     }
 
     /// A request with a JSON body, decoding the JSON answer (an empty answer decodes as `null`).
@@ -164,13 +165,20 @@ fn transport_error(e: reqwest::Error) -> ApiError {
 }
 
 async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, ApiError> {
-    if response.content_length().is_some_and(|len| len > MAX_RESPONSE_BYTES as u64) {
-        return Err(ApiError::TooLarge { limit: MAX_RESPONSE_BYTES });
+    if response
+        .content_length()
+        .is_some_and(|len| len > MAX_RESPONSE_BYTES as u64)
+    {
+        return Err(ApiError::TooLarge {
+            limit: MAX_RESPONSE_BYTES,
+        });
     }
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
         if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
-            return Err(ApiError::TooLarge { limit: MAX_RESPONSE_BYTES });
+            return Err(ApiError::TooLarge {
+                limit: MAX_RESPONSE_BYTES,
+            });
         }
         body.extend_from_slice(&chunk);
     }
@@ -200,7 +208,10 @@ fn status_error(status: StatusCode, body: &[u8], request_id: Option<String>) -> 
                 .or_else(|| zod_errors(obj.get("errors")))
                 .or_else(|| obj.get("error").and_then(|e| message_text(Some(e))))
                 .unwrap_or_default();
-            let error = obj.get("error").and_then(Value::as_str).map(|e| sanitize(e, 100));
+            let error = obj
+                .get("error")
+                .and_then(Value::as_str)
+                .map(|e| sanitize(e, 100));
             let message = match zod_errors(obj.get("errors")) {
                 Some(details) if !message.contains(&details) => format!("{message}: {details}"),
                 _ => message,
@@ -252,9 +263,17 @@ fn zod_errors(value: Option<&Value>) -> Option<String> {
             let path: Vec<String> = i
                 .get("path")
                 .and_then(Value::as_array)
-                .map(|p| p.iter().map(|s| s.as_str().map_or_else(|| s.to_string(), str::to_owned)).collect())
+                .map(|p| {
+                    p.iter()
+                        .map(|s| s.as_str().map_or_else(|| s.to_string(), str::to_owned))
+                        .collect()
+                })
                 .unwrap_or_default();
-            Some(if path.is_empty() { msg.to_owned() } else { format!("{}: {msg}", path.join(".")) })
+            Some(if path.is_empty() {
+                msg.to_owned()
+            } else {
+                format!("{}: {msg}", path.join("."))
+            })
         })
         .collect();
     (!parts.is_empty()).then(|| parts.join("; "))
@@ -279,16 +298,24 @@ mod tests {
     use super::*;
 
     fn client() -> SolvaPayClient {
-        SolvaPayClient::new(&Config::for_base_url("http://127.0.0.1:9/base/", Some("sk_test_x")).unwrap())
-            .unwrap()
+        SolvaPayClient::new(
+            &Config::for_base_url("http://127.0.0.1:9/base/", Some("sk_test_x")).unwrap(),
+        )
+        .unwrap()
     }
 
     #[test]
     fn every_reference_is_exactly_one_path_segment() {
         let url = client().url(Routes::Sdk, &["customers", "cus_1/../../admin?x=1#f"]);
-        assert_eq!(url.path(), "/base/v1/sdk/customers/cus_1%2F..%2F..%2Fadmin%3Fx=1%23f");
+        assert_eq!(
+            url.path(),
+            "/base/v1/sdk/customers/cus_1%2F..%2F..%2Fadmin%3Fx=1%23f"
+        );
         assert_eq!(url.query(), None);
-        assert_eq!(client().url(Routes::Ui, &["customers"]).as_str(), "http://127.0.0.1:9/base/v1/ui/customers");
+        assert_eq!(
+            client().url(Routes::Ui, &["customers"]).as_str(),
+            "http://127.0.0.1:9/base/v1/ui/customers"
+        );
     }
 
     #[test]
@@ -298,21 +325,43 @@ mod tests {
             br#"{"statusCode":404,"message":"Customer with reference cus_X not found","error":"Not Found"}"#,
             Some("req-1".into()),
         );
-        assert!(matches!(&e, ApiError::Status { status: 404, message, error: Some(err), request_id: Some(id) }
-            if message == "Customer with reference cus_X not found" && err == "Not Found" && id == "req-1"));
-        let e = status_error(StatusCode::BAD_REQUEST, br#"{"message":["email must be an email","name too long"]}"#, None);
-        assert!(e.to_string().contains("email must be an email; name too long"), "{e}");
+        assert!(
+            matches!(&e, ApiError::Status { status: 404, message, error: Some(err), request_id: Some(id) }
+            if message == "Customer with reference cus_X not found" && err == "Not Found" && id == "req-1")
+        );
+        let e = status_error(
+            StatusCode::BAD_REQUEST,
+            br#"{"message":["email must be an email","name too long"]}"#,
+            None,
+        );
+        assert!(
+            e.to_string()
+                .contains("email must be an email; name too long"),
+            "{e}"
+        );
         let e = status_error(
             StatusCode::BAD_REQUEST,
             br#"{"statusCode":400,"message":"Validation failed","errors":[{"path":["events",0,"customerRef"],"message":"Required"}]}"#,
             None,
         );
-        assert!(e.to_string().contains("Validation failed: events.0.customerRef: Required"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("Validation failed: events.0.customerRef: Required"),
+            "{e}"
+        );
         let e = status_error(StatusCode::UNAUTHORIZED, b"unauthorized", None);
         assert!(e.to_string().ends_with("unauthorized"));
-        let e = status_error(StatusCode::BAD_GATEWAY, b"<html><body>nginx</body></html>", None);
+        let e = status_error(
+            StatusCode::BAD_GATEWAY,
+            b"<html><body>nginx</body></html>",
+            None,
+        );
         assert!(e.to_string().ends_with("Bad Gateway"), "{e}");
-        let e = status_error(StatusCode::INTERNAL_SERVER_ERROR, "x\u{7}".repeat(400).as_bytes(), None);
+        let e = status_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "x\u{7}".repeat(400).as_bytes(),
+            None,
+        );
         assert!(e.to_string().chars().count() < 600 && !e.to_string().contains('\u{7}'));
     }
 

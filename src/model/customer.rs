@@ -124,7 +124,10 @@ pub struct UpdateCustomer {
 impl UpdateCustomer {
     /// True when no field would change.
     pub fn is_empty(&self) -> bool {
-        self.email.is_none() && self.name.is_none() && self.telephone.is_none() && self.metadata.is_none()
+        self.email.is_none()
+            && self.name.is_none()
+            && self.telephone.is_none()
+            && self.metadata.is_none()
     }
 }
 

@@ -18,12 +18,20 @@ pub fn check_reference(field: &str, raw: &str) -> Result<String, FieldError> {
         return Err(FieldError::new(field, "must not be empty"));
     }
     if value.len() > MAX_REF_LEN {
-        return Err(FieldError::new(field, format!("is longer than {MAX_REF_LEN} characters")));
-    }
-    if !value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
         return Err(FieldError::new(
             field,
-            format!("{value:?} is not a reference (expected letters, digits, '_' or '-', e.g. cus_A1B2C3D4)"),
+            format!("is longer than {MAX_REF_LEN} characters"),
+        ));
+    }
+    if !value
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        return Err(FieldError::new(
+            field,
+            format!(
+                "{value:?} is not a reference (expected letters, digits, '_' or '-', e.g. cus_A1B2C3D4)"
+            ),
         ));
     }
     Ok(value.to_owned())
@@ -92,13 +100,27 @@ mod tests {
 
     #[test]
     fn accepts_references_and_object_ids() {
-        assert_eq!(CustomerRef::parse("reference", " cus_A1B2C3D4 ").unwrap().as_str(), "cus_A1B2C3D4");
+        assert_eq!(
+            CustomerRef::parse("reference", " cus_A1B2C3D4 ")
+                .unwrap()
+                .as_str(),
+            "cus_A1B2C3D4"
+        );
         assert!(TransactionRef::parse("transactionRef", "507f1f77bcf86cd799439011").is_ok());
     }
 
     #[test]
     fn rejects_what_could_escape_a_path_segment() {
-        for bad in ["", "  ", "cus_1/../admin", "cus 1", "cus_1?x=1", "cus_%2F", "ü", &"x".repeat(65)] {
+        for bad in [
+            "",
+            "  ",
+            "cus_1/../admin",
+            "cus 1",
+            "cus_1?x=1",
+            "cus_%2F",
+            "ü",
+            &"x".repeat(65),
+        ] {
             let err = CustomerRef::parse("customerRef", bad).unwrap_err();
             assert_eq!(err.field, "customerRef", "{bad:?}");
         }

@@ -25,7 +25,10 @@ impl Currency {
         if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) {
             Ok(Self(code))
         } else {
-            Err(FieldError::new(field, format!("{raw:?} is not an ISO 4217 code (e.g. USD, EUR, JPY)")))
+            Err(FieldError::new(
+                field,
+                format!("{raw:?} is not an ISO 4217 code (e.g. USD, EUR, JPY)"),
+            ))
         }
     }
 
@@ -43,8 +46,8 @@ impl Currency {
     /// Digits after the decimal point (ISO 4217 exponent).
     pub fn exponent(&self) -> u32 {
         match self.code() {
-            "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
-            | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" | "XXX" => 0,
+            "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF"
+            | "UGX" | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" | "XXX" => 0,
             "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
             "CLF" | "UYW" => 4,
             _ => 2,
@@ -128,7 +131,11 @@ pub struct Money {
 impl Money {
     /// `amount` minor units of `currency`.
     pub fn new(amount: i64, currency: &Currency) -> Self {
-        Self { amount, currency: currency.code().to_owned(), formatted: currency.format(amount) }
+        Self {
+            amount,
+            currency: currency.code().to_owned(),
+            formatted: currency.format(amount),
+        }
     }
 }
 

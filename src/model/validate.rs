@@ -14,12 +14,18 @@ pub struct FieldError {
 impl FieldError {
     /// A rule broken by `field`.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 
     /// The same error, for a field nested under `prefix` (e.g. `events[2]`).
     pub fn nested(self, prefix: &str) -> Self {
-        Self { field: format!("{prefix}.{}", self.field), message: self.message }
+        Self {
+            field: format!("{prefix}.{}", self.field),
+            message: self.message,
+        }
     }
 }
 
@@ -38,7 +44,10 @@ pub const MAX_TEXT: usize = 1000;
 pub fn email(field: &str, raw: &str) -> Result<String, FieldError> {
     let value = raw.trim();
     let bad = || {
-        FieldError::new(field, format!("{value:?} is not a valid email address (expected name@example.com)"))
+        FieldError::new(
+            field,
+            format!("{value:?} is not a valid email address (expected name@example.com)"),
+        )
     };
     if value.len() > 254 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(bad());
@@ -49,7 +58,9 @@ pub fn email(field: &str, raw: &str) -> Result<String, FieldError> {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains("..")
-        && domain.split('.').all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'));
+        && domain
+            .split('.')
+            .all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'));
     if local.is_empty() || local.len() > 64 || !domain_ok {
         return Err(bad());
     }
@@ -66,10 +77,15 @@ pub fn name(field: &str, raw: &str, min: usize, max: usize) -> Result<String, Fi
             format!("must be {min}–{max} characters long (got {count})"),
         ));
     }
-    if let Some(c) = value.chars().find(|c| !(c.is_alphanumeric() || " .,'\"&/()+:-_".contains(*c))) {
+    if let Some(c) = value
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || " .,'\"&/()+:-_".contains(*c)))
+    {
         return Err(FieldError::new(
             field,
-            format!("contains {c:?}; only letters, digits, spaces and . , ' \" & / ( ) + : - _ are allowed"),
+            format!(
+                "contains {c:?}; only letters, digits, spaces and . , ' \" & / ( ) + : - _ are allowed"
+            ),
         ));
     }
     Ok(value.to_owned())
@@ -77,7 +93,11 @@ pub fn name(field: &str, raw: &str, min: usize, max: usize) -> Result<String, Fi
 
 /// An E.164 telephone number (`+` then 7–15 digits, no leading zero), or empty to clear it.
 pub fn telephone(field: &str, raw: &str) -> Result<String, FieldError> {
-    let value: String = raw.trim().chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')')).collect();
+    let value: String = raw
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
+        .collect();
     if value.is_empty() {
         return Ok(value);
     }
@@ -100,12 +120,18 @@ pub fn telephone(field: &str, raw: &str) -> Result<String, FieldError> {
 pub fn text(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
     let count = raw.chars().count();
     if count > max {
-        return Err(FieldError::new(field, format!("is {count} characters long; the limit is {max}")));
+        return Err(FieldError::new(
+            field,
+            format!("is {count} characters long; the limit is {max}"),
+        ));
     }
     if let Some(c) = raw.chars().find(|c| is_forbidden_char(*c)) {
         return Err(FieldError::new(
             field,
-            format!("contains the control or bidi character U+{:04X}; remove it", u32::from(c)),
+            format!(
+                "contains the control or bidi character U+{:04X}; remove it",
+                u32::from(c)
+            ),
         ));
     }
     Ok(raw.to_owned())
@@ -121,7 +147,10 @@ pub fn limit(value: Option<i64>) -> Result<u32, FieldError> {
     match value {
         None => Ok(20),
         Some(v @ 1..=100) => Ok(v as u32),
-        Some(v) => Err(FieldError::new("limit", format!("must be between 1 and 100 (got {v})"))),
+        Some(v) => Err(FieldError::new(
+            "limit",
+            format!("must be between 1 and 100 (got {v})"),
+        )),
     }
 }
 
@@ -130,7 +159,10 @@ pub fn offset(value: Option<i64>) -> Result<u32, FieldError> {
     match value {
         None => Ok(0),
         Some(v @ 0..=1_000_000) => Ok(v as u32),
-        Some(v) => Err(FieldError::new("offset", format!("must be 0 or more (got {v})"))),
+        Some(v) => Err(FieldError::new(
+            "offset",
+            format!("must be 0 or more (got {v})"),
+        )),
     }
 }
 
@@ -141,7 +173,17 @@ mod tests {
     #[test]
     fn emails() {
         assert_eq!(email("email", " jane@acme.com ").unwrap(), "jane@acme.com");
-        for bad in ["", "jane", "jane@", "@acme.com", "jane@acme", "ja ne@acme.com", "a@b@c.com", "a@.com", "a@b..com"] {
+        for bad in [
+            "",
+            "jane",
+            "jane@",
+            "@acme.com",
+            "jane@acme",
+            "ja ne@acme.com",
+            "a@b@c.com",
+            "a@.com",
+            "a@b..com",
+        ] {
             let e = email("email", bad).unwrap_err();
             assert_eq!(e.field, "email", "{bad}");
         }
@@ -149,7 +191,10 @@ mod tests {
 
     #[test]
     fn names() {
-        assert_eq!(name("name", "Jane O'Neil-Smith (CEO)", 1, 100).unwrap(), "Jane O'Neil-Smith (CEO)");
+        assert_eq!(
+            name("name", "Jane O'Neil-Smith (CEO)", 1, 100).unwrap(),
+            "Jane O'Neil-Smith (CEO)"
+        );
         assert_eq!(name("name", "Zoë Ærø", 1, 100).unwrap(), "Zoë Ærø");
         assert!(name("name", "<script>", 1, 100).is_err());
         assert!(name("name", "", 1, 100).is_err());
@@ -158,9 +203,18 @@ mod tests {
 
     #[test]
     fn telephones() {
-        assert_eq!(telephone("telephone", "+1 415 555 0123").unwrap(), "+14155550123");
+        assert_eq!(
+            telephone("telephone", "+1 415 555 0123").unwrap(),
+            "+14155550123"
+        );
         assert_eq!(telephone("telephone", "").unwrap(), "");
-        for bad in ["4155550123", "+0123456789", "+12", "+1234567890123456", "+1-800-FLOWERS"] {
+        for bad in [
+            "4155550123",
+            "+0123456789",
+            "+12",
+            "+1234567890123456",
+            "+1-800-FLOWERS",
+        ] {
             assert!(telephone("telephone", bad).is_err(), "{bad}");
         }
     }

@@ -62,7 +62,10 @@ impl ToolSpec {
 
     /// True when repeating a call has no further effect.
     pub fn idempotent(&self) -> bool {
-        matches!(self.effect, Effect::Read | Effect::IdempotentWrite | Effect::Destructive)
+        matches!(
+            self.effect,
+            Effect::Read | Effect::IdempotentWrite | Effect::Destructive
+        )
     }
 
     /// The MCP annotations, every hint set explicitly (the spec's defaults are the unsafe ones).
@@ -76,7 +79,12 @@ impl ToolSpec {
 }
 
 const fn spec(name: &'static str, title: &'static str, domain: Domain, effect: Effect) -> ToolSpec {
-    ToolSpec { name, title, domain, effect }
+    ToolSpec {
+        name,
+        title,
+        domain,
+        effect,
+    }
 }
 
 use Domain::*;
@@ -87,9 +95,19 @@ pub const TOOLS: &[ToolSpec] = &[
     spec("create_customer", "Create customer", Customers, Write),
     spec("get_customer", "Get customer", Customers, Read),
     spec("list_customers", "List customers", Customers, Read),
-    spec("update_customer", "Update customer", Customers, IdempotentWrite),
+    spec(
+        "update_customer",
+        "Update customer",
+        Customers,
+        IdempotentWrite,
+    ),
     spec("delete_customer", "Delete customer", Customers, Destructive),
-    spec("ensure_customer", "Find or create customer", Customers, IdempotentWrite),
+    spec(
+        "ensure_customer",
+        "Find or create customer",
+        Customers,
+        IdempotentWrite,
+    ),
     spec("create_product", "Create product", Catalog, Write),
     spec("get_product", "Get product", Catalog, Read),
     spec("list_products", "List products", Catalog, Read),
@@ -98,24 +116,64 @@ pub const TOOLS: &[ToolSpec] = &[
     spec("create_plan", "Create plan", Catalog, Write),
     spec("get_plan", "Get plan", Catalog, Read),
     spec("list_plans", "List plans (all products)", Catalog, Read),
-    spec("list_plans_for_product", "List a product's plans", Catalog, Read),
+    spec(
+        "list_plans_for_product",
+        "List a product's plans",
+        Catalog,
+        Read,
+    ),
     spec("update_plan", "Update plan", Catalog, IdempotentWrite),
     spec("delete_plan", "Delete plan", Catalog, Destructive),
     spec("list_purchases", "List purchases", Purchases, Read),
     spec("get_purchase", "Get purchase", Purchases, Read),
-    spec("get_purchases_by_customer", "Customer's purchases", Purchases, Read),
-    spec("get_purchases_by_product", "Product's purchases", Purchases, Read),
+    spec(
+        "get_purchases_by_customer",
+        "Customer's purchases",
+        Purchases,
+        Read,
+    ),
+    spec(
+        "get_purchases_by_product",
+        "Product's purchases",
+        Purchases,
+        Read,
+    ),
     spec("cancel_renewal", "Cancel renewal", Purchases, Destructive),
     spec("check_limits", "Check usage limits", Usage, Read),
-    spec("create_checkout_session", "Create checkout link", Checkout, Write),
-    spec("create_customer_session", "Create billing-portal link", Checkout, Write),
+    spec(
+        "create_checkout_session",
+        "Create checkout link",
+        Checkout,
+        Write,
+    ),
+    spec(
+        "create_customer_session",
+        "Create billing-portal link",
+        Checkout,
+        Write,
+    ),
     spec("get_product_balance", "Product revenue", Payments, Read),
     spec("record_usage", "Record usage event", Usage, IdempotentWrite),
-    spec("record_bulk_usage", "Record usage events in bulk", Usage, IdempotentWrite),
+    spec(
+        "record_bulk_usage",
+        "Record usage events in bulk",
+        Usage,
+        IdempotentWrite,
+    ),
     spec("list_transactions", "List transactions", Payments, Read),
     spec("get_transaction", "Get transaction", Payments, Read),
-    spec("get_transaction_stats", "Transaction statistics", Payments, Read),
-    spec("create_refund", "Refund a transaction", Payments, MoneyMoving),
+    spec(
+        "get_transaction_stats",
+        "Transaction statistics",
+        Payments,
+        Read,
+    ),
+    spec(
+        "create_refund",
+        "Refund a transaction",
+        Payments,
+        MoneyMoving,
+    ),
 ];
 
 /// The row for `name`.

@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{Json, Summary, opt_text};
+use super::{Json, PageInfo, Summary, opt_text};
 use crate::error::ToolError;
 use crate::model::customer::{CreateCustomer, Customer, CustomerLookup, UpdateCustomer};
 use crate::model::{CustomerRef, validate};
@@ -76,16 +76,8 @@ pub(crate) struct EnsureCustomerArgs {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct CustomerList {
     customers: Vec<Customer>,
-    /// Total matching customers, when SolvaPay reports it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    total: Option<u64>,
-    limit: u32,
-    offset: u32,
-    /// True when another page follows.
-    has_more: bool,
-    /// The `offset` for the next page, when there is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    next_offset: Option<u32>,
+    #[serde(flatten)]
+    page: PageInfo,
 }
 
 /// The outcome of `delete_customer`.
@@ -114,12 +106,17 @@ impl Summary for Customer {
 
 impl Summary for CustomerList {
     fn summary(&self) -> String {
-        let total = self.total.map(|t| format!(" of {t}")).unwrap_or_default();
-        let next = self
-            .next_offset
-            .map(|o| format!("; more with offset {o}"))
-            .unwrap_or_else(|| "; no more pages".into());
-        format!("{} customers{total} from offset {}{next}", self.customers.len(), self.offset)
+        let total = self
+            .page
+            .total
+            .map(|t| format!(" of {t}"))
+            .unwrap_or_default();
+        format!(
+            "{} customers{total} from offset {}{}",
+            self.customers.len(),
+            self.page.offset,
+            self.page.tail()
+        )
     }
 }
 
@@ -131,18 +128,26 @@ impl Summary for DeletedCustomer {
 
 impl Summary for EnsuredCustomer {
     fn summary(&self) -> String {
-        let verb = if self.created { "Created new" } else { "Found existing (no duplicate created)" };
+        let verb = if self.created {
+            "Created new"
+        } else {
+            "Found existing (no duplicate created)"
+        };
         format!("{verb}: {}", self.customer.summary())
     }
 }
 
 fn opt_name(value: Option<&str>) -> Result<Option<String>, ToolError> {
-    Ok(value.map(|n| validate::name("name", n, 1, 100)).transpose()?)
+    Ok(value
+        .map(|n| validate::name("name", n, 1, 100))
+        .transpose()?)
 }
 
 #[tool_router(router = customer_tools, vis = "pub(crate)")]
 impl BillingServer {
-    #[tool(description = "Create a customer. Fails if the email already exists; use ensure_customer to get-or-create.")]
+    #[tool(
+        description = "Create a customer. Fails if the email already exists; use ensure_customer to get-or-create."
+    )]
     async fn create_customer(
         &self,
         Parameters(args): Parameters<CreateCustomerArgs>,
@@ -150,7 +155,11 @@ impl BillingServer {
         let body = CreateCustomer {
             email: validate::email("email", &args.email)?,
             name: opt_name(args.name.as_deref())?,
-            telephone: args.telephone.as_deref().map(|t| validate::telephone("telephone", t)).transpose()?,
+            telephone: args
+                .telephone
+                .as_deref()
+                .map(|t| validate::telephone("telephone", t))
+                .transpose()?,
             metadata: args.metadata.unwrap_or_default(),
             external_ref: None,
         };
@@ -164,10 +173,17 @@ impl BillingServer {
         Parameters(args): Parameters<CustomerRefArgs>,
     ) -> Result<Json<Customer>, ToolError> {
         let reference = CustomerRef::parse("reference", &args.reference)?;
-        Ok(Json(self.api().get_customer(&reference).await?.with_formatted_amounts()))
+        Ok(Json(
+            self.api()
+                .get_customer(&reference)
+                .await?
+                .with_formatted_amounts(),
+        ))
     }
 
-    #[tool(description = "List customers, newest first, optionally matching a name/email search. Paged: follow nextOffset.")]
+    #[tool(
+        description = "List customers, newest first, optionally matching a name/email search. Paged: follow nextOffset."
+    )]
     async fn list_customers(
         &self,
         Parameters(args): Parameters<ListCustomersArgs>,
@@ -175,28 +191,47 @@ impl BillingServer {
         let limit = validate::limit(args.limit)?;
         let offset = validate::offset(args.offset)?;
         let search = opt_text("search", args.search.as_deref(), 200)?;
-        let page = self.api().list_customers(search.as_deref(), limit, offset).await?;
-        let next_offset = page.has_more.then(|| offset + page.customers.len() as u32);
-        Ok(Json(CustomerList {
-            customers: page.customers.into_iter().map(Customer::with_formatted_amounts).collect(),
-            total: page.total,
+        let page = self
+            .api()
+            .list_customers(search.as_deref(), limit, offset)
+            .await?;
+        let info = PageInfo::new(
             limit,
             offset,
-            has_more: page.has_more,
-            next_offset,
+            page.customers.len(),
+            page.has_more,
+            page.total,
+        );
+        Ok(Json(CustomerList {
+            customers: page
+                .customers
+                .into_iter()
+                .map(Customer::with_formatted_amounts)
+                .collect(),
+            page: info,
         }))
     }
 
-    #[tool(description = "Update a customer's name, email, telephone or metadata; only the fields given change.")]
+    #[tool(
+        description = "Update a customer's name, email, telephone or metadata; only the fields given change."
+    )]
     async fn update_customer(
         &self,
         Parameters(args): Parameters<UpdateCustomerArgs>,
     ) -> Result<Json<Customer>, ToolError> {
         let reference = CustomerRef::parse("reference", &args.reference)?;
         let body = UpdateCustomer {
-            email: args.email.as_deref().map(|e| validate::email("email", e)).transpose()?,
+            email: args
+                .email
+                .as_deref()
+                .map(|e| validate::email("email", e))
+                .transpose()?,
             name: opt_name(args.name.as_deref())?,
-            telephone: args.telephone.as_deref().map(|t| validate::telephone("telephone", t)).transpose()?,
+            telephone: args
+                .telephone
+                .as_deref()
+                .map(|t| validate::telephone("telephone", t))
+                .transpose()?,
             metadata: args.metadata,
         };
         if body.is_empty() {
@@ -205,7 +240,12 @@ impl BillingServer {
                 "nothing to update: give at least one of name, email, telephone, metadata",
             ));
         }
-        Ok(Json(self.api().update_customer(&reference, &body).await?.with_formatted_amounts()))
+        Ok(Json(
+            self.api()
+                .update_customer(&reference, &body)
+                .await?
+                .with_formatted_amounts(),
+        ))
     }
 
     #[tool(description = "Delete a customer (soft delete: hidden from lists, history kept).")]
@@ -215,10 +255,15 @@ impl BillingServer {
     ) -> Result<Json<DeletedCustomer>, ToolError> {
         let reference = CustomerRef::parse("reference", &args.reference)?;
         self.api().delete_customer(&reference).await?;
-        Ok(Json(DeletedCustomer { reference: reference.to_string(), deleted: true }))
+        Ok(Json(DeletedCustomer {
+            reference: reference.to_string(),
+            deleted: true,
+        }))
     }
 
-    #[tool(description = "Get the customer with this email, creating it if missing. Safe to repeat: never creates a duplicate. Result says created true/false.")]
+    #[tool(
+        description = "Get the customer with this email, creating it if missing. Safe to repeat: never creates a duplicate. Result says created true/false."
+    )]
     async fn ensure_customer(
         &self,
         Parameters(args): Parameters<EnsureCustomerArgs>,
@@ -230,19 +275,39 @@ impl BillingServer {
         if let Some(ext) = external_ref.as_deref()
             && let Some(customer) = api.find_customer(CustomerLookup::ExternalRef(ext)).await?
         {
-            return Ok(Json(EnsuredCustomer { created: false, customer: customer.with_formatted_amounts() }));
+            return Ok(Json(EnsuredCustomer {
+                created: false,
+                customer: customer.with_formatted_amounts(),
+            }));
         }
         if let Some(customer) = api.find_customer(CustomerLookup::Email(&email)).await? {
-            return Ok(Json(EnsuredCustomer { created: false, customer: customer.with_formatted_amounts() }));
+            return Ok(Json(EnsuredCustomer {
+                created: false,
+                customer: customer.with_formatted_amounts(),
+            }));
         }
-        let body = CreateCustomer { email: email.clone(), name, telephone: None, metadata: Map::new(), external_ref };
+        let body = CreateCustomer {
+            email: email.clone(),
+            name,
+            telephone: None,
+            metadata: Map::new(),
+            external_ref,
+        };
         match api.create_customer(&body).await {
-            Ok(customer) => Ok(Json(EnsuredCustomer { created: true, customer: customer.with_formatted_amounts() })),
+            Ok(customer) => Ok(Json(EnsuredCustomer {
+                created: true,
+                customer: customer.with_formatted_amounts(),
+            })),
             // Another caller created it between our lookup and our create: return theirs.
-            Err(e) if e.is_conflict() => match api.find_customer(CustomerLookup::Email(&email)).await? {
-                Some(customer) => Ok(Json(EnsuredCustomer { created: false, customer: customer.with_formatted_amounts() })),
-                None => Err(e.into()),
-            },
+            Err(e) if e.is_conflict() => {
+                match api.find_customer(CustomerLookup::Email(&email)).await? {
+                    Some(customer) => Ok(Json(EnsuredCustomer {
+                        created: false,
+                        customer: customer.with_formatted_amounts(),
+                    })),
+                    None => Err(e.into()),
+                }
+            }
             Err(e) => Err(e.into()),
         }
     }

@@ -11,9 +11,57 @@ use crate::error::ToolError;
 use crate::model::validate;
 
 /// Optional free text, trimmed; empty means absent.
-pub(crate) fn opt_text(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, ToolError> {
+pub(crate) fn opt_text(
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, ToolError> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         Some(v) => Ok(Some(validate::text(field, v, max)?)),
         None => Ok(None),
+    }
+}
+
+/// The paging facts every list result carries, so a model never mistakes a page for everything.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PageInfo {
+    /// Total matching rows, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) total: Option<u64>,
+    pub(crate) limit: u32,
+    pub(crate) offset: u32,
+    /// True when another page follows.
+    pub(crate) has_more: bool,
+    /// The `offset` for the next page, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) next_offset: Option<u32>,
+}
+
+impl PageInfo {
+    /// Paging facts for `returned` rows fetched at `offset` with `limit`.
+    pub(crate) fn new(
+        limit: u32,
+        offset: u32,
+        returned: usize,
+        has_more: bool,
+        total: Option<u64>,
+    ) -> Self {
+        let next_offset = has_more.then(|| offset + returned as u32);
+        Self {
+            total,
+            limit,
+            offset,
+            has_more,
+            next_offset,
+        }
+    }
+
+    /// "; more with offset 40" or "; no more pages".
+    pub(crate) fn tail(&self) -> String {
+        match self.next_offset {
+            Some(o) => format!("; more with offset {o}"),
+            None => "; no more pages".to_owned(),
+        }
     }
 }

@@ -23,7 +23,10 @@ impl<T: Serialize + JsonSchema + Summary + 'static> IntoCallToolResult for Json<
             rmcp::ErrorData::internal_error(format!("result could not be serialised: {e}"), None)
         })?;
         let mut result = CallToolResult::structured(value.clone());
-        result.content = vec![ContentBlock::text(summary), ContentBlock::text(value.to_string())];
+        result.content = vec![
+            ContentBlock::text(summary),
+            ContentBlock::text(value.to_string()),
+        ];
         Ok(result.into())
     }
 }

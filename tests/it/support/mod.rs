@@ -47,7 +47,9 @@ pub(crate) async fn connect_with(config: Config) -> Client {
 
 /// Calls `tool` with `args` (a JSON object).
 pub(crate) async fn call(client: &Client, tool: &str, args: Value) -> CallToolResult {
-    let Value::Object(args) = args else { panic!("arguments must be an object") };
+    let Value::Object(args) = args else {
+        panic!("arguments must be an object")
+    };
     client
         .call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(args))
         .await
@@ -57,15 +59,29 @@ pub(crate) async fn call(client: &Client, tool: &str, args: Value) -> CallToolRe
 /// The structured content of a successful call (panics with the text on failure).
 pub(crate) async fn ok(client: &Client, tool: &str, args: Value) -> Value {
     let result = call(client, tool, args).await;
-    assert_ne!(result.is_error, Some(true), "{tool} failed: {}", text(&result));
-    result.structured_content.clone().unwrap_or_else(|| panic!("{tool}: no structuredContent"))
+    assert_ne!(
+        result.is_error,
+        Some(true),
+        "{tool} failed: {}",
+        text(&result)
+    );
+    result
+        .structured_content
+        .clone()
+        .unwrap_or_else(|| panic!("{tool}: no structuredContent"))
 }
 
 /// The error envelope of a failed call, parsed from its text (panics if the call succeeded).
 pub(crate) async fn err(client: &Client, tool: &str, args: Value) -> Value {
     let result = call(client, tool, args).await;
-    assert_eq!(result.is_error, Some(true), "{tool} unexpectedly succeeded: {}", text(&result));
-    let envelope: Value = serde_json::from_str(&text(&result)).expect("error text is the JSON envelope");
+    assert_eq!(
+        result.is_error,
+        Some(true),
+        "{tool} unexpectedly succeeded: {}",
+        text(&result)
+    );
+    let envelope: Value =
+        serde_json::from_str(&text(&result)).expect("error text is the JSON envelope");
     assert_eq!(envelope["success"], false);
     envelope
 }
