@@ -1,0 +1,164 @@
+//! The real binary as a child process: stdout carries JSON-RPC only, stdin EOF exits cleanly, and the
+//! key never appears in any output, even at `RUST_LOG=trace`.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::process::Command;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, ResponseTemplate};
+
+use crate::support;
+
+const BIN: &str = env!("CARGO_BIN_EXE_solvapay-mcp");
+const CANARY: &str = "sk_live_CANARY_never_print_me_4242";
+
+fn line(value: Value) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec(&value).unwrap();
+    bytes.push(b'\n');
+    bytes
+}
+
+#[tokio::test]
+async fn stdout_is_json_rpc_only_and_the_key_never_leaks() {
+    let upstream = support::upstream().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/sdk/customers/cus_A1B2C3D4"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(
+            json!({"statusCode": 404, "message": "Customer with reference cus_A1B2C3D4 not found"}),
+        ))
+        .mount(&upstream)
+        .await;
+    let mut child = Command::new(BIN)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SOLVAPAY_SECRET_KEY", CANARY)
+        .env("SOLVAPAY_API_BASE_URL", upstream.uri())
+        .env("RUST_LOG", "trace")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut stderr = child.stderr.take().unwrap();
+
+    stdin.write_all(&line(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}}))).await.unwrap();
+    stdin
+        .write_all(&line(
+            json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        ))
+        .await
+        .unwrap();
+    stdin
+        .write_all(&line(
+            json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}),
+        ))
+        .await
+        .unwrap();
+    stdin
+        .write_all(&line(
+            json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+        "params": {"name": "get_customer", "arguments": {"reference": "cus_A1B2C3D4"}}}),
+        ))
+        .await
+        .unwrap();
+    stdin.flush().await.unwrap();
+
+    let mut seen = Vec::new();
+    let mut raw = String::new();
+    while seen.len() < 3 {
+        let next = tokio::time::timeout(Duration::from_secs(10), stdout.next_line())
+            .await
+            .unwrap()
+            .unwrap();
+        let Some(text) = next else { break };
+        raw.push_str(&text);
+        let msg: Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("non-JSON on stdout ({e}): {text}"));
+        assert_eq!(msg["jsonrpc"], "2.0", "{text}");
+        if let Some(id) = msg.get("id") {
+            seen.push((id.as_i64().unwrap(), msg));
+        }
+    }
+    assert_eq!(seen[0].1["result"]["serverInfo"]["name"], "solvapay-mcp");
+    assert!(seen[1].1["result"]["tools"].as_array().unwrap().len() >= 6);
+    assert_eq!(seen[2].1["result"]["isError"], true);
+
+    // Closing stdin ends the server promptly and cleanly.
+    drop(stdin);
+    let status = tokio::time::timeout(Duration::from_secs(2), child.wait())
+        .await
+        .expect("exits within 2 s")
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    while let Ok(Some(text)) = stdout.next_line().await {
+        raw.push_str(&text);
+    }
+    let mut logs = String::new();
+    stderr.read_to_string(&mut logs).await.unwrap();
+    assert!(
+        logs.contains("live key"),
+        "startup line names the mode: {logs}"
+    );
+    assert!(
+        logs.contains(&upstream.uri()),
+        "startup line names the base URL: {logs}"
+    );
+    assert!(!raw.contains("CANARY"), "key on stdout");
+    assert!(!logs.contains("CANARY"), "key on stderr");
+}
+
+#[tokio::test]
+async fn closing_stdin_before_initialize_exits_zero() {
+    let child = Command::new(BIN)
+        .env("SOLVAPAY_SECRET_KEY", CANARY)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = tokio::time::timeout(Duration::from_secs(5), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{:?} {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[tokio::test]
+async fn help_and_version_work() {
+    let out = Command::new(BIN).arg("--version").output().await.unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        concat!("solvapay-mcp ", env!("CARGO_PKG_VERSION"))
+    );
+    let out = Command::new(BIN).arg("--help").output().await.unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("SOLVAPAY_SECRET_KEY"), "{help}");
+}
+
+#[tokio::test]
+async fn a_bad_configuration_stops_startup_with_the_variable_named() {
+    let out = Command::new(BIN)
+        .env("SOLVAPAY_API_BASE_URL", "ftp://nowhere")
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SOLVAPAY_API_BASE_URL"));
+    assert!(out.stdout.is_empty());
+}

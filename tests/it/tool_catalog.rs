@@ -1,0 +1,86 @@
+//! The public contract of the server: identity, instructions, and every tool's name, schema and
+//! annotations (an insta snapshot reviewed like code).
+
+use solvapay_mcp::catalog;
+
+use crate::support;
+
+#[tokio::test]
+async fn server_identifies_itself_not_as_rmcp() {
+    let upstream = support::upstream().await;
+    let client = support::connect(&upstream.uri()).await;
+    let info = client.peer_info().expect("initialized");
+    let server = info.server_info.as_ref().expect("serverInfo");
+    assert_eq!(server.name, "solvapay-mcp");
+    assert_eq!(server.version, env!("CARGO_PKG_VERSION"));
+    let instructions = info.instructions.clone().unwrap_or_default();
+    for needle in [
+        "minor units",
+        "2500 = $25.00",
+        "cus_",
+        "prd_",
+        "pln_",
+        "pur_",
+        "txn_",
+        "ensure_customer",
+    ] {
+        assert!(
+            instructions.contains(needle),
+            "instructions lack {needle:?}"
+        );
+    }
+    // Only tools are implemented, so only tools are advertised.
+    let caps = serde_json::to_value(&info.capabilities).unwrap();
+    let advertised: Vec<&String> = caps.as_object().unwrap().keys().collect();
+    assert_eq!(advertised, ["tools"], "{caps}");
+}
+
+#[tokio::test]
+async fn every_listed_tool_is_in_the_catalog_and_fully_annotated() {
+    let upstream = support::upstream().await;
+    let client = support::connect(&upstream.uri()).await;
+    let tools = client.list_all_tools().await.unwrap();
+    assert!(!tools.is_empty());
+    for tool in &tools {
+        let spec =
+            catalog::find(&tool.name).unwrap_or_else(|| panic!("{} has no catalog row", tool.name));
+        assert_eq!(tool.title.as_deref(), Some(spec.title));
+        let a = tool
+            .annotations
+            .as_ref()
+            .unwrap_or_else(|| panic!("{} not annotated", tool.name));
+        assert_eq!(a.read_only_hint, Some(spec.read_only()), "{}", tool.name);
+        assert_eq!(
+            a.destructive_hint,
+            Some(spec.destructive()),
+            "{}",
+            tool.name
+        );
+        assert_eq!(a.idempotent_hint, Some(spec.idempotent()), "{}", tool.name);
+        assert_eq!(a.open_world_hint, Some(true), "{}", tool.name);
+        assert!(
+            tool.description.as_deref().is_some_and(|d| d.len() > 20),
+            "{} undescribed",
+            tool.name
+        );
+        assert!(
+            tool.output_schema.is_some(),
+            "{} has no outputSchema",
+            tool.name
+        );
+        assert_eq!(
+            tool.input_schema.get("additionalProperties"),
+            Some(&serde_json::json!(false)),
+            "{}",
+            tool.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn tools_list_snapshot() {
+    let upstream = support::upstream().await;
+    let client = support::connect(&upstream.uri()).await;
+    let tools = client.list_all_tools().await.unwrap();
+    insta::assert_json_snapshot!("tools_list", tools);
+}
