@@ -9,10 +9,12 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
+use crate::api::RetryPolicy;
+
 /// Production API base, used when `SOLVAPAY_API_BASE_URL` is not set.
 pub const DEFAULT_BASE_URL: &str = "https://api.solvapay.com";
-/// Per-request timeout when `SOLVAPAY_TIMEOUT_SECS` is not set.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Per-attempt timeout when `SOLVAPAY_TIMEOUT_SECS` is not set.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Environment variables read by [`Config::from_env`].
 pub mod env {
@@ -24,7 +26,7 @@ pub mod env {
     pub const BASE_URL: &str = "SOLVAPAY_API_BASE_URL";
     /// Base URL for the `/v1/ui/*` routes, when they live elsewhere (defaults to the REST base URL).
     pub const UI_BASE_URL: &str = "SOLVAPAY_UI_BASE_URL";
-    /// Per-request timeout in seconds (1–55).
+    /// Per-attempt timeout in seconds (1–55); a whole call, retries included, stops at 45 s.
     pub const TIMEOUT_SECS: &str = "SOLVAPAY_TIMEOUT_SECS";
 }
 
@@ -92,8 +94,10 @@ pub struct Config {
     pub base_url: Url,
     /// Base URL of the `/v1/ui/*` dashboard routes.
     pub ui_base_url: Url,
-    /// Per-request timeout.
+    /// Per-attempt timeout.
     pub timeout: Duration,
+    /// Retries and the whole-call time budget.
+    pub retry: RetryPolicy,
 }
 
 impl fmt::Debug for Config {
@@ -103,6 +107,7 @@ impl fmt::Debug for Config {
             .field("base_url", &self.base_url.as_str())
             .field("ui_base_url", &self.ui_base_url.as_str())
             .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
             .finish()
     }
 }
@@ -146,6 +151,7 @@ impl Config {
             base_url,
             ui_base_url,
             timeout,
+            retry: RetryPolicy::default(),
         })
     }
 
@@ -157,6 +163,7 @@ impl Config {
             ui_base_url: base_url.clone(),
             base_url,
             timeout: DEFAULT_TIMEOUT,
+            retry: RetryPolicy::default(),
         })
     }
 

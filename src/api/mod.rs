@@ -5,9 +5,10 @@
 
 mod customers;
 mod error;
+pub mod retry;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
@@ -16,14 +17,18 @@ use serde_json::Value;
 use url::Url;
 
 pub use error::{ApiError, TransportKind};
+pub use retry::{CallClass, RetryPolicy};
 
 use crate::config::{ApiKey, Config};
+use retry::{Decision, Failure};
 
 /// Largest response body read from SolvaPay; anything bigger is refused, not buffered.
 pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 /// Longest upstream message passed on to the model.
 const MAX_MESSAGE_CHARS: usize = 500;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Most requests in flight towards SolvaPay at once; further calls queue.
+pub const MAX_CONCURRENT_REQUESTS: usize = 16;
 
 /// The SolvaPay REST client. Cheap to clone: clones share one connection pool.
 #[derive(Clone)]
@@ -36,6 +41,9 @@ struct Inner {
     base_url: Url,
     ui_base_url: Url,
     key: Option<ApiKey>,
+    retry: RetryPolicy,
+    attempt_timeout: Duration,
+    permits: tokio::sync::Semaphore,
 }
 
 impl std::fmt::Debug for SolvaPayClient {
@@ -78,6 +86,9 @@ impl SolvaPayClient {
                 base_url: config.base_url.clone(),
                 ui_base_url: config.ui_base_url.clone(),
                 key: config.api_key.clone(),
+                retry: config.retry,
+                attempt_timeout: config.timeout,
+                permits: tokio::sync::Semaphore::new(MAX_CONCURRENT_REQUESTS),
             }),
         })
     }
@@ -111,8 +122,30 @@ impl SolvaPayClient {
     }
 
     /// A request with a JSON body, decoding the JSON answer (an empty answer decodes as `null`).
+    /// Its retry class follows the method: `GET` reads, `PUT`/`PATCH` are idempotent, anything else
+    /// is an unprotected write (see [`retry`]).
     pub(crate) async fn send<T: DeserializeOwned, B: Serialize + ?Sized>(
         &self,
+        method: Method,
+        routes: Routes,
+        segments: &[&str],
+        query: &[(&str, String)],
+        body: Option<&B>,
+    ) -> Result<T, ApiError> {
+        let class = match method {
+            Method::GET | Method::HEAD => CallClass::Read,
+            Method::PUT | Method::PATCH => CallClass::Deduplicated,
+            _ => CallClass::Unprotected,
+        };
+        self.send_as(class, method, routes, segments, query, body)
+            .await
+    }
+
+    /// [`send`](Self::send) with an explicit retry class (e.g. usage events that carry an
+    /// `idempotencyKey` are [`CallClass::Deduplicated`]).
+    pub(crate) async fn send_as<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        class: CallClass,
         method: Method,
         routes: Routes,
         segments: &[&str],
@@ -122,33 +155,116 @@ impl SolvaPayClient {
         let key = self.inner.key.as_ref().ok_or(ApiError::MissingKey)?;
         let url = self.url(routes, segments);
         let operation = format!("{method} {}", url.path());
-        let mut request = self
-            .inner
-            .http
-            .request(method, url)
-            .bearer_auth(key.expose())
-            .header(reqwest::header::ACCEPT, "application/json");
-        if !query.is_empty() {
-            request = request.query(query);
+        let body = body
+            .map(serde_json::to_vec)
+            .transpose()
+            .map_err(|e| ApiError::Decode {
+                operation: operation.clone(),
+                detail: e.to_string(),
+            })?;
+        let policy = self.inner.retry;
+        let deadline = Instant::now() + policy.total_budget;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let mut request = self
+                .inner
+                .http
+                .request(method.clone(), url.clone())
+                .bearer_auth(key.expose())
+                .header(reqwest::header::ACCEPT, "application/json")
+                .timeout(
+                    self.inner
+                        .attempt_timeout
+                        .min(remaining)
+                        .max(Duration::from_millis(100)),
+                );
+            if !query.is_empty() {
+                request = request.query(query);
+            }
+            if let Some(bytes) = &body {
+                request = request
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(bytes.clone());
+            }
+            let (failure, retry_after, error) = match self.attempt(request, &operation).await {
+                Ok(bytes) => match decode(&operation, &bytes) {
+                    Ok(value) => return Ok(value),
+                    Err(e) => (Failure::Malformed, None, e),
+                },
+                Err(failed) => failed,
+            };
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let jitter = 0.5 + rand::random::<f64>() / 2.0;
+            match policy.decide(class, failure, attempt, retry_after, remaining, jitter) {
+                Decision::RetryAfter(pause) => {
+                    tracing::warn!(%operation, attempt, ?failure, ?pause, "retrying SolvaPay call");
+                    tokio::time::sleep(pause).await;
+                }
+                Decision::GiveUp => return Err(error),
+            }
         }
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        tracing::debug!(%operation, "request");
-        let response = request.send().await.map_err(transport_error)?;
-        let status = response.status();
-        let request_id = ["x-request-id", "x-correlation-id"]
-            .iter()
-            .find_map(|h| response.headers().get(*h))
-            .and_then(|v| v.to_str().ok())
-            .map(|v| sanitize(v, 100));
-        let body = read_capped(response).await?;
-        tracing::debug!(%operation, status = status.as_u16(), bytes = body.len(), "response");
-        if !status.is_success() {
-            return Err(status_error(status, &body, request_id));
-        }
-        decode(&operation, &body)
     }
+
+    /// One attempt: the body of a 2xx answer, or why it failed (with any `Retry-After`).
+    async fn attempt(
+        &self,
+        request: reqwest::RequestBuilder,
+        operation: &str,
+    ) -> Result<Vec<u8>, (Failure, Option<Duration>, ApiError)> {
+        let _permit = self.inner.permits.acquire().await.map_err(|_| {
+            let e = ApiError::Transport {
+                kind: TransportKind::Connect,
+                detail: "client is shutting down".into(),
+            };
+            (Failure::Connect, None, e)
+        })?;
+        tracing::debug!(%operation, "request");
+        let response = request
+            .send()
+            .await
+            .map_err(|e| failed(transport_error(e)))?;
+        let status = response.status();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let request_id = header("x-request-id")
+            .or_else(|| header("x-correlation-id"))
+            .map(|v| sanitize(&v, 100));
+        let retry_after = header("retry-after")
+            .as_deref()
+            .and_then(retry::parse_retry_after);
+        let body = read_capped(response).await.map_err(failed)?;
+        tracing::debug!(%operation, status = status.as_u16(), bytes = body.len(), "response");
+        if status.is_success() {
+            Ok(body)
+        } else {
+            let e = status_error(status, &body, request_id);
+            Err((Failure::Status(status.as_u16()), retry_after, e))
+        }
+    }
+}
+
+/// Classifies a failed attempt for the retry policy.
+fn failed(e: ApiError) -> (Failure, Option<Duration>, ApiError) {
+    let failure = match &e {
+        ApiError::Transport {
+            kind: TransportKind::Connect,
+            ..
+        } => Failure::Connect,
+        ApiError::Transport {
+            kind: TransportKind::Timeout,
+            ..
+        } => Failure::Timeout,
+        ApiError::TooLarge { .. } => Failure::Malformed,
+        _ => Failure::Interrupted,
+    };
+    (failure, None, e)
 }
 
 fn transport_error(e: reqwest::Error) -> ApiError {

@@ -7,7 +7,9 @@ use rmcp::model::{CallToolRequestParams, CallToolResult};
 use rmcp::service::RunningService;
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::Value;
+use solvapay_mcp::api::RetryPolicy;
 use solvapay_mcp::{BillingServer, Config, SolvaPayClient};
+use std::time::Duration;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -30,7 +32,23 @@ pub(crate) async fn upstream() -> MockServer {
 
 /// A client talking to a fresh server whose SolvaPay base URL is `base_url`.
 pub(crate) async fn connect(base_url: &str) -> Client {
-    connect_with(Config::for_base_url(base_url, Some(KEY)).unwrap()).await
+    connect_with(config(base_url)).await
+}
+
+/// A configuration for `base_url` with [`KEY`] and a retry policy with millisecond pauses.
+pub(crate) fn config(base_url: &str) -> Config {
+    let mut config = Config::for_base_url(base_url, Some(KEY)).unwrap();
+    config.retry = fast_retries();
+    config
+}
+
+/// The default retry policy with pauses short enough for tests.
+pub(crate) fn fast_retries() -> RetryPolicy {
+    RetryPolicy {
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(20),
+        ..RetryPolicy::default()
+    }
 }
 
 /// A client talking to a fresh server built from `config`.
