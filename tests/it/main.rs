@@ -10,5 +10,6 @@
 mod support;
 
 mod customers;
+mod faults;
 mod stdio;
 mod tool_catalog;

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub(crate) mod raw;
+
 use rmcp::model::{CallToolRequestParams, CallToolResult};
 use rmcp::service::RunningService;
 use rmcp::{RoleClient, ServiceExt};

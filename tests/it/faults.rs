@@ -1,0 +1,322 @@
+//! The fault matrix: each row asserts the tool result *and* how many requests reached the upstream.
+//! Reads retry; unprotected writes (creates) never repeat once their bytes may have left.
+
+use std::time::Duration;
+
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::raw::{Fault, RawUpstream};
+use crate::support::{self, Client, err, ok, request_count};
+
+const JANE: &str = r#"{"reference":"cus_A1B2C3D4","email":"jane@acme.com","name":"Jane Smith"}"#;
+
+async fn client_with_timeout(base: &str, timeout: Duration) -> Client {
+    let mut config = support::config(base);
+    config.timeout = timeout;
+    support::connect_with(config).await
+}
+
+fn get_jane() -> (&'static str, serde_json::Value) {
+    ("get_customer", json!({"reference": "cus_A1B2C3D4"}))
+}
+
+fn create_jane() -> (&'static str, serde_json::Value) {
+    ("create_customer", json!({"email": "jane@acme.com"}))
+}
+
+async fn mount(
+    server: &MockServer,
+    verb: &str,
+    route: &str,
+    response: ResponseTemplate,
+    times: Option<u64>,
+) {
+    let mock = Mock::given(method(verb))
+        .and(path(route))
+        .respond_with(response);
+    let mock = match times {
+        Some(n) => mock.up_to_n_times(n),
+        None => mock,
+    };
+    mock.mount(server).await;
+}
+
+#[tokio::test]
+async fn a_read_retries_through_503s() {
+    let upstream = support::upstream().await;
+    mount(
+        &upstream,
+        "GET",
+        "/v1/sdk/customers/cus_A1B2C3D4",
+        ResponseTemplate::new(503),
+        Some(2),
+    )
+    .await;
+    mount(
+        &upstream,
+        "GET",
+        "/v1/sdk/customers/cus_A1B2C3D4",
+        ResponseTemplate::new(200).set_body_string(JANE),
+        None,
+    )
+    .await;
+    let client = support::connect(&upstream.uri()).await;
+    let (tool, args) = get_jane();
+    assert_eq!(ok(&client, tool, args).await["reference"], "cus_A1B2C3D4");
+    assert_eq!(request_count(&upstream).await, 3);
+}
+
+#[tokio::test]
+async fn a_read_gives_up_after_three_attempts() {
+    let upstream = support::upstream().await;
+    mount(
+        &upstream,
+        "GET",
+        "/v1/sdk/customers/cus_A1B2C3D4",
+        ResponseTemplate::new(502).set_body_string("<html>bad gateway</html>"),
+        None,
+    )
+    .await;
+    let client = support::connect(&upstream.uri()).await;
+    let (tool, args) = get_jane();
+    let envelope = err(&client, tool, args).await;
+    assert_eq!(envelope["error"]["code"], "INTERNAL_ERROR");
+    let message = envelope["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("Bad Gateway") && !message.contains("<html>"),
+        "{message}"
+    );
+    assert_eq!(request_count(&upstream).await, 3);
+}
+
+#[tokio::test]
+async fn an_unprotected_write_is_not_repeated_after_a_5xx() {
+    let upstream = support::upstream().await;
+    mount(
+        &upstream,
+        "POST",
+        "/v1/sdk/customers",
+        ResponseTemplate::new(500).set_body_string("oops"),
+        None,
+    )
+    .await;
+    let client = support::connect(&upstream.uri()).await;
+    let (tool, args) = create_jane();
+    assert_eq!(
+        err(&client, tool, args).await["error"]["code"],
+        "INTERNAL_ERROR"
+    );
+    assert_eq!(request_count(&upstream).await, 1);
+}
+
+#[tokio::test]
+async fn rate_limits_honour_a_short_retry_after_and_refuse_a_long_one() {
+    let upstream = support::upstream().await;
+    mount(
+        &upstream,
+        "GET",
+        "/v1/sdk/customers/cus_A1B2C3D4",
+        ResponseTemplate::new(429).insert_header("retry-after", "1"),
+        Some(1),
+    )
+    .await;
+    mount(
+        &upstream,
+        "GET",
+        "/v1/sdk/customers/cus_A1B2C3D4",
+        ResponseTemplate::new(200).set_body_string(JANE),
+        None,
+    )
+    .await;
+    mount(
+        &upstream,
+        "GET",
+        "/v1/sdk/customers/cus_SLOW0001",
+        ResponseTemplate::new(429).insert_header("retry-after", "120"),
+        None,
+    )
+    .await;
+    let client = support::connect(&upstream.uri()).await;
+
+    let started = std::time::Instant::now();
+    let (tool, args) = get_jane();
+    ok(&client, tool, args).await;
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "waited for Retry-After"
+    );
+    assert_eq!(request_count(&upstream).await, 2);
+
+    let envelope = err(
+        &client,
+        "get_customer",
+        json!({"reference": "cus_SLOW0001"}),
+    )
+    .await;
+    assert!(
+        envelope["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("rate limiting")
+    );
+    assert_eq!(request_count(&upstream).await, 3);
+}
+
+#[tokio::test]
+async fn auth_and_client_errors_are_never_retried() {
+    let upstream = support::upstream().await;
+    mount(
+        &upstream,
+        "GET",
+        "/v1/sdk/customers/cus_A1B2C3D4",
+        ResponseTemplate::new(401)
+            .set_body_json(json!({"statusCode": 401, "message": "Invalid or expired secret key"})),
+        None,
+    )
+    .await;
+    let client = support::connect(&upstream.uri()).await;
+    let (tool, args) = get_jane();
+    assert_eq!(
+        err(&client, tool, args).await["error"]["code"],
+        "UNAUTHORIZED"
+    );
+    assert_eq!(request_count(&upstream).await, 1);
+}
+
+#[tokio::test]
+async fn connection_refused_says_nothing_was_sent() {
+    // Bind then drop a listener: the port is closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = support::connect(&format!("http://127.0.0.1:{port}")).await;
+    for (tool, args) in [get_jane(), create_jane()] {
+        let envelope = err(&client, tool, args).await;
+        assert_eq!(envelope["error"]["code"], "INTERNAL_ERROR");
+        assert!(
+            envelope["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("nothing was sent"),
+            "{envelope}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_reset_after_the_request_retries_a_read_but_not_a_write() {
+    let upstream = RawUpstream::start(Fault::ResetAfterRequest).await;
+    let client = support::connect(&upstream.url).await;
+    let (tool, args) = get_jane();
+    err(&client, tool, args).await;
+    assert_eq!(upstream.requests(), 3);
+
+    let (tool, args) = create_jane();
+    let envelope = err(&client, tool, args).await;
+    assert!(
+        envelope["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("may or may not have been applied"),
+        "{envelope}"
+    );
+    assert_eq!(upstream.requests(), 4, "the create was sent exactly once");
+}
+
+#[tokio::test]
+async fn a_truncated_body_is_an_interrupted_answer() {
+    let upstream = RawUpstream::start(Fault::TruncatedBody).await;
+    let client = support::connect(&upstream.url).await;
+    let (tool, args) = create_jane();
+    let envelope = err(&client, tool, args).await;
+    assert_eq!(envelope["error"]["code"], "INTERNAL_ERROR");
+    assert_eq!(upstream.requests(), 1);
+    let (tool, args) = get_jane();
+    err(&client, tool, args).await;
+    assert_eq!(upstream.requests(), 4);
+}
+
+#[tokio::test]
+async fn slow_headers_and_slow_bodies_time_out_within_the_attempt_budget() {
+    for fault in [
+        Fault::SlowHeaders(Duration::from_secs(5)),
+        Fault::SlowBody(Duration::from_secs(5)),
+    ] {
+        let upstream = RawUpstream::start(fault).await;
+        let client = client_with_timeout(&upstream.url, Duration::from_millis(300)).await;
+        let started = std::time::Instant::now();
+        let (tool, args) = create_jane();
+        let envelope = err(&client, tool, args).await;
+        assert!(
+            envelope["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("timed out"),
+            "{fault:?}: {envelope}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(3), "{fault:?}");
+        assert_eq!(
+            upstream.requests(),
+            1,
+            "{fault:?}: an unprotected write is sent once"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_huge_body_is_refused_not_buffered() {
+    let upstream = RawUpstream::start(Fault::HugeBody(12 * 1024 * 1024)).await;
+    let client = support::connect(&upstream.url).await;
+    let (tool, args) = create_jane();
+    let envelope = err(&client, tool, args).await;
+    assert!(
+        envelope["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("exceeded"),
+        "{envelope}"
+    );
+    assert_eq!(upstream.requests(), 1);
+}
+
+#[tokio::test]
+async fn malformed_json_on_success_is_reported_not_retried_for_writes() {
+    let upstream = support::upstream().await;
+    mount(
+        &upstream,
+        "POST",
+        "/v1/sdk/customers",
+        ResponseTemplate::new(201).set_body_string("{not json"),
+        None,
+    )
+    .await;
+    mount(
+        &upstream,
+        "GET",
+        "/v1/sdk/customers/cus_A1B2C3D4",
+        ResponseTemplate::new(200).set_body_string("<html>oops</html>"),
+        None,
+    )
+    .await;
+    let client = support::connect(&upstream.uri()).await;
+    let (tool, args) = create_jane();
+    let envelope = err(&client, tool, args).await;
+    assert!(
+        envelope["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("could not be read")
+    );
+    assert_eq!(request_count(&upstream).await, 1);
+    let (tool, args) = get_jane();
+    err(&client, tool, args).await;
+    assert_eq!(
+        request_count(&upstream).await,
+        4,
+        "a read retries a malformed answer"
+    );
+}
