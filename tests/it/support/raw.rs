@@ -77,9 +77,7 @@ async fn serve(mut stream: TcpStream, fault: Fault, counter: Arc<AtomicUsize>) {
                 let _ = stream.write_all(b"{}").await;
             }
             Fault::HugeBody(size) => {
-                let head = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
-                );
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
                 if stream.write_all(head.as_bytes()).await.is_err() {
                     return;
                 }
