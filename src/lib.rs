@@ -9,6 +9,7 @@ pub mod config;
 pub mod error;
 pub mod model;
 pub mod server;
+pub mod stdio;
 pub mod telemetry;
 mod tools;
 

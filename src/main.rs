@@ -1,11 +1,16 @@
-//! The `solvapay-mcp` binary: parse the command line, log to stderr, serve MCP over stdio.
+//! The `solvapay-mcp` binary: parse the command line, log to stderr, serve MCP over stdio, and shut
+//! down cleanly on stdin EOF, SIGTERM, SIGINT or SIGHUP.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 use rmcp::ServiceExt;
 use rmcp::service::ServerInitializeError;
-use solvapay_mcp::{BillingServer, Config, SolvaPayClient, telemetry};
+use solvapay_mcp::{BillingServer, Config, SolvaPayClient, stdio, telemetry};
+
+/// How long in-flight tool calls may run after the client has gone or a signal arrived.
+const GRACE: Duration = Duration::from_secs(10);
 
 /// MCP server (stdio) for the SolvaPay billing API.
 ///
@@ -15,10 +20,26 @@ use solvapay_mcp::{BillingServer, Config, SolvaPayClient, telemetry};
 #[command(name = "solvapay-mcp", version, about, long_about)]
 struct Cli {}
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let _cli = Cli::parse();
     telemetry::init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!("could not start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = runtime.block_on(run());
+    // A blocking read of stdin may still be parked after a signal; do not wait for it.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    code
+}
+
+async fn run() -> ExitCode {
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -38,23 +59,74 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match BillingServer::new(api)
-        .serve(rmcp::transport::stdio())
-        .await
-    {
-        Ok(service) => match service.waiting().await {
-            Ok(reason) => tracing::debug!(?reason, "stopped"),
-            Err(e) => {
-                tracing::error!("server task failed: {e}");
-                return ExitCode::FAILURE;
-            }
-        },
+    serve(BillingServer::new(api)).await
+}
+
+async fn serve(server: BillingServer) -> ExitCode {
+    let in_flight = server.in_flight();
+    // Install the handlers before the first message, so no signal can find the default action.
+    let signals = Signals::install();
+    let input = stdio::bounded_lines(tokio::io::stdin(), stdio::MAX_LINE_BYTES);
+    let service = match server.serve((input, tokio::io::stdout())).await {
+        Ok(service) => service,
         // The client went away before the handshake: nothing to do, not an error.
-        Err(ServerInitializeError::ConnectionClosed(_)) => {}
+        Err(ServerInitializeError::ConnectionClosed(_)) => return ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("MCP handshake failed: {e}");
             return ExitCode::FAILURE;
         }
+    };
+    let stop = service.cancellation_token();
+    tokio::spawn(async move {
+        let signal = signals.recv().await;
+        tracing::info!("{signal}: finishing in-flight calls, then exiting");
+        stop.cancel();
+    });
+    if let Err(e) = service.waiting().await {
+        tracing::error!("server task failed: {e}");
+    }
+    // No new calls are accepted now; let the ones already running finish.
+    in_flight.close();
+    if tokio::time::timeout(GRACE, in_flight.wait()).await.is_err() {
+        tracing::warn!(
+            remaining = in_flight.len(),
+            "grace period over; exiting with calls unfinished"
+        );
     }
     ExitCode::SUCCESS
+}
+
+/// SIGTERM, SIGINT and SIGHUP, caught from installation on.
+struct Signals {
+    term: Option<tokio::signal::unix::Signal>,
+    hup: Option<tokio::signal::unix::Signal>,
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn install() -> Self {
+        use tokio::signal::unix::{SignalKind, signal};
+        Self {
+            term: signal(SignalKind::terminate()).ok(),
+            hup: signal(SignalKind::hangup()).ok(),
+            int: signal(SignalKind::interrupt()).ok(),
+        }
+    }
+
+    /// Resolves on the first of the three signals, naming it.
+    async fn recv(mut self) -> &'static str {
+        async fn next(signal: Option<&mut tokio::signal::unix::Signal>) {
+            match signal {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        }
+        tokio::select! {
+            () = next(self.term.as_mut()) => "SIGTERM",
+            () = next(self.hup.as_mut()) => "SIGHUP",
+            () = next(self.int.as_mut()) => "SIGINT",
+        }
+    }
 }

@@ -9,6 +9,11 @@ use rmcp::model::{
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
+use tokio_util::task::TaskTracker;
+
+use std::panic::AssertUnwindSafe;
+
+use futures::FutureExt;
 
 use crate::api::SolvaPayClient;
 use crate::error::{ErrorCode, ToolError};
@@ -30,6 +35,7 @@ const DESERIALIZE_PREFIX: &str = "failed to deserialize parameters";
 pub struct BillingServer {
     api: SolvaPayClient,
     tools: ToolRouter<Self>,
+    in_flight: TaskTracker,
 }
 
 impl std::fmt::Debug for BillingServer {
@@ -44,7 +50,17 @@ impl BillingServer {
     /// A server exposing every tool through `api`.
     pub fn new(api: SolvaPayClient) -> Self {
         let tools = catalog::annotate(Self::customer_tools());
-        Self { api, tools }
+        Self {
+            api,
+            tools,
+            in_flight: TaskTracker::new(),
+        }
+    }
+
+    /// Tool calls still running. At shutdown, `close()` it and `wait()` (with a grace period) so
+    /// that writes already sent finish and their outcome is recorded.
+    pub fn in_flight(&self) -> TaskTracker {
+        self.in_flight.clone()
     }
 
     /// The SolvaPay client the tools call.
@@ -74,10 +90,39 @@ impl ServerHandler for BillingServer {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let name = request.name.clone();
+        let read_only = catalog::find(&name).is_some_and(|spec| spec.read_only());
+        let cancelled = context.ct.clone();
         let call = ToolCallContext::new(self, request, context);
-        let response = self.tools.call(call).await?;
-        tracing::debug!(tool = %name, "tool call finished");
-        Ok(normalize_argument_errors(response))
+        // A panic in a handler answers this call with an error; the server goes on.
+        let work = self
+            .in_flight
+            .track_future(AssertUnwindSafe(self.tools.call(call)).catch_unwind());
+        let outcome = if read_only {
+            // A cancelled read is dropped at once (its HTTP request with it). A write that may
+            // already be on the wire runs to completion so its outcome is known and recorded.
+            tokio::select! {
+                outcome = work => outcome,
+                () = cancelled.cancelled() => {
+                    tracing::debug!(tool = %name, "read cancelled by the client");
+                    return Err(ErrorData::internal_error("request cancelled", None));
+                }
+            }
+        } else {
+            work.await
+        };
+        match outcome {
+            Ok(response) => Ok(normalize_argument_errors(response?)),
+            Err(_) => {
+                tracing::error!(tool = %name, "tool handler panicked");
+                let error = ToolError::new(
+                    ErrorCode::InternalError,
+                    format!(
+                        "{name} failed unexpectedly inside solvapay-mcp; the server is still running."
+                    ),
+                );
+                rmcp::handler::server::tool::IntoCallToolResult::into_call_tool_result(error)
+            }
+        }
     }
 
     async fn list_tools(

@@ -162,3 +162,105 @@ async fn a_bad_configuration_stops_startup_with_the_variable_named() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("SOLVAPAY_API_BASE_URL"));
     assert!(out.stdout.is_empty());
 }
+
+/// Spawns the binary against `base_url` with piped stdio.
+fn spawn(base_url: &str) -> tokio::process::Child {
+    Command::new(BIN)
+        .env("SOLVAPAY_SECRET_KEY", CANARY)
+        .env("SOLVAPAY_API_BASE_URL", base_url)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap()
+}
+
+async fn initialize(stdin: &mut tokio::process::ChildStdin) {
+    stdin.write_all(&line(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}}))).await.unwrap();
+    stdin
+        .write_all(&line(
+            json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        ))
+        .await
+        .unwrap();
+}
+
+/// Reads stdout lines until the response with `id` arrives.
+async fn response(
+    stdout: &mut tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+    id: i64,
+) -> Value {
+    loop {
+        let text = tokio::time::timeout(Duration::from_secs(10), stdout.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .expect("stdout open");
+        let msg: Value = serde_json::from_str(&text).unwrap();
+        if msg["id"] == id {
+            return msg;
+        }
+    }
+}
+
+#[tokio::test]
+async fn malformed_and_oversized_lines_do_not_stop_the_server() {
+    let upstream = support::upstream().await;
+    let mut child = spawn(&upstream.uri());
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    initialize(&mut stdin).await;
+    response(&mut stdout, 1).await;
+
+    stdin.write_all(b"this is not json\n").await.unwrap();
+    stdin
+        .write_all(b"{\"jsonrpc\": \"2.0\", \"id\": 7, \"method\": \n")
+        .await
+        .unwrap();
+    let mut huge = vec![b' '; 5 * 1024 * 1024];
+    huge.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/list\"}\n");
+    stdin.write_all(&huge).await.unwrap();
+    stdin
+        .write_all(&line(
+            json!({"jsonrpc": "2.0", "id": 9, "method": "tools/list"}),
+        ))
+        .await
+        .unwrap();
+
+    let listed = response(&mut stdout, 9).await;
+    assert!(
+        listed["result"]["tools"]
+            .as_array()
+            .is_some_and(|t| !t.is_empty()),
+        "{listed}"
+    );
+    drop(stdin);
+    let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[tokio::test]
+async fn sigterm_exits_zero() {
+    let upstream = support::upstream().await;
+    let mut child = spawn(&upstream.uri());
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    initialize(&mut stdin).await;
+    response(&mut stdout, 1).await;
+    let pid = child.id().unwrap();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+}
