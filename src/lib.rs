@@ -7,6 +7,7 @@
 pub mod api;
 pub mod config;
 pub mod error;
+pub mod journal;
 pub mod model;
 pub mod server;
 pub mod stdio;
