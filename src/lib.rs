@@ -5,10 +5,15 @@
 //! `error` holds the one conversion from an API failure to a tool result.
 
 pub mod api;
+pub mod audit;
+pub mod cli;
 pub mod config;
 pub mod error;
+mod guard;
 pub mod journal;
 pub mod model;
+pub mod options;
+pub mod policy;
 pub mod server;
 pub mod stdio;
 pub mod telemetry;

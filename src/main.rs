@@ -7,21 +7,14 @@ use std::time::Duration;
 use clap::Parser;
 use rmcp::ServiceExt;
 use rmcp::service::ServerInitializeError;
+use solvapay_mcp::cli::{Cli, ServerFlags};
 use solvapay_mcp::{BillingServer, Config, SolvaPayClient, stdio, telemetry};
 
 /// How long in-flight tool calls may run after the client has gone or a signal arrived.
 const GRACE: Duration = Duration::from_secs(10);
 
-/// MCP server (stdio) for the SolvaPay billing API.
-///
-/// Configuration comes from the environment: SOLVAPAY_SECRET_KEY (or SOLVAPAY_API_KEY),
-/// SOLVAPAY_API_BASE_URL, SOLVAPAY_UI_BASE_URL, SOLVAPAY_TIMEOUT_SECS, RUST_LOG.
-#[derive(Debug, Parser)]
-#[command(name = "solvapay-mcp", version, about, long_about)]
-struct Cli {}
-
 fn main() -> ExitCode {
-    let _cli = Cli::parse();
+    let cli = Cli::parse();
     telemetry::init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -33,14 +26,18 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let code = runtime.block_on(run());
+    let code = runtime.block_on(run(cli.server));
     // A blocking read of stdin may still be parked after a signal; do not wait for it.
     runtime.shutdown_timeout(Duration::from_millis(200));
     code
 }
 
-async fn run() -> ExitCode {
-    let config = match Config::from_env() {
+async fn run(flags: ServerFlags) -> ExitCode {
+    let configured = Config::from_env().and_then(|config| {
+        let options = flags.options(&config, false)?;
+        Ok((config, options))
+    });
+    let (config, options) = match configured {
         Ok(c) => c,
         Err(e) => {
             tracing::error!("invalid configuration: {e}");
@@ -48,9 +45,10 @@ async fn run() -> ExitCode {
         }
     };
     tracing::info!(
-        "solvapay-mcp {}: {}",
+        "solvapay-mcp {}: {}; {}",
         env!("CARGO_PKG_VERSION"),
-        config.describe()
+        config.describe(),
+        options.policy
     );
     let api = match SolvaPayClient::new(&config) {
         Ok(api) => api,
@@ -59,7 +57,7 @@ async fn run() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    serve(BillingServer::new(api)).await
+    serve(BillingServer::with_options(api, options)).await
 }
 
 async fn serve(server: BillingServer) -> ExitCode {

@@ -12,11 +12,14 @@ use rmcp::{ErrorData, RoleServer, ServerHandler};
 use tokio_util::task::TaskTracker;
 
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 
 use futures::FutureExt;
 
 use crate::api::SolvaPayClient;
 use crate::error::{ErrorCode, ToolError};
+use crate::guard;
+use crate::options::ServerOptions;
 use crate::tools::catalog;
 
 /// What the model is told about this server once, at connection time.
@@ -36,6 +39,7 @@ pub struct BillingServer {
     api: SolvaPayClient,
     tools: ToolRouter<Self>,
     in_flight: TaskTracker,
+    options: Arc<ServerOptions>,
 }
 
 impl std::fmt::Debug for BillingServer {
@@ -54,7 +58,24 @@ impl BillingServer {
             api,
             tools,
             in_flight: TaskTracker::new(),
+            options: Arc::new(ServerOptions::default()),
         }
+    }
+
+    /// A server exposing the tools `options.policy` enables, with its guards.
+    pub fn with_options(api: SolvaPayClient, options: ServerOptions) -> Self {
+        let mut server = Self::new(api);
+        let names: Vec<String> = server
+            .tools
+            .list_all()
+            .into_iter()
+            .map(|t| t.name.to_string())
+            .collect();
+        for name in names.iter().filter(|n| !options.policy.allows(n)) {
+            server.tools.remove_route(name);
+        }
+        server.options = Arc::new(options);
+        server
     }
 
     /// Tool calls still running. At shutdown, `close()` it and `wait()` (with a grace period) so
@@ -89,15 +110,31 @@ impl ServerHandler for BillingServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let name = request.name.clone();
-        let read_only = catalog::find(&name).is_some_and(|spec| spec.read_only());
+        let name = request.name.to_string();
+        let spec = catalog::find(&name).filter(|_| self.tools.has_route(&name));
+        let Some(spec) = spec else {
+            // Unknown or disabled: the same protocol error rmcp gives for an unknown tool.
+            return Err(ErrorData::invalid_params("tool not found", None));
+        };
+        let arguments = request.arguments.clone().unwrap_or_default();
+        if let Err(declined) = guard::confirm(&self.options, spec, &arguments, &context).await {
+            let response = into_response(declined);
+            guard::audit(
+                &self.options,
+                &name,
+                &serde_json::Value::Object(arguments),
+                &response,
+            )
+            .await;
+            return response;
+        }
         let cancelled = context.ct.clone();
         let call = ToolCallContext::new(self, request, context);
         // A panic in a handler answers this call with an error; the server goes on.
         let work = self
             .in_flight
             .track_future(AssertUnwindSafe(self.tools.call(call)).catch_unwind());
-        let outcome = if read_only {
+        let outcome = if spec.read_only() {
             // A cancelled read is dropped at once (its HTTP request with it). A write that may
             // already be on the wire runs to completion so its outcome is known and recorded.
             tokio::select! {
@@ -110,19 +147,28 @@ impl ServerHandler for BillingServer {
         } else {
             work.await
         };
-        match outcome {
-            Ok(response) => Ok(normalize_argument_errors(response?)),
+        let response = match outcome {
+            Ok(response) => response.map(normalize_argument_errors),
             Err(_) => {
                 tracing::error!(tool = %name, "tool handler panicked");
-                let error = ToolError::new(
+                into_response(ToolError::new(
                     ErrorCode::InternalError,
                     format!(
                         "{name} failed unexpectedly inside solvapay-mcp; the server is still running."
                     ),
-                );
-                rmcp::handler::server::tool::IntoCallToolResult::into_call_tool_result(error)
+                ))
             }
+        };
+        if !spec.read_only() {
+            guard::audit(
+                &self.options,
+                &name,
+                &serde_json::Value::Object(arguments),
+                &response,
+            )
+            .await;
         }
+        response
     }
 
     async fn list_tools(
@@ -174,13 +220,9 @@ fn normalize_argument_errors(response: CallToolResponse) -> CallToolResponse {
         ErrorCode::ValidationError,
         format!("Invalid arguments: {}", crate::api::sanitize(detail, 300)),
     );
-    match rmcp::handler::server::tool::IntoCallToolResult::into_call_tool_result(error) {
-        Ok(mut converted) => {
-            if let CallToolResponse::Complete(r) = &mut converted {
-                r.is_error = Some(true);
-            }
-            converted
-        }
-        Err(_) => response,
-    }
+    into_response(error).unwrap_or(response)
+}
+
+fn into_response(error: ToolError) -> Result<CallToolResponse, ErrorData> {
+    rmcp::handler::server::tool::IntoCallToolResult::into_call_tool_result(error)
 }

@@ -87,7 +87,12 @@ async fn stdout_is_json_rpc_only_and_the_key_never_leaks() {
         }
     }
     assert_eq!(seen[0].1["result"]["serverInfo"]["name"], "solvapay-mcp");
-    assert!(seen[1].1["result"]["tools"].as_array().unwrap().len() >= 6);
+    let tools = seen[1].1["result"]["tools"].as_array().unwrap();
+    assert!(tools.iter().any(|t| t["name"] == "get_customer"));
+    assert!(
+        !tools.iter().any(|t| t["name"] == "delete_customer"),
+        "a live key without --allow-destructive lists no destructive tool"
+    );
     assert_eq!(seen[2].1["result"]["isError"], true);
 
     // Closing stdin ends the server promptly and cleanly.
@@ -163,10 +168,11 @@ async fn a_bad_configuration_stops_startup_with_the_variable_named() {
     assert!(out.stdout.is_empty());
 }
 
-/// Spawns the binary against `base_url` with piped stdio.
-fn spawn(base_url: &str) -> tokio::process::Child {
+/// Spawns the binary against `base_url` with piped stdio and a private data directory.
+fn spawn(base_url: &str, data: &tempfile::TempDir) -> tokio::process::Child {
     Command::new(BIN)
         .env("SOLVAPAY_SECRET_KEY", CANARY)
+        .env("SOLVAPAY_DATA_DIR", data.path())
         .env("SOLVAPAY_API_BASE_URL", base_url)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -208,7 +214,8 @@ async fn response(
 #[tokio::test]
 async fn malformed_and_oversized_lines_do_not_stop_the_server() {
     let upstream = support::upstream().await;
-    let mut child = spawn(&upstream.uri());
+    let data = tempfile::tempdir().unwrap();
+    let mut child = spawn(&upstream.uri(), &data);
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
     initialize(&mut stdin).await;
@@ -247,7 +254,8 @@ async fn malformed_and_oversized_lines_do_not_stop_the_server() {
 #[tokio::test]
 async fn sigterm_exits_zero() {
     let upstream = support::upstream().await;
-    let mut child = spawn(&upstream.uri());
+    let data = tempfile::tempdir().unwrap();
+    let mut child = spawn(&upstream.uri(), &data);
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
     initialize(&mut stdin).await;

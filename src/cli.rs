@@ -1,0 +1,138 @@
+//! The command line: flags (each with an environment twin, for MCP clients' `env` blocks) and the
+//! `sandbox` subcommand. Turns flags into [`ServerOptions`].
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::audit::AuditLog;
+use crate::config::{Config, ConfigError};
+use crate::journal::RefundJournal;
+use crate::options::{ConfirmMode, RefundLimits, ServerOptions};
+use crate::policy::ToolSelection;
+
+/// MCP server (stdio) for the SolvaPay billing API.
+///
+/// The secret key comes from the environment only: SOLVAPAY_SECRET_KEY (or SOLVAPAY_API_KEY).
+/// Also read: SOLVAPAY_API_BASE_URL, SOLVAPAY_UI_BASE_URL, SOLVAPAY_TIMEOUT_SECS, RUST_LOG.
+#[derive(Debug, Parser)]
+#[command(name = "solvapay-mcp", version, about, long_about)]
+pub struct Cli {
+    /// Run something other than the MCP server.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Which tools to expose, and the guards around them.
+    #[command(flatten)]
+    pub server: ServerFlags,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {}
+
+/// Flags of the MCP server.
+#[derive(Debug, Clone, Args)]
+pub struct ServerFlags {
+    /// Toolsets to enable, comma-separated: customers, catalog, purchases, checkout, usage, payments
+    /// (default: all).
+    #[arg(long, env = "SOLVAPAY_TOOLSETS", value_delimiter = ',')]
+    pub toolsets: Option<Vec<String>>,
+    /// Single tools to enable in addition to the toolsets (alone: only these tools).
+    #[arg(long, env = "SOLVAPAY_TOOLS", value_delimiter = ',')]
+    pub tools: Vec<String>,
+    /// Tools to disable.
+    #[arg(long, env = "SOLVAPAY_EXCLUDE_TOOLS", value_delimiter = ',')]
+    pub exclude_tools: Vec<String>,
+    /// Register no tool that writes; wins over every other flag.
+    #[arg(long, env = "SOLVAPAY_READ_ONLY")]
+    pub read_only: bool,
+    /// With a live key, enable refunds, cancellations and deletions.
+    #[arg(long, env = "SOLVAPAY_ALLOW_DESTRUCTIVE")]
+    pub allow_destructive: bool,
+    /// Largest single refund, in minor units.
+    #[arg(long, env = "SOLVAPAY_MAX_REFUND_AMOUNT", value_parser = clap::value_parser!(i64).range(1..))]
+    pub max_refund_amount: Option<i64>,
+    /// Largest total of refunds made by one server process, in minor units.
+    #[arg(long, env = "SOLVAPAY_MAX_REFUND_TOTAL", value_parser = clap::value_parser!(i64).range(1..))]
+    pub max_refund_total: Option<i64>,
+    /// Ask the human to confirm destructive and money-moving calls (when the client supports it).
+    #[arg(long, env = "SOLVAPAY_CONFIRM", value_enum, default_value_t = ConfirmMode::Auto)]
+    pub confirm: ConfirmMode,
+    /// Audit log of write calls (JSON lines) [default: <data dir>/audit.jsonl].
+    #[arg(long, env = "SOLVAPAY_AUDIT_LOG")]
+    pub audit_log: Option<PathBuf>,
+    /// Directory for the audit log, refund journal and local sandbox database
+    /// [default: $XDG_DATA_HOME/solvapay-mcp, else ~/.local/share/solvapay-mcp].
+    #[arg(long, env = "SOLVAPAY_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// The data directory: `--data-dir`, else `$XDG_DATA_HOME/solvapay-mcp`, else `~/.local/share/solvapay-mcp`.
+pub fn data_dir(flag: Option<&PathBuf>) -> Option<PathBuf> {
+    if let Some(dir) = flag {
+        return Some(dir.clone());
+    }
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
+    Some(base.join("solvapay-mcp"))
+}
+
+impl ServerFlags {
+    /// Builds the server's options for `config`; `local_sandbox` when no key is set and the
+    /// local sandbox serves as SolvaPay.
+    pub fn options(
+        &self,
+        config: &Config,
+        local_sandbox: bool,
+    ) -> Result<ServerOptions, ConfigError> {
+        let selection = ToolSelection {
+            toolsets: self.toolsets.clone(),
+            tools: self.tools.clone(),
+            exclude: self.exclude_tools.clone(),
+            read_only: self.read_only,
+            allow_destructive: self.allow_destructive,
+        };
+        let mode = if local_sandbox {
+            None
+        } else {
+            config.api_key.as_ref().map(|k| k.mode())
+        };
+        let policy = selection.resolve(mode).map_err(|e| ConfigError {
+            var: "--toolsets/--tools/--exclude-tools",
+            problem: e.to_string(),
+        })?;
+        let dir = data_dir(self.data_dir.as_ref());
+        let secrets: Vec<String> = config
+            .api_key
+            .iter()
+            .map(|k| k.expose().to_owned())
+            .collect();
+        let audit_path = self
+            .audit_log
+            .clone()
+            .or_else(|| dir.as_ref().map(|d| d.join("audit.jsonl")));
+        let audit = match audit_path {
+            Some(path) => Some(AuditLog::open(&path, secrets).map_err(|e| ConfigError {
+                var: "SOLVAPAY_AUDIT_LOG",
+                problem: e.to_string(),
+            })?),
+            None => None,
+        };
+        let journal = match &dir {
+            Some(d) => RefundJournal::open(&d.join("refunds.jsonl")).map_err(|e| ConfigError {
+                var: "SOLVAPAY_DATA_DIR",
+                problem: e.to_string(),
+            })?,
+            None => RefundJournal::in_memory(),
+        };
+        Ok(ServerOptions {
+            policy,
+            audit,
+            journal,
+            confirm: self.confirm,
+            refund_limits: RefundLimits::new(self.max_refund_amount, self.max_refund_total),
+        })
+    }
+}
