@@ -3,8 +3,13 @@
 //! One [`SolvaPayClient`] (one pooled `reqwest::Client`) serves every tool call. Resource files add
 //! methods to it: `customers.rs` holds the customer endpoints, and so on.
 
+mod checkout;
 mod customers;
 mod error;
+mod limits;
+mod plans;
+mod products;
+mod purchases;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +21,8 @@ use serde_json::Value;
 use url::Url;
 
 pub use error::{ApiError, TransportKind};
+pub use products::{ProductPage, ProductQuery};
+pub use purchases::PurchaseQuery;
 
 use crate::config::{ApiKey, Config};
 

@@ -1,0 +1,1 @@
+//! checkout tools against a mocked SolvaPay.

@@ -1,0 +1,1 @@
+//! plans tools against a mocked SolvaPay.

@@ -1,0 +1,1 @@
+//! purchases tools against a mocked SolvaPay.
