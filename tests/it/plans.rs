@@ -234,7 +234,10 @@ async fn invalid_plans_are_rejected_before_any_request() {
             json!({"productRef": "prd_1", "type": "one-time", "creditsPerUnit": 0}),
             "creditsPerUnit",
         ),
-        (json!({"productRef": "prd_1", "type": "monthly"}), "usage-based"),
+        (
+            json!({"productRef": "prd_1", "type": "monthly"}),
+            "usage-based",
+        ),
         (
             json!({"productRef": "prd_1", "type": "one-time", "billingCycle": "daily"}),
             "quarterly",
