@@ -109,7 +109,10 @@ async fn list_plans_composes_filters_and_pages_across_products() {
 
 /// A client that records every progress notification it receives.
 #[derive(Clone, Default)]
-struct ProgressLog(Arc<Mutex<Vec<(f64, Option<f64>)>>>);
+struct ProgressLog(Arc<Mutex<Vec<Step>>>);
+
+/// `(progress, total)` of one notification.
+type Step = (f64, Option<f64>);
 
 impl ClientHandler for ProgressLog {
     async fn on_progress(
