@@ -53,7 +53,13 @@ impl std::fmt::Debug for BillingServer {
 impl BillingServer {
     /// A server exposing every tool through `api`.
     pub fn new(api: SolvaPayClient) -> Self {
-        let tools = catalog::annotate(Self::customer_tools());
+        let tools = catalog::annotate(
+            Self::customer_tools()
+                + Self::product_tools()
+                + Self::plan_tools()
+                + Self::purchase_tools()
+                + Self::checkout_tools(),
+        );
         Self {
             api,
             tools,

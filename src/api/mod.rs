@@ -3,8 +3,13 @@
 //! One [`SolvaPayClient`] (one pooled `reqwest::Client`) serves every tool call. Resource files add
 //! methods to it: `customers.rs` holds the customer endpoints, and so on.
 
+mod checkout;
 mod customers;
 mod error;
+mod limits;
+mod plans;
+mod products;
+mod purchases;
 pub mod retry;
 
 use std::sync::Arc;
@@ -17,6 +22,8 @@ use serde_json::Value;
 use url::Url;
 
 pub use error::{ApiError, TransportKind};
+pub use products::{ProductPage, ProductQuery};
+pub use purchases::PurchaseQuery;
 pub use retry::{CallClass, RetryPolicy};
 
 use crate::config::{ApiKey, Config};

@@ -1,8 +1,13 @@
 //! Domain types shared by the client and the tools: references, money, and the resource shapes.
 
+pub mod checkout;
 pub mod customer;
 pub mod ids;
+pub mod limits;
 pub mod money;
+pub mod plan;
+pub mod product;
+pub mod purchase;
 pub mod validate;
 
 pub use ids::{CustomerRef, PlanRef, ProductRef, PurchaseRef, TransactionRef};

@@ -2,8 +2,12 @@
 //! renders the answer; failures go through [`crate::error::ToolError`].
 
 pub mod catalog;
+mod checkout;
 mod customers;
 mod output;
+mod plans;
+mod products;
+mod purchases;
 
 pub(crate) use output::{Json, Summary};
 

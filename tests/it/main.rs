@@ -9,7 +9,11 @@
 
 mod support;
 
+mod checkout;
 mod customers;
 mod faults;
+mod plans;
+mod products;
+mod purchases;
 mod stdio;
 mod tool_catalog;

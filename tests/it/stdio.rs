@@ -46,6 +46,12 @@ async fn stdout_is_json_rpc_only_and_the_key_never_leaks() {
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut stderr = child.stderr.take().unwrap();
+    // Drain stderr concurrently: trace logs would fill the pipe and stall the server.
+    let logs = tokio::spawn(async move {
+        let mut logs = String::new();
+        stderr.read_to_string(&mut logs).await.unwrap();
+        logs
+    });
 
     stdin.write_all(&line(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
         "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}}))).await.unwrap();
@@ -105,8 +111,7 @@ async fn stdout_is_json_rpc_only_and_the_key_never_leaks() {
     while let Ok(Some(text)) = stdout.next_line().await {
         raw.push_str(&text);
     }
-    let mut logs = String::new();
-    stderr.read_to_string(&mut logs).await.unwrap();
+    let logs = logs.await.unwrap();
     assert!(
         logs.contains("live key"),
         "startup line names the mode: {logs}"

@@ -1,0 +1,114 @@
+//! Plan endpoints: `/v1/sdk/products/{productRef}/plans[/{planRef}]`.
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{ApiError, Routes, SolvaPayClient};
+use crate::model::plan::{Plan, PlanBody};
+use crate::model::{PlanRef, ProductRef};
+
+/// A plan list: `{plans, total}` or a bare array.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum PlansBody {
+    Wrapped {
+        #[serde(alias = "data", alias = "items")]
+        plans: Vec<Plan>,
+        #[serde(default)]
+        total: Option<u64>,
+    },
+    List(Vec<Plan>),
+}
+
+/// Page size used when reading all of a product's plans.
+const PLAN_PAGE: usize = 100;
+
+impl SolvaPayClient {
+    /// `POST /v1/sdk/products/{productRef}/plans`.
+    pub async fn create_plan(
+        &self,
+        product: &ProductRef,
+        body: &PlanBody,
+    ) -> Result<Plan, ApiError> {
+        self.send(
+            Method::POST,
+            Routes::Sdk,
+            &["products", product.as_str(), "plans"],
+            &[],
+            Some(body),
+        )
+        .await
+    }
+
+    /// `GET /v1/sdk/products/{productRef}/plans/{planRef}`.
+    pub async fn get_plan(&self, product: &ProductRef, plan: &PlanRef) -> Result<Plan, ApiError> {
+        self.get(
+            Routes::Sdk,
+            &["products", product.as_str(), "plans", plan.as_str()],
+            &[],
+        )
+        .await
+    }
+
+    /// Every plan of a product, paging `GET /v1/sdk/products/{productRef}/plans` 100 at a time.
+    pub async fn list_product_plans(&self, product: &ProductRef) -> Result<Vec<Plan>, ApiError> {
+        let mut plans: Vec<Plan> = Vec::new();
+        loop {
+            let query = [
+                ("limit", PLAN_PAGE.to_string()),
+                ("offset", plans.len().to_string()),
+            ];
+            let body: PlansBody = self
+                .get(
+                    Routes::Sdk,
+                    &["products", product.as_str(), "plans"],
+                    &query,
+                )
+                .await?;
+            let (page, total) = match body {
+                PlansBody::Wrapped { plans, total } => (plans, total),
+                PlansBody::List(plans) => (plans, None),
+            };
+            let short = page.len() < PLAN_PAGE;
+            plans.extend(page);
+            let done = match total {
+                Some(t) => plans.len() as u64 >= t,
+                None => true,
+            };
+            if done || short {
+                return Ok(plans);
+            }
+        }
+    }
+
+    /// `PUT /v1/sdk/products/{productRef}/plans/{planRef}`.
+    pub async fn update_plan(
+        &self,
+        product: &ProductRef,
+        plan: &PlanRef,
+        body: &PlanBody,
+    ) -> Result<Plan, ApiError> {
+        self.send(
+            Method::PUT,
+            Routes::Sdk,
+            &["products", product.as_str(), "plans", plan.as_str()],
+            &[],
+            Some(body),
+        )
+        .await
+    }
+
+    /// `DELETE /v1/sdk/products/{productRef}/plans/{planRef}`.
+    pub async fn delete_plan(&self, product: &ProductRef, plan: &PlanRef) -> Result<(), ApiError> {
+        self.send::<Option<Value>, ()>(
+            Method::DELETE,
+            Routes::Sdk,
+            &["products", product.as_str(), "plans", plan.as_str()],
+            &[],
+            None,
+        )
+        .await
+        .map(drop)
+    }
+}

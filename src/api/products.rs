@@ -1,0 +1,132 @@
+//! Product endpoints: `/v1/sdk/products`.
+
+use reqwest::Method;
+use serde::Deserialize;
+
+use super::{ApiError, Routes, SolvaPayClient};
+use crate::model::ProductRef;
+use crate::model::product::{CreateProduct, DeleteOutcome, Product, ProductStatus, UpdateProduct};
+
+/// One page of products.
+#[derive(Debug, Clone)]
+pub struct ProductPage {
+    /// The products on this page.
+    pub products: Vec<Product>,
+    /// Total matching products, when SolvaPay reports it.
+    pub total: Option<u64>,
+    /// Whether more products follow this page.
+    pub has_more: bool,
+}
+
+/// A product list: `{products, total}` or a bare array.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ProductsBody {
+    Wrapped {
+        #[serde(alias = "data", alias = "items")]
+        products: Vec<Product>,
+        #[serde(default)]
+        total: Option<u64>,
+    },
+    List(Vec<Product>),
+}
+
+/// Filters of `GET /v1/sdk/products`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProductQuery<'a> {
+    /// Matches name or description.
+    pub search: Option<&'a str>,
+    /// Status filter.
+    pub status: Option<ProductStatus>,
+}
+
+impl SolvaPayClient {
+    /// `POST /v1/sdk/products`.
+    pub async fn create_product(&self, body: &CreateProduct) -> Result<Product, ApiError> {
+        self.send(Method::POST, Routes::Sdk, &["products"], &[], Some(body))
+            .await
+    }
+
+    /// `GET /v1/sdk/products/{productRef}`.
+    pub async fn get_product(&self, product: &ProductRef) -> Result<Product, ApiError> {
+        self.get(Routes::Sdk, &["products", product.as_str()], &[])
+            .await
+    }
+
+    /// `GET /v1/sdk/products?limit&offset&search&status` (`limit` 1–100).
+    pub async fn list_products(
+        &self,
+        filter: ProductQuery<'_>,
+        limit: u32,
+        offset: u32,
+    ) -> Result<ProductPage, ApiError> {
+        let mut query = vec![("limit", limit.to_string()), ("offset", offset.to_string())];
+        if let Some(s) = filter.search {
+            query.push(("search", s.to_owned()));
+        }
+        if let Some(s) = filter.status {
+            query.push(("status", s.as_str().to_owned()));
+        }
+        let body: ProductsBody = self.get(Routes::Sdk, &["products"], &query).await?;
+        let (products, total) = match body {
+            ProductsBody::Wrapped { products, total } => (products, total),
+            ProductsBody::List(products) => (products, None),
+        };
+        let seen = u64::from(offset) + products.len() as u64;
+        let has_more = match total {
+            Some(t) => seen < t,
+            None => products.len() >= limit as usize,
+        };
+        Ok(ProductPage {
+            products,
+            total,
+            has_more,
+        })
+    }
+
+    /// Every product reference, paging `GET /v1/sdk/products` 100 at a time.
+    pub async fn all_product_refs(&self) -> Result<Vec<String>, ApiError> {
+        let mut refs = Vec::new();
+        loop {
+            let offset = u32::try_from(refs.len()).unwrap_or(u32::MAX);
+            let page = self
+                .list_products(ProductQuery::default(), 100, offset)
+                .await?;
+            let empty = page.products.is_empty();
+            refs.extend(page.products.into_iter().map(|p| p.reference));
+            if !page.has_more || empty {
+                return Ok(refs);
+            }
+        }
+    }
+
+    /// `PUT /v1/sdk/products/{productRef}`.
+    pub async fn update_product(
+        &self,
+        product: &ProductRef,
+        body: &UpdateProduct,
+    ) -> Result<Product, ApiError> {
+        self.send(
+            Method::PUT,
+            Routes::Sdk,
+            &["products", product.as_str()],
+            &[],
+            Some(body),
+        )
+        .await
+    }
+
+    /// `DELETE /v1/sdk/products/{productRef}` → how it was removed (`deleted`, `deactivated`, …).
+    pub async fn delete_product(&self, product: &ProductRef) -> Result<DeleteOutcome, ApiError> {
+        let outcome: Option<DeleteOutcome> = self
+            .send(
+                Method::DELETE,
+                Routes::Sdk,
+                &["products", product.as_str()],
+                &[],
+                None::<&()>,
+            )
+            .await?;
+        Ok(outcome.unwrap_or_default())
+    }
+}

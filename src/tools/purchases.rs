@@ -1,0 +1,219 @@
+//! Purchase tools: list, get, per customer, per product, and cancel a renewal. SolvaPay's purchase
+//! lists do not page; status filters on per-customer/per-product lists are applied here.
+
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::{tool, tool_router};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{Json, PageInfo, Summary, opt_text};
+use crate::api::PurchaseQuery;
+use crate::error::ToolError;
+use crate::model::purchase::{CancelPurchase, Purchase, PurchaseStatus};
+use crate::model::{CustomerRef, ProductRef, PurchaseRef};
+use crate::server::BillingServer;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct ListPurchasesArgs {
+    status: Option<PurchaseStatus>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct PurchaseRefArgs {
+    /// Purchase reference, e.g. pur_T3U4V5W6.
+    #[serde(alias = "id", alias = "purchaseRef", alias = "purchaseId")]
+    reference: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct CustomerPurchasesArgs {
+    /// Customer reference (cus_…).
+    #[serde(alias = "customerId")]
+    customer_ref: String,
+    status: Option<PurchaseStatus>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct ProductPurchasesArgs {
+    /// Product reference (prd_…).
+    #[serde(alias = "productReference")]
+    product_ref: String,
+    status: Option<PurchaseStatus>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct CancelRenewalArgs {
+    /// Purchase reference (pur_…).
+    #[serde(alias = "purchaseId", alias = "reference")]
+    purchase_ref: String,
+    /// Why (stored on the purchase).
+    reason: Option<String>,
+}
+
+/// Purchases (all of them: SolvaPay does not page these lists).
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PurchaseList {
+    /// The customer, for per-customer lists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customer_ref: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customer_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customer_email: Option<String>,
+    /// How many are active or trialing.
+    active_count: usize,
+    purchases: Vec<Purchase>,
+    #[serde(flatten)]
+    page: PageInfo,
+}
+
+/// The purchase after its renewal was cancelled.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct CancelledRenewal {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+    #[serde(flatten)]
+    purchase: Purchase,
+}
+
+impl Summary for Purchase {
+    fn summary(&self) -> String {
+        format!("Purchase {}", self.line())
+    }
+}
+
+impl Summary for PurchaseList {
+    fn summary(&self) -> String {
+        let who = match (&self.customer_name, &self.customer_ref) {
+            (Some(name), Some(r)) => format!("{name} ({r}) has "),
+            (None, Some(r)) => format!("{r} has "),
+            _ => String::new(),
+        };
+        let lines: Vec<String> = self.purchases.iter().map(Purchase::line).collect();
+        format!(
+            "{who}{} purchase(s), {} active: {}",
+            self.purchases.len(),
+            self.active_count,
+            lines.join("; ")
+        )
+    }
+}
+
+impl Summary for CancelledRenewal {
+    fn summary(&self) -> String {
+        let until = self
+            .purchase
+            .access_until
+            .as_deref()
+            .unwrap_or("the end of the current period");
+        format!(
+            "Renewal of {} cancelled; status {}, access until {until}",
+            self.purchase.reference, self.purchase.status
+        )
+    }
+}
+
+/// Derives display fields, applies the local status filter, and counts the active ones.
+fn purchase_list(purchases: Vec<Purchase>, status: Option<PurchaseStatus>) -> PurchaseList {
+    let purchases: Vec<Purchase> = purchases
+        .into_iter()
+        .filter(|p| status.is_none_or(|s| p.status == s.as_str()))
+        .map(Purchase::with_derived)
+        .collect();
+    let count = purchases.len();
+    PurchaseList {
+        customer_ref: None,
+        customer_name: None,
+        customer_email: None,
+        active_count: purchases.iter().filter(|p| p.grants_access()).count(),
+        page: PageInfo::new(count as u32, 0, count, false, Some(count as u64)),
+        purchases,
+    }
+}
+
+#[tool_router(router = purchase_tools, vis = "pub(crate)")]
+impl BillingServer {
+    #[tool(
+        description = "List all purchases (subscriptions, one-time buys), optionally by status. Amounts are USD cents."
+    )]
+    async fn list_purchases(
+        &self,
+        Parameters(args): Parameters<ListPurchasesArgs>,
+    ) -> Result<Json<PurchaseList>, ToolError> {
+        let filter = PurchaseQuery {
+            status: args.status,
+            ..PurchaseQuery::default()
+        };
+        let purchases = self.api().list_purchases(filter).await?;
+        Ok(Json(purchase_list(purchases, args.status)))
+    }
+
+    #[tool(description = "Get one purchase: status, plan, dates, usage.")]
+    async fn get_purchase(
+        &self,
+        Parameters(args): Parameters<PurchaseRefArgs>,
+    ) -> Result<Json<Purchase>, ToolError> {
+        let reference = PurchaseRef::parse("reference", &args.reference)?;
+        Ok(Json(
+            self.api().get_purchase(&reference).await?.with_derived(),
+        ))
+    }
+
+    #[tool(
+        description = "A customer's purchases with plan, price, start and next billing dates, and the customer's name."
+    )]
+    async fn get_purchases_by_customer(
+        &self,
+        Parameters(args): Parameters<CustomerPurchasesArgs>,
+    ) -> Result<Json<PurchaseList>, ToolError> {
+        let customer = CustomerRef::parse("customerRef", &args.customer_ref)?;
+        let api = self.api();
+        let (purchases, person) = tokio::join!(
+            api.customer_purchases(&customer),
+            api.get_customer(&customer)
+        );
+        let mut list = purchase_list(purchases?, args.status);
+        if let Err(e) = &person {
+            tracing::warn!(error = %e, "customer name unavailable");
+        }
+        let person = person.ok();
+        list.customer_name = person.as_ref().and_then(|c| c.name.clone());
+        list.customer_email = person.map(|c| c.email);
+        list.customer_ref = Some(customer.to_string());
+        Ok(Json(list))
+    }
+
+    #[tool(description = "A product's purchases, optionally by status.")]
+    async fn get_purchases_by_product(
+        &self,
+        Parameters(args): Parameters<ProductPurchasesArgs>,
+    ) -> Result<Json<PurchaseList>, ToolError> {
+        let product = ProductRef::parse("productRef", &args.product_ref)?;
+        let purchases = self.api().product_purchases(&product).await?;
+        Ok(Json(purchase_list(purchases, args.status)))
+    }
+
+    #[tool(
+        description = "Stop a purchase from renewing. The customer keeps access until accessUntil (end of the paid period)."
+    )]
+    async fn cancel_renewal(
+        &self,
+        Parameters(args): Parameters<CancelRenewalArgs>,
+    ) -> Result<Json<CancelledRenewal>, ToolError> {
+        let reference = PurchaseRef::parse("purchaseRef", &args.purchase_ref)?;
+        let body = CancelPurchase {
+            reason: opt_text("reason", args.reason.as_deref(), 500)?,
+        };
+        let (purchase, message) = self.api().cancel_purchase(&reference, &body).await?;
+        Ok(Json(CancelledRenewal {
+            message,
+            purchase: purchase.with_derived(),
+        }))
+    }
+}
