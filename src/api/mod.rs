@@ -3,8 +3,12 @@
 //! One [`SolvaPayClient`] (one pooled `reqwest::Client`) serves every tool call. Resource files add
 //! methods to it: `customers.rs` holds the customer endpoints, and so on.
 
+mod balance;
 mod customers;
 mod error;
+mod refunds;
+mod transactions;
+mod usage;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +19,11 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use url::Url;
 
+pub use balance::ProductBalanceWire;
 pub use error::{ApiError, TransportKind};
+pub use refunds::{RefundAnswer, RefundRequest};
+pub use transactions::{TransactionPage, TransactionQuery};
+pub use usage::MAX_BULK_EVENTS;
 
 use crate::config::{ApiKey, Config};
 

@@ -3,6 +3,8 @@
 pub mod customer;
 pub mod ids;
 pub mod money;
+pub mod transaction;
+pub mod usage;
 pub mod validate;
 
 pub use ids::{CustomerRef, PlanRef, ProductRef, PurchaseRef, TransactionRef};
