@@ -43,7 +43,12 @@ impl std::fmt::Debug for BillingServer {
 impl BillingServer {
     /// A server exposing every tool through `api`.
     pub fn new(api: SolvaPayClient) -> Self {
-        let tools = catalog::annotate(Self::customer_tools());
+        let tools = catalog::annotate(
+            Self::customer_tools()
+                + Self::usage_tools()
+                + Self::transaction_tools()
+                + Self::revenue_tools(),
+        );
         Self { api, tools }
     }
 

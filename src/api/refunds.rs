@@ -89,10 +89,14 @@ impl SolvaPayClient {
             .filter(|r| r.r#type.as_deref().is_none_or(|t| t == "refund"))
             .filter(|r| matches!(r.status.as_deref(), Some("initiated" | "completed") | None))
             .filter(|r| {
-                ["originalTransactionRef", "originalTransactionId", "sourceTransactionRef"]
-                    .iter()
-                    .filter_map(|k| r.metadata_text(k))
-                    .any(|v| source.matches(v))
+                [
+                    "originalTransactionRef",
+                    "originalTransactionId",
+                    "sourceTransactionRef",
+                ]
+                .iter()
+                .filter_map(|k| r.metadata_text(k))
+                .any(|v| source.matches(v))
             })
             .map(|r| r.original_amount.or(r.amount).unwrap_or(0).abs())
             .sum();

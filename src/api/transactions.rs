@@ -66,7 +66,10 @@ impl SolvaPayClient {
         &self,
         q: &TransactionQuery,
     ) -> Result<TransactionPage, ApiError> {
-        let mut query = vec![("limit", q.limit.to_string()), ("offset", q.offset.to_string())];
+        let mut query = vec![
+            ("limit", q.limit.to_string()),
+            ("offset", q.offset.to_string()),
+        ];
         let optional = [
             ("status", q.status.clone()),
             ("transactionType", q.transaction_type.clone()),
@@ -98,12 +101,17 @@ impl SolvaPayClient {
     /// answers 4xx (other than auth/rate limits), null or another transaction, the most recent
     /// transactions are scanned for a matching `reference`. `None` when neither finds it.
     pub async fn find_transaction(&self, key: &str) -> Result<Option<TransactionWire>, ApiError> {
-        match self.get::<OneBody>(Routes::Ui, &["transactions", key], &[]).await {
+        match self
+            .get::<OneBody>(Routes::Ui, &["transactions", key], &[])
+            .await
+        {
             Ok(OneBody::Flat(t) | OneBody::Wrapped { transaction: t }) if t.matches(key) => {
                 return Ok(Some(t));
             }
             Ok(_) => {}
-            Err(e) if matches!(e.status(), Some(400..=499)) && !matches!(e.status(), Some(401 | 403 | 429)) => {}
+            Err(e)
+                if matches!(e.status(), Some(400..=499))
+                    && !matches!(e.status(), Some(401 | 403 | 429)) => {}
             Err(e) => return Err(e),
         }
         for page in 0..SCAN_PAGES {
@@ -117,7 +125,9 @@ impl SolvaPayClient {
             if let Some(t) = found.transactions.into_iter().find(|t| t.matches(key)) {
                 return Ok(Some(t));
             }
-            let end = found.total.is_some_and(|t| u64::from(q.offset) + count as u64 >= t);
+            let end = found
+                .total
+                .is_some_and(|t| u64::from(q.offset) + count as u64 >= t);
             if count < SCAN_PAGE as usize || end {
                 break;
             }

@@ -227,6 +227,99 @@ impl StatsWire {
     }
 }
 
+/// A refund checked against what the source transaction can still give back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundPlan {
+    /// Minor units to refund.
+    pub amount: i64,
+    /// The source's full amount.
+    pub base: i64,
+    /// Refunded before this one.
+    pub already: i64,
+    /// The source's currency.
+    pub currency: Currency,
+}
+
+impl RefundPlan {
+    /// Checks `requested` (omitted = everything left) against `source` and the `already` refunded.
+    pub fn new(
+        source: &TransactionWire,
+        already: i64,
+        requested: Option<i64>,
+    ) -> Result<Self, FieldError> {
+        let field = "sourceTransactionRef";
+        let name = source.reference.as_deref().unwrap_or("the transaction");
+        if source.r#type.as_deref() == Some("refund") {
+            return Err(FieldError::new(field, format!("{name} is itself a refund")));
+        }
+        match source.status.as_deref() {
+            Some("completed") | None => {}
+            Some("refunded") => {
+                return Err(FieldError::new(
+                    field,
+                    format!("{name} is already fully refunded"),
+                ));
+            }
+            Some(other) => {
+                return Err(FieldError::new(
+                    field,
+                    format!(
+                        "{name} is not refundable (status: {other}); only completed payments are"
+                    ),
+                ));
+            }
+        }
+        let currency = source.currency();
+        let base = source.refundable_base();
+        let remaining = base - already;
+        if remaining <= 0 {
+            return Err(FieldError::new(
+                field,
+                format!(
+                    "{name} is already fully refunded ({} of {})",
+                    currency.format(already),
+                    currency.format(base)
+                ),
+            ));
+        }
+        let amount = requested.unwrap_or(remaining);
+        if amount <= 0 {
+            return Err(FieldError::new(
+                "amount",
+                format!("must be a positive number of minor units (got {amount})"),
+            ));
+        }
+        if amount > remaining {
+            return Err(FieldError::new(
+                "amount",
+                format!(
+                    "{} ({amount}) exceeds the refundable {} ({remaining}): original {}, already refunded {}",
+                    currency.format(amount),
+                    currency.format(remaining),
+                    currency.format(base),
+                    currency.format(already)
+                ),
+            ));
+        }
+        Ok(Self {
+            amount,
+            base,
+            already,
+            currency,
+        })
+    }
+
+    /// True unless this refund returns the whole original amount.
+    pub fn partial(&self) -> bool {
+        self.already + self.amount < self.base || self.already > 0
+    }
+
+    /// What stays refundable afterwards.
+    pub fn remaining_after(&self) -> i64 {
+        self.base - self.already - self.amount
+    }
+}
+
 /// An ISO 8601 date (`2026-01-11`) or date-time (`2026-01-11T09:30:00Z`) filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IsoDate {
@@ -264,8 +357,10 @@ impl IsoDate {
     /// The last instant covered (a day is inclusive).
     pub fn end(self) -> OffsetDateTime {
         match self {
-            Self::Day(d) => d.with_time(Time::MIDNIGHT).assume_utc() + time::Duration::days(1)
-                - time::Duration::milliseconds(1),
+            Self::Day(d) => {
+                d.with_time(Time::MIDNIGHT).assume_utc() + time::Duration::days(1)
+                    - time::Duration::milliseconds(1)
+            }
             Self::At(t) => t,
         }
     }
@@ -293,6 +388,50 @@ pub fn check_range(from: Option<IsoDate>, to: Option<IsoDate>) -> Result<(), Fie
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn payment(amount: i64, status: &str) -> TransactionWire {
+        TransactionWire {
+            reference: Some("txn_D7E8F9G0".into()),
+            r#type: Some("payment".into()),
+            amount: Some(amount),
+            currency: Some("usd".into()),
+            status: Some(status.into()),
+            ..TransactionWire::default()
+        }
+    }
+
+    #[test]
+    fn refund_plans() {
+        let full = RefundPlan::new(&payment(5000, "completed"), 0, None).unwrap();
+        assert_eq!(
+            (full.amount, full.partial(), full.remaining_after()),
+            (5000, false, 0)
+        );
+        let rest = RefundPlan::new(&payment(5000, "completed"), 2000, None).unwrap();
+        assert_eq!((rest.amount, rest.partial()), (3000, true));
+        let part = RefundPlan::new(&payment(5000, "completed"), 0, Some(2500)).unwrap();
+        assert_eq!(
+            (part.amount, part.partial(), part.remaining_after()),
+            (2500, true, 2500)
+        );
+        for (already, amount) in [
+            (0, Some(5001)),
+            (0, Some(0)),
+            (0, Some(-1)),
+            (4000, Some(1001)),
+        ] {
+            assert_eq!(
+                RefundPlan::new(&payment(5000, "completed"), already, amount)
+                    .unwrap_err()
+                    .field,
+                "amount"
+            );
+        }
+        let done = RefundPlan::new(&payment(5000, "completed"), 5000, None).unwrap_err();
+        assert_eq!(done.field, "sourceTransactionRef");
+        assert!(RefundPlan::new(&payment(5000, "failed"), 0, None).is_err());
+        assert!(RefundPlan::new(&payment(5000, "refunded"), 0, None).is_err());
+    }
 
     #[test]
     fn dates_and_ranges() {

@@ -4,6 +4,10 @@
 pub mod catalog;
 mod customers;
 mod output;
+mod revenue;
+mod transactions;
+mod usage;
+mod usage_bulk;
 
 pub(crate) use output::{Json, Summary};
 

@@ -1,3 +1,14 @@
 //! Integration tests: one binary (see Cargo.toml `[[test]] name = "it"`), one module per area.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    reason = "test code: a panic is a failed test"
+)]
+
 mod support;
+
+mod revenue;
+mod transactions;
+mod usage;
