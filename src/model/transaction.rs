@@ -309,9 +309,9 @@ impl RefundPlan {
         })
     }
 
-    /// True unless this refund returns the whole original amount.
+    /// True when part of the original stays refundable after this refund.
     pub fn partial(&self) -> bool {
-        self.already + self.amount < self.base || self.already > 0
+        self.remaining_after() > 0
     }
 
     /// What stays refundable afterwards.
@@ -408,7 +408,7 @@ mod tests {
             (5000, false, 0)
         );
         let rest = RefundPlan::new(&payment(5000, "completed"), 2000, None).unwrap();
-        assert_eq!((rest.amount, rest.partial()), (3000, true));
+        assert_eq!((rest.amount, rest.partial()), (3000, false));
         let part = RefundPlan::new(&payment(5000, "completed"), 0, Some(2500)).unwrap();
         assert_eq!(
             (part.amount, part.partial(), part.remaining_after()),

@@ -89,7 +89,7 @@ pub(crate) struct RefundResult {
     source_transaction_ref: String,
     /// Amount refunded now.
     amount: Money,
-    /// True unless the whole original amount has now been refunded in one go.
+    /// True when part of the original stays refundable; false when it is now fully refunded.
     partial: bool,
     original_amount: Money,
     /// Still refundable after this refund.
@@ -131,7 +131,11 @@ impl Summary for TransactionList {
 
 impl Summary for RefundResult {
     fn summary(&self) -> String {
-        let kind = if self.partial { "Partial" } else { "Full" };
+        let kind = if self.partial {
+            "Partial"
+        } else {
+            "Full (nothing left to refund)"
+        };
         let reference = self
             .refund_reference
             .as_deref()
