@@ -86,7 +86,7 @@ impl SolvaPayClient {
         let linked: i64 = page
             .transactions
             .iter()
-            .filter(|r| r.r#type.as_deref().is_none_or(|t| t == "refund"))
+            .filter(|r| r.kind().is_none_or(|t| t == "refund"))
             .filter(|r| matches!(r.status.as_deref(), Some("initiated" | "completed") | None))
             .filter(|r| {
                 [

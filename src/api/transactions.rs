@@ -46,7 +46,8 @@ enum ListBody {
         total: Option<u64>,
     },
     Bare(Vec<TransactionWire>),
-    Nothing(serde::de::IgnoredAny),
+    /// Only `null`/empty: any other shape is a decode error, never a silent empty page.
+    Nothing(()),
 }
 
 #[derive(Deserialize)]

@@ -21,8 +21,11 @@ pub struct TransactionWire {
     pub transaction_id: Option<String>,
     #[serde(default)]
     pub reference: Option<String>,
-    #[serde(default, alias = "transactionType")]
+    #[serde(default)]
     pub r#type: Option<String>,
+    /// Same as `type` (the API sends both; either may be missing).
+    #[serde(default)]
+    pub transaction_type: Option<String>,
     #[serde(default, deserialize_with = "minor")]
     pub amount: Option<i64>,
     #[serde(default, deserialize_with = "minor")]
@@ -65,6 +68,11 @@ pub fn minor<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
 }
 
 impl TransactionWire {
+    /// `type`, else `transactionType`.
+    pub fn kind(&self) -> Option<&str> {
+        self.r#type.as_deref().or(self.transaction_type.as_deref())
+    }
+
     /// The internal id the refund route wants (`id`, else `transactionId`, else the reference).
     pub fn internal_id(&self) -> Option<&str> {
         self.id
@@ -174,7 +182,10 @@ impl From<TransactionWire> for Transaction {
             original_amount,
             reference: w.reference,
             id: w.id.or(w.transaction_id),
-            r#type: w.r#type.unwrap_or_else(|| "unknown".into()),
+            r#type: w
+                .r#type
+                .or(w.transaction_type)
+                .unwrap_or_else(|| "unknown".into()),
             status: w.status.unwrap_or_else(|| "unknown".into()),
             description: w.description,
             external_transaction_id: w.external_transaction_id,
@@ -249,7 +260,7 @@ impl RefundPlan {
     ) -> Result<Self, FieldError> {
         let field = "sourceTransactionRef";
         let name = source.reference.as_deref().unwrap_or("the transaction");
-        if source.r#type.as_deref() == Some("refund") {
+        if source.kind() == Some("refund") {
             return Err(FieldError::new(field, format!("{name} is itself a refund")));
         }
         match source.status.as_deref() {
