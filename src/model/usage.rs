@@ -5,36 +5,29 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// How the metered action ended. SolvaPay's docs also write `failure`, accepted as `fail`.
+// How the metered action ended (`failure`, used in SolvaPay's docs, is accepted as `fail`).
+// No doc comments on these input enums or their variants: they would land in every tool schema
+// (and turn the plain `enum` into a verbose `oneOf`); the fields that use them carry the docs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
-    /// The action ran and counts toward limits.
     #[default]
     Success,
-    /// The paywall blocked it.
     Paywall,
-    /// The action failed.
     #[serde(alias = "failure")]
     Fail,
 }
 
-/// What one unit measures.
+// What one unit measures (default `api_call`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ActionType {
-    /// A transaction.
     Transaction,
-    /// An API call (the default).
     #[default]
     ApiCall,
-    /// An hour of use.
     Hour,
-    /// An email sent.
     Email,
-    /// Storage.
     Storage,
-    /// Anything else.
     Custom,
 }
 

@@ -13,7 +13,6 @@ use crate::model::transaction::{IsoDate, RefundPlan, Transaction, TransactionWir
 use crate::model::{Money, TransactionRef, validate};
 use crate::server::BillingServer;
 
-/// Transaction status filter.
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum TransactionStatus {
@@ -187,7 +186,7 @@ fn refund_error(e: ApiError) -> ToolError {
 #[tool_router(router = transaction_tools, vis = "pub(crate)")]
 impl BillingServer {
     #[tool(
-        description = "List transactions, newest first, filtered by status and ISO 8601 date range. Amounts in minor units plus formatted. Paged: follow nextOffset."
+        description = "List transactions, newest first, by status and ISO 8601 date range. Paged: follow nextOffset."
     )]
     async fn list_transactions(
         &self,
@@ -232,7 +231,7 @@ impl BillingServer {
     }
 
     #[tool(
-        description = "Refund a completed payment, fully (omit amount) or partly (amount in minor units). Checked against what is still refundable; never retried. Returns the refund reference and status."
+        description = "Refund a completed payment, fully (omit amount) or partly. Checked against what is still refundable. Returns the refund reference and status."
     )]
     async fn create_refund(
         &self,

@@ -25,17 +25,16 @@ const MAX_EVENTS: usize = 10_000;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct RecordUsageArgs {
-    /// Customer reference (cus_…).
+    /// cus_…
     #[serde(alias = "customerId")]
     customer_ref: String,
-    /// Product reference (prd_…).
+    /// prd_…
     #[serde(alias = "productReference")]
     product_ref: String,
     /// success, paywall or fail.
     outcome: Outcome,
-    /// Action name.
     action: Option<String>,
-    /// Your unique event id; a repeat is ignored as duplicate. Recommended: without it a retry a second later counts twice.
+    /// Unique event id; repeats are ignored. Recommended (unkeyed retries >1 s apart count twice).
     request_id: Option<String>,
     /// Duration, ms.
     action_duration: Option<i64>,
@@ -43,7 +42,7 @@ pub(crate) struct RecordUsageArgs {
     action_type: Option<ActionType>,
     /// Units, 0-100000 (default 1).
     units: Option<i64>,
-    /// When (ISO 8601, default now, ≤30 days ago).
+    /// ISO 8601 (default now).
     timestamp: Option<String>,
 }
 
@@ -225,7 +224,7 @@ fn build_events(args: Vec<UsageEventArgs>) -> Result<Vec<UsageEvent>, FieldError
 #[tool_router(router = usage_tools, vis = "pub(crate)")]
 impl BillingServer {
     #[tool(
-        description = "Record one usage event for a customer and product (deduplicated by requestId). Returns the usage reference and any credit debit."
+        description = "Record one usage event (deduplicated by requestId). Returns its reference and any credit debit."
     )]
     async fn record_usage(
         &self,
@@ -245,7 +244,7 @@ impl BillingServer {
     }
 
     #[tool(
-        description = "Record many usage events (sent in chunks of 1000, each event keyed so a retry never double counts). Returns each event's status: recorded, duplicate, failed, not_sent or unknown."
+        description = "Record many usage events (chunks of 1000, each keyed so a retry never double counts). Returns every event's status."
     )]
     async fn record_bulk_usage(
         &self,
