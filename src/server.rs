@@ -58,7 +58,10 @@ impl BillingServer {
                 + Self::product_tools()
                 + Self::plan_tools()
                 + Self::purchase_tools()
-                + Self::checkout_tools(),
+                + Self::checkout_tools()
+                + Self::usage_tools()
+                + Self::transaction_tools()
+                + Self::revenue_tools(),
         );
         Self {
             api,

@@ -3,6 +3,7 @@
 //! One [`SolvaPayClient`] (one pooled `reqwest::Client`) serves every tool call. Resource files add
 //! methods to it: `customers.rs` holds the customer endpoints, and so on.
 
+mod balance;
 mod checkout;
 mod customers;
 mod error;
@@ -10,7 +11,10 @@ mod limits;
 mod plans;
 mod products;
 mod purchases;
+mod refunds;
 pub mod retry;
+mod transactions;
+mod usage;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,10 +25,14 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use url::Url;
 
+pub use balance::ProductBalanceWire;
 pub use error::{ApiError, TransportKind};
 pub use products::{ProductPage, ProductQuery};
 pub use purchases::PurchaseQuery;
+pub use refunds::{RefundAnswer, RefundRequest};
 pub use retry::{CallClass, RetryPolicy};
+pub use transactions::{TransactionPage, TransactionQuery};
+pub use usage::MAX_BULK_EVENTS;
 
 use crate::config::{ApiKey, Config};
 use retry::{Decision, Failure};

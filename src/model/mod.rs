@@ -2,12 +2,15 @@
 
 pub mod checkout;
 pub mod customer;
+pub mod dates;
 pub mod ids;
 pub mod limits;
 pub mod money;
 pub mod plan;
 pub mod product;
 pub mod purchase;
+pub mod transaction;
+pub mod usage;
 pub mod validate;
 
 pub use ids::{CustomerRef, PlanRef, ProductRef, PurchaseRef, TransactionRef};

@@ -8,6 +8,10 @@ mod output;
 mod plans;
 mod products;
 mod purchases;
+mod revenue;
+mod transactions;
+mod usage;
+mod usage_bulk;
 
 pub(crate) use output::{Json, Summary};
 

@@ -15,5 +15,8 @@ mod faults;
 mod plans;
 mod products;
 mod purchases;
+mod revenue;
 mod stdio;
 mod tool_catalog;
+mod transactions;
+mod usage;

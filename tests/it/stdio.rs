@@ -92,6 +92,8 @@ async fn stdout_is_json_rpc_only_and_the_key_never_leaks() {
             seen.push((id.as_i64().unwrap(), msg));
         }
     }
+    // Calls run concurrently: answers may come in any order.
+    seen.sort_by_key(|(id, _)| *id);
     assert_eq!(seen[0].1["result"]["serverInfo"]["name"], "solvapay-mcp");
     let tools = seen[1].1["result"]["tools"].as_array().unwrap();
     assert!(tools.iter().any(|t| t["name"] == "get_customer"));

@@ -1,0 +1,151 @@
+//! Transaction endpoints. No public route exists: these are the dashboard `/v1/ui/transactions*` routes.
+
+use serde::Deserialize;
+
+use super::{ApiError, Routes, SolvaPayClient};
+use crate::model::transaction::{IsoDate, StatsWire, TransactionWire};
+
+/// Rows per page when scanning the list for a reference.
+const SCAN_PAGE: u32 = 100;
+/// Pages scanned before giving up (the 1000 most recent transactions).
+const SCAN_PAGES: u32 = 10;
+
+/// Filters of `GET /v1/ui/transactions`.
+#[derive(Debug, Clone, Default)]
+pub struct TransactionQuery {
+    /// Page size.
+    pub limit: u32,
+    /// Rows skipped.
+    pub offset: u32,
+    /// Status filter.
+    pub status: Option<String>,
+    /// Type filter (`payment`, `refund`).
+    pub transaction_type: Option<String>,
+    /// Earliest date.
+    pub from: Option<IsoDate>,
+    /// Latest date.
+    pub to: Option<IsoDate>,
+}
+
+/// One page of transactions.
+#[derive(Debug, Clone)]
+pub struct TransactionPage {
+    /// The rows.
+    pub transactions: Vec<TransactionWire>,
+    /// Total matching rows, when reported.
+    pub total: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ListBody {
+    Wrapped {
+        #[serde(alias = "data", alias = "items")]
+        transactions: Vec<TransactionWire>,
+        #[serde(default)]
+        total: Option<u64>,
+    },
+    Bare(Vec<TransactionWire>),
+    /// Only `null`/empty: any other shape is a decode error, never a silent empty page.
+    Nothing(()),
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneBody {
+    Wrapped {
+        #[serde(alias = "data")]
+        transaction: TransactionWire,
+    },
+    Flat(TransactionWire),
+    Nothing(serde::de::IgnoredAny),
+}
+
+impl SolvaPayClient {
+    /// `GET /v1/ui/transactions?limit&offset&status&transactionType&fromDate&toDate`.
+    pub async fn list_transactions(
+        &self,
+        q: &TransactionQuery,
+    ) -> Result<TransactionPage, ApiError> {
+        let mut query = vec![
+            ("limit", q.limit.to_string()),
+            ("offset", q.offset.to_string()),
+        ];
+        let optional = [
+            ("status", q.status.clone()),
+            ("transactionType", q.transaction_type.clone()),
+            ("fromDate", q.from.map(IsoDate::wire)),
+            ("toDate", q.to.map(IsoDate::wire)),
+        ];
+        query.extend(optional.into_iter().filter_map(|(k, v)| Some((k, v?))));
+        let body: ListBody = self.get(Routes::Ui, &["transactions"], &query).await?;
+        Ok(match body {
+            ListBody::Wrapped {
+                transactions,
+                total,
+            } => TransactionPage {
+                transactions,
+                total,
+            },
+            ListBody::Bare(transactions) => TransactionPage {
+                transactions,
+                total: None,
+            },
+            ListBody::Nothing(_) => TransactionPage {
+                transactions: Vec::new(),
+                total: None,
+            },
+        })
+    }
+
+    /// A transaction by reference or id: the direct `GET /v1/ui/transactions/{ref}` first; when that
+    /// answers 4xx (other than auth/rate limits), null or another transaction, the most recent
+    /// transactions are scanned for a matching `reference`. `None` when neither finds it.
+    pub async fn find_transaction(&self, key: &str) -> Result<Option<TransactionWire>, ApiError> {
+        match self
+            .get::<OneBody>(Routes::Ui, &["transactions", key], &[])
+            .await
+        {
+            Ok(OneBody::Flat(t) | OneBody::Wrapped { transaction: t }) if t.matches(key) => {
+                return Ok(Some(t));
+            }
+            Ok(_) => {}
+            Err(e)
+                if matches!(e.status(), Some(400..=499))
+                    && !matches!(e.status(), Some(401 | 403 | 429)) => {}
+            Err(e) => return Err(e),
+        }
+        for page in 0..SCAN_PAGES {
+            let q = TransactionQuery {
+                limit: SCAN_PAGE,
+                offset: page * SCAN_PAGE,
+                ..TransactionQuery::default()
+            };
+            let found = self.list_transactions(&q).await?;
+            let count = found.transactions.len();
+            if let Some(t) = found.transactions.into_iter().find(|t| t.matches(key)) {
+                return Ok(Some(t));
+            }
+            let end = found
+                .total
+                .is_some_and(|t| u64::from(q.offset) + count as u64 >= t);
+            if count < SCAN_PAGE as usize || end {
+                break;
+            }
+        }
+        Ok(None)
+    }
+
+    /// `GET /v1/ui/transactions/stats?fromDate&toDate`.
+    pub async fn transaction_stats(
+        &self,
+        from: IsoDate,
+        to: IsoDate,
+    ) -> Result<StatsWire, ApiError> {
+        let query = [("fromDate", from.wire()), ("toDate", to.wire())];
+        let body: Option<StatsWire> = self
+            .get(Routes::Ui, &["transactions", "stats"], &query)
+            .await?;
+        Ok(body.unwrap_or_default())
+    }
+}

@@ -1,0 +1,257 @@
+//! Usage events: the closed input enums, the wire body of `POST /v1/sdk/usages` (and `/bulk`), what
+//! SolvaPay answers, and the deterministic idempotency key every event is sent with.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+// How the metered action ended (`failure`, used in SolvaPay's docs, is accepted as `fail`).
+// No doc comments on these input enums or their variants: they would land in every tool schema
+// (and turn the plain `enum` into a verbose `oneOf`); the fields that use them carry the docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    #[default]
+    Success,
+    Paywall,
+    #[serde(alias = "failure")]
+    Fail,
+}
+
+// What one unit measures (default `api_call`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionType {
+    Transaction,
+    #[default]
+    ApiCall,
+    Hour,
+    Email,
+    Storage,
+    Custom,
+}
+
+impl ActionType {
+    /// The wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Transaction => "transaction",
+            Self::ApiCall => "api_call",
+            Self::Hour => "hour",
+            Self::Email => "email",
+            Self::Storage => "storage",
+            Self::Custom => "custom",
+        }
+    }
+}
+
+impl Outcome {
+    /// The wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Paywall => "paywall",
+            Self::Fail => "fail",
+        }
+    }
+}
+
+/// `metadata` of a usage event (the SDK's paywall sends exactly these two).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageMetadata {
+    /// The caller's action name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// The caller's request id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+/// One event as sent to SolvaPay (single body, or one item of the bulk `events`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageEvent {
+    /// Customer reference.
+    pub customer_ref: String,
+    /// Product reference.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_ref: Option<String>,
+    /// What a unit measures.
+    pub action_type: ActionType,
+    /// Units consumed (0–100000).
+    pub units: i64,
+    /// How the action ended.
+    pub outcome: Outcome,
+    /// Duration in milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration: Option<i64>,
+    /// Always sent, like the SDK does.
+    pub metadata: UsageMetadata,
+    /// RFC 3339, whole seconds, UTC.
+    pub timestamp: String,
+    /// SolvaPay deduplicates events by this key.
+    pub idempotency_key: String,
+}
+
+impl UsageEvent {
+    /// The key derived from everything that defines the event, for callers that gave no `requestId`.
+    ///
+    /// FNV-1a (128 bit, stable across builds) over customer, product, action type, units, outcome,
+    /// action, duration, the timestamp to the second, and `occurrence` (how many identical events
+    /// precede this one in the same call). So:
+    /// - the same call retried within the same second (a client or transport retry) carries the same
+    ///   keys and SolvaPay reports the repeats as duplicates instead of counting them twice;
+    /// - two identical events in one bulk call differ by `occurrence`, so both count;
+    /// - the same call made again a second or more later is a new event. A model that retries later
+    ///   without a `requestId` records the event twice: that is why `requestId` is recommended, and
+    ///   why results return the key of every event whose fate is unknown.
+    pub fn derived_key(&self, occurrence: usize) -> String {
+        let parts = [
+            "usage/v1",
+            &self.customer_ref,
+            self.product_ref.as_deref().unwrap_or(""),
+            self.action_type.as_str(),
+            &self.units.to_string(),
+            self.outcome.as_str(),
+            self.metadata.action.as_deref().unwrap_or(""),
+            &self.duration.map(|d| d.to_string()).unwrap_or_default(),
+            &self.timestamp,
+            &occurrence.to_string(),
+        ];
+        format!("mcp-{:032x}", fnv1a_128(&parts))
+    }
+}
+
+/// FNV-1a, 128 bit, over `parts` separated by a unit separator byte.
+fn fnv1a_128(parts: &[&str]) -> u128 {
+    const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+    const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
+    let mut hash = OFFSET;
+    for part in parts {
+        for byte in part.bytes().chain(std::iter::once(0x1f)) {
+            hash ^= u128::from(byte);
+            hash = hash.wrapping_mul(PRIME);
+        }
+    }
+    hash
+}
+
+/// `creditDebit` of a usage answer: a debit, or why none happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreditDebit {
+    /// True when credits were debited.
+    #[serde(default)]
+    pub debited: bool,
+    /// Credits debited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<i64>,
+    /// Units the remaining balance still covers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub units_remaining: Option<i64>,
+    /// Why nothing was debited: duplicate, no_product_ref, customer_not_found, no_active_purchase,
+    /// plan_not_credit_based.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Auto-recharge details, when one was triggered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_recharge: Option<Value>,
+}
+
+impl CreditDebit {
+    /// True when SolvaPay recognised the idempotency key.
+    pub fn is_duplicate(&self) -> bool {
+        self.reason.as_deref() == Some("duplicate")
+    }
+
+    /// A warning for skip reasons that mean the event is not billed as the caller probably expects.
+    pub fn warning(&self) -> Option<String> {
+        match self.reason.as_deref()? {
+            "customer_not_found" => Some(
+                "customer_not_found: SolvaPay knows no such customer; nothing was debited".into(),
+            ),
+            "no_active_purchase" => Some(
+                "no_active_purchase: the customer has no active purchase for this product; \
+                 nothing was debited"
+                    .into(),
+            ),
+            _ if self.units_remaining.is_some_and(|u| u <= 0) && self.debited => {
+                Some("the customer's credit balance is used up".into())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Answer of `POST /v1/sdk/usages`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageResponse {
+    /// SolvaPay's success flag.
+    #[serde(default = "yes")]
+    pub success: bool,
+    /// Usage record reference (`usage_…`).
+    #[serde(default)]
+    pub reference: Option<String>,
+    /// Credit debit, when the plan is credit based.
+    #[serde(default)]
+    pub credit_debit: Option<CreditDebit>,
+}
+
+/// Answer of `POST /v1/sdk/usages/bulk`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkUsageResponse {
+    /// Newly stored events.
+    #[serde(default)]
+    pub inserted: Option<u64>,
+    /// One result per event, in input order.
+    #[serde(default)]
+    pub results: Vec<UsageResponse>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event() -> UsageEvent {
+        UsageEvent {
+            customer_ref: "cus_X7Y8Z9W0".into(),
+            product_ref: Some("prd_P9Q0R1S2".into()),
+            action_type: ActionType::ApiCall,
+            units: 1,
+            outcome: Outcome::Success,
+            duration: None,
+            metadata: UsageMetadata::default(),
+            timestamp: "2026-02-11T10:00:00Z".into(),
+            idempotency_key: String::new(),
+        }
+    }
+
+    #[test]
+    fn derived_keys_are_stable_and_distinguish_what_matters() {
+        let key = event().derived_key(0);
+        assert_eq!(key, event().derived_key(0));
+        assert_eq!(key.len(), 36);
+        assert!(key.is_ascii());
+        assert_ne!(key, event().derived_key(1));
+        let mut later = event();
+        later.timestamp = "2026-02-11T10:00:01Z".into();
+        assert_ne!(key, later.derived_key(0));
+        let mut more = event();
+        more.units = 2;
+        assert_ne!(key, more.derived_key(0));
+    }
+
+    #[test]
+    fn failure_is_fail() {
+        let o: Outcome = serde_json::from_str("\"failure\"").unwrap();
+        assert_eq!(o, Outcome::Fail);
+        assert_eq!(serde_json::to_string(&o).unwrap(), "\"fail\"");
+    }
+}

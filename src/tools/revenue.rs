@@ -1,0 +1,178 @@
+//! Revenue tools: transaction statistics over a date range, and one product's balance. Neither REST
+//! answer carries a currency, so both are given in the provider's `defaultCurrency` (from
+//! `GET /v1/sdk/merchant`), falling back to USD when SolvaPay does not say.
+
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::{tool, tool_router};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use time::{Duration, OffsetDateTime};
+
+use super::{Json, Summary};
+use crate::api::SolvaPayClient;
+use crate::error::ToolError;
+use crate::model::transaction::{IsoDate, check_range};
+use crate::model::{Currency, Money, ProductRef};
+use crate::server::BillingServer;
+
+/// Length of the default stats window.
+const DEFAULT_DAYS: i64 = 30;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct StatsArgs {
+    /// ISO 8601 date or date-time (default 30 days before toDate).
+    from_date: Option<String>,
+    /// ISO 8601 date or date-time (default today, inclusive).
+    to_date: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct ProductBalanceArgs {
+    /// Product reference, e.g. prd_P9Q0R1S2.
+    #[serde(alias = "productReference", alias = "reference")]
+    product_ref: String,
+}
+
+/// The outcome of `get_transaction_stats`.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct TransactionStats {
+    /// The range counted (echoed or defaulted).
+    from_date: String,
+    to_date: String,
+    total: u64,
+    /// Successful.
+    completed_transactions: u64,
+    failed_transactions: u64,
+    /// Refund transactions (byType.refund).
+    refunded_transactions: u64,
+    /// Initiated, not settled.
+    pending_transactions: u64,
+    cancelled_transactions: u64,
+    /// Revenue (completed payments, gross).
+    total_amount: Money,
+    /// "merchant" (provider default) or "fallback" (USD assumed).
+    currency_source: &'static str,
+    by_type: Map<String, Value>,
+    by_currency: Map<String, Value>,
+}
+
+/// The outcome of `get_product_balance`.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ProductBalance {
+    reference: String,
+    name: String,
+    /// Revenue held by the product.
+    balance: Money,
+    total_transactions: u64,
+    /// "merchant" (provider default) or "fallback" (USD assumed).
+    currency_source: &'static str,
+}
+
+impl Summary for TransactionStats {
+    fn summary(&self) -> String {
+        format!(
+            "{} to {}: {} transactions, {} completed, {} failed, {} refunded; revenue {}",
+            self.from_date,
+            self.to_date,
+            self.total,
+            self.completed_transactions,
+            self.failed_transactions,
+            self.refunded_transactions,
+            self.total_amount.formatted
+        )
+    }
+}
+
+impl Summary for ProductBalance {
+    fn summary(&self) -> String {
+        format!(
+            "{} ({}): balance {} over {} transactions",
+            self.name, self.reference, self.balance.formatted, self.total_transactions
+        )
+    }
+}
+
+/// The provider's default currency, or USD when SolvaPay does not tell (any failure included: the
+/// currency only labels the number, so it must not sink the call).
+async fn provider_currency(api: &SolvaPayClient) -> (Currency, &'static str) {
+    match api.merchant_currency().await {
+        Ok(Some(c)) => (c, "merchant"),
+        Ok(None) => (Currency::usd(), "fallback"),
+        Err(e) => {
+            tracing::debug!(error = %e, "merchant currency unavailable; assuming USD");
+            (Currency::usd(), "fallback")
+        }
+    }
+}
+
+/// The range asked for, with the defaults: toDate today, fromDate 30 days before toDate.
+fn stats_range(args: &StatsArgs) -> Result<(IsoDate, IsoDate), ToolError> {
+    let parse = |f: &str, v: Option<&str>| v.map(|v| IsoDate::parse(f, v)).transpose();
+    let from = parse("fromDate", args.from_date.as_deref())?;
+    let to = parse("toDate", args.to_date.as_deref())?;
+    check_range(from, to)?;
+    let to = to.unwrap_or(IsoDate::Day(OffsetDateTime::now_utc().date()));
+    let from =
+        from.unwrap_or_else(|| IsoDate::Day((to.end() - Duration::days(DEFAULT_DAYS)).date()));
+    check_range(Some(from), Some(to))?;
+    Ok((from, to))
+}
+
+#[tool_router(router = revenue_tools, vis = "pub(crate)")]
+impl BillingServer {
+    #[tool(
+        description = "Transaction statistics for an ISO 8601 date range (default last 30 days): total, completed, failed, refunded counts and revenue."
+    )]
+    async fn get_transaction_stats(
+        &self,
+        Parameters(args): Parameters<StatsArgs>,
+    ) -> Result<Json<TransactionStats>, ToolError> {
+        let (from, to) = stats_range(&args)?;
+        let (stats, (currency, source)) = tokio::join!(
+            self.api().transaction_stats(from, to),
+            provider_currency(self.api())
+        );
+        let stats = stats?;
+        Ok(Json(TransactionStats {
+            from_date: from.wire(),
+            to_date: to.wire(),
+            total: stats.total,
+            completed_transactions: stats.completed_transactions,
+            failed_transactions: stats.failed_transactions,
+            refunded_transactions: stats.refunded(),
+            pending_transactions: stats.pending_transactions,
+            cancelled_transactions: stats.cancelled_transactions,
+            total_amount: Money::new(stats.total_amount.unwrap_or(0), &currency),
+            currency_source: source,
+            by_type: stats.by_type,
+            by_currency: stats.by_currency,
+        }))
+    }
+
+    #[tool(
+        description = "A product's revenue balance (minor units + formatted) and transaction count."
+    )]
+    async fn get_product_balance(
+        &self,
+        Parameters(args): Parameters<ProductBalanceArgs>,
+    ) -> Result<Json<ProductBalance>, ToolError> {
+        let product = ProductRef::parse("productRef", &args.product_ref)?;
+        let (found, (currency, source)) = tokio::join!(
+            self.api().product_balance(&product),
+            provider_currency(self.api())
+        );
+        let found = found?;
+        Ok(Json(ProductBalance {
+            reference: found.reference,
+            name: found.name,
+            balance: Money::new(found.balance.unwrap_or(0), &currency),
+            total_transactions: found.total_transactions,
+            currency_source: source,
+        }))
+    }
+}

@@ -1,0 +1,256 @@
+//! Usage tools: record one event, or many in chunks of 1000. Every event is sent with an idempotency
+//! key (the caller's `requestId`, else [`UsageEvent::derived_key`]), so a retried call cannot count
+//! twice; the bulk result says what happened to every event.
+
+use std::collections::HashMap;
+
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::{tool, tool_router};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime, UtcOffset};
+
+use super::usage_bulk::{BulkUsageResult, send_chunks};
+use super::{Json, Summary};
+use crate::error::ToolError;
+use crate::model::transaction::IsoDate;
+use crate::model::usage::{ActionType, CreditDebit, Outcome, UsageEvent, UsageMetadata};
+use crate::model::{CustomerRef, FieldError, ProductRef, validate};
+use crate::server::BillingServer;
+
+/// Most events one `record_bulk_usage` call takes.
+const MAX_EVENTS: usize = 10_000;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct RecordUsageArgs {
+    /// cus_…
+    #[serde(alias = "customerId")]
+    customer_ref: String,
+    /// prd_…
+    #[serde(alias = "productReference")]
+    product_ref: String,
+    /// success, paywall or fail.
+    outcome: Outcome,
+    action: Option<String>,
+    /// Unique event id; repeats are ignored. Recommended (unkeyed retries >1 s apart count twice).
+    request_id: Option<String>,
+    /// Duration, ms.
+    action_duration: Option<i64>,
+    /// Unit kind (default api_call).
+    action_type: Option<ActionType>,
+    /// Units, 0-100000 (default 1).
+    units: Option<i64>,
+    /// ISO 8601 (default now).
+    timestamp: Option<String>,
+}
+
+/// One event of `record_bulk_usage`: the `record_usage` fields, with `productRef` and `outcome` optional.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct UsageEventArgs {
+    #[serde(alias = "customerId")]
+    customer_ref: String,
+    #[serde(alias = "productReference")]
+    product_ref: Option<String>,
+    /// Default success.
+    outcome: Option<Outcome>,
+    action: Option<String>,
+    /// Unique event id (recommended).
+    request_id: Option<String>,
+    action_duration: Option<i64>,
+    action_type: Option<ActionType>,
+    units: Option<i64>,
+    timestamp: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct RecordBulkUsageArgs {
+    /// 1-10000 events, same fields as record_usage.
+    events: Vec<UsageEventArgs>,
+}
+
+impl From<RecordUsageArgs> for UsageEventArgs {
+    fn from(a: RecordUsageArgs) -> Self {
+        Self {
+            customer_ref: a.customer_ref,
+            product_ref: Some(a.product_ref),
+            outcome: Some(a.outcome),
+            action: a.action,
+            request_id: a.request_id,
+            action_duration: a.action_duration,
+            action_type: a.action_type,
+            units: a.units,
+            timestamp: a.timestamp,
+        }
+    }
+}
+
+/// The outcome of `record_usage`.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct UsageRecorded {
+    success: bool,
+    /// Usage record reference.
+    reference: Option<String>,
+    /// True when SolvaPay had already recorded this event (same key): nothing counted twice.
+    duplicate: bool,
+    /// The key sent; pass it as requestId to retry safely.
+    idempotency_key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    credit_debit: Option<CreditDebit>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<String>,
+}
+
+impl Summary for UsageRecorded {
+    fn summary(&self) -> String {
+        let what = if self.duplicate {
+            "Usage event already recorded (duplicate, not counted again)"
+        } else {
+            "Usage event recorded"
+        };
+        let reference = self.reference.as_deref().unwrap_or("no reference returned");
+        let warn = self
+            .warnings
+            .first()
+            .map(|w| format!(". Warning: {w}"))
+            .unwrap_or_default();
+        format!("{what}: {reference}{warn}")
+    }
+}
+
+/// Optional free text, trimmed; empty means absent.
+fn opt(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, FieldError> {
+    value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|v| validate::text(field, v, max))
+        .transpose()
+}
+
+/// Validates one event into its wire form, keyed by its `requestId` or else [`UsageEvent::derived_key`].
+fn build_event(a: UsageEventArgs, now: OffsetDateTime) -> Result<UsageEvent, FieldError> {
+    let units = a.units.unwrap_or(1);
+    if !(0..=100_000).contains(&units) {
+        return Err(FieldError::new(
+            "units",
+            format!("must be an integer 0-100000 (got {units})"),
+        ));
+    }
+    if let Some(d) = a.action_duration.filter(|d| *d < 0) {
+        return Err(FieldError::new(
+            "actionDuration",
+            format!("must be ≥ 0 ms (got {d})"),
+        ));
+    }
+    let request_id = opt("requestId", a.request_id.as_deref(), 256)?;
+    let mut event = UsageEvent {
+        customer_ref: CustomerRef::parse("customerRef", &a.customer_ref)?.to_string(),
+        product_ref: match a.product_ref.as_deref() {
+            Some(p) => Some(ProductRef::parse("productRef", p)?.to_string()),
+            None => None,
+        },
+        action_type: a.action_type.unwrap_or_default(),
+        units,
+        outcome: a.outcome.unwrap_or_default(),
+        duration: a.action_duration,
+        metadata: UsageMetadata {
+            action: opt("action", a.action.as_deref(), 200)?,
+            request_id: request_id.clone(),
+        },
+        timestamp: timestamp(a.timestamp.as_deref(), now)?,
+        idempotency_key: String::new(),
+    };
+    event.idempotency_key = request_id.unwrap_or_else(|| event.derived_key(0));
+    Ok(event)
+}
+
+/// The event time, whole seconds UTC: the caller's (within SolvaPay's 30 days back / 24 h ahead), or now.
+fn timestamp(raw: Option<&str>, now: OffsetDateTime) -> Result<String, FieldError> {
+    let at = match raw {
+        Some(r) => IsoDate::parse("timestamp", r)?.start(),
+        None => now,
+    };
+    if at < now - Duration::days(30) || at > now + Duration::hours(24) {
+        return Err(FieldError::new(
+            "timestamp",
+            "must be within the last 30 days and at most 24 h ahead",
+        ));
+    }
+    let at = at.to_offset(UtcOffset::UTC);
+    let at = at.replace_nanosecond(0).unwrap_or(at);
+    at.format(&Rfc3339)
+        .map_err(|e| FieldError::new("timestamp", e.to_string()))
+}
+
+/// Validates every event before anything is sent (errors name `events[i].field`), refuses a
+/// `requestId` used twice, and gives identical unkeyed events distinct keys by occurrence.
+fn build_events(args: Vec<UsageEventArgs>) -> Result<Vec<UsageEvent>, FieldError> {
+    if args.is_empty() || args.len() > MAX_EVENTS {
+        let n = args.len();
+        return Err(FieldError::new(
+            "events",
+            format!("must hold 1-{MAX_EVENTS} events (got {n})"),
+        ));
+    }
+    let now = OffsetDateTime::now_utc();
+    let mut events = args
+        .into_iter()
+        .enumerate()
+        .map(|(i, a)| build_event(a, now).map_err(|e| e.nested(&format!("events[{i}]"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut given: HashMap<String, usize> = HashMap::new();
+    let mut occurrences: HashMap<String, usize> = HashMap::new();
+    for (i, e) in events.iter_mut().enumerate() {
+        if e.metadata.request_id.is_some() {
+            if let Some(first) = given.insert(e.idempotency_key.clone(), i) {
+                return Err(FieldError::new(
+                    format!("events[{i}].requestId"),
+                    format!("repeats events[{first}].requestId; each event needs its own"),
+                ));
+            }
+        } else {
+            let n = occurrences.entry(e.idempotency_key.clone()).or_default();
+            e.idempotency_key = e.derived_key(*n);
+            *n += 1;
+        }
+    }
+    Ok(events)
+}
+
+#[tool_router(router = usage_tools, vis = "pub(crate)")]
+impl BillingServer {
+    #[tool(
+        description = "Record one usage event (deduplicated by requestId). Returns its reference and any credit debit."
+    )]
+    async fn record_usage(
+        &self,
+        Parameters(args): Parameters<RecordUsageArgs>,
+    ) -> Result<Json<UsageRecorded>, ToolError> {
+        let event = build_event(args.into(), OffsetDateTime::now_utc())?;
+        let answer = self.api().record_usage(&event).await?;
+        let debit = answer.credit_debit;
+        Ok(Json(UsageRecorded {
+            success: answer.success,
+            reference: answer.reference,
+            duplicate: debit.as_ref().is_some_and(CreditDebit::is_duplicate),
+            idempotency_key: event.idempotency_key,
+            warnings: debit.iter().filter_map(CreditDebit::warning).collect(),
+            credit_debit: debit,
+        }))
+    }
+
+    #[tool(
+        description = "Record many usage events (chunks of 1000, each keyed so a retry never double counts). Returns every event's status."
+    )]
+    async fn record_bulk_usage(
+        &self,
+        Parameters(args): Parameters<RecordBulkUsageArgs>,
+    ) -> Result<Json<BulkUsageResult>, ToolError> {
+        let events = build_events(args.events)?;
+        Ok(Json(send_chunks(self.api(), &events).await?))
+    }
+}

@@ -1,0 +1,372 @@
+//! record_usage and record_bulk_usage against a wiremock SolvaPay.
+
+use serde_json::{Value, json};
+use wiremock::matchers::{body_partial_json, header, method, path};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+use crate::support::{self, KEY};
+
+fn bearer() -> String {
+    format!("Bearer {KEY}")
+}
+
+/// The JSON bodies of every request the upstream received.
+async fn bodies(server: &MockServer) -> Vec<Value> {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect()
+}
+
+/// Answers a bulk request with one result per event (`usage_<n>` references), numbering from `base`.
+fn bulk_answer(req: &Request) -> ResponseTemplate {
+    let body: Value = serde_json::from_slice(&req.body).unwrap();
+    let events = body["events"].as_array().unwrap();
+    let results: Vec<Value> = events
+        .iter()
+        .map(|e| json!({"reference": format!("usage_{}", &e["idempotencyKey"].as_str().unwrap()[4..14])}))
+        .collect();
+    ResponseTemplate::new(200)
+        .set_body_json(json!({"success": true, "inserted": events.len(), "results": results}))
+}
+
+/// A whole-second RFC 3339 time an hour ago (inside SolvaPay's 30-day window, same for a whole test).
+fn recent() -> String {
+    let t = time::OffsetDateTime::now_utc() - time::Duration::hours(1);
+    t.replace_nanosecond(0)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+fn event(i: usize, ts: &str) -> Value {
+    json!({
+        "customerId": "cus_X7Y8Z9W0", "productReference": "prd_P9Q0R1S2",
+        "actionType": "api_call", "units": 1, "outcome": "success",
+        "timestamp": ts, "action": format!("batch-{}", i % 7)
+    })
+}
+
+#[tokio::test]
+async fn record_usage_seed_call_sends_the_documented_body() {
+    let server = support::upstream().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/sdk/usages"))
+        .and(header("authorization", bearer().as_str()))
+        .and(body_partial_json(json!({
+            "customerRef": "cus_X7Y8Z9W0", "productRef": "prd_P9Q0R1S2",
+            "actionType": "api_call", "units": 1, "outcome": "success", "metadata": {}
+        })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "success": true, "reference": "usage_A1B2C3D4",
+            "creditDebit": {"debited": true, "amount": 100, "unitsRemaining": 4}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = support::connect(&server.uri()).await;
+    let out = support::ok(
+        &client,
+        "record_usage",
+        json!({"customerId": "cus_X7Y8Z9W0", "productReference": "prd_P9Q0R1S2",
+               "actionType": "api_call", "units": 1, "outcome": "success"}),
+    )
+    .await;
+    assert_eq!(out["success"], true);
+    assert_eq!(out["reference"], "usage_A1B2C3D4");
+    assert_eq!(out["duplicate"], false);
+    assert_eq!(out["creditDebit"]["unitsRemaining"], 4);
+    let sent = &bodies(&server).await[0];
+    let key = sent["idempotencyKey"].as_str().unwrap();
+    assert!(key.starts_with("mcp-") && key.len() == 36, "{key}");
+    assert_eq!(out["idempotencyKey"], key);
+    let ts = sent["timestamp"].as_str().unwrap();
+    assert!(ts.ends_with('Z') && !ts.contains('.'), "{ts}");
+}
+
+#[tokio::test]
+async fn record_usage_request_id_is_the_key_and_warnings_surface() {
+    let server = support::upstream().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/sdk/usages"))
+        .and(body_partial_json(json!({
+            "idempotencyKey": "req-42", "outcome": "fail", "duration": 350, "actionType": "api_call", "units": 1,
+            "metadata": {"action": "generate_report", "requestId": "req-42"}
+        })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "success": true, "reference": "usage_Z",
+            "creditDebit": {"debited": false, "reason": "customer_not_found"}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = support::connect(&server.uri()).await;
+    let out = support::ok(
+        &client,
+        "record_usage",
+        json!({"customerRef": "cus_NEW", "productRef": "prd_P9Q0R1S2", "outcome": "failure",
+               "action": "generate_report", "requestId": "req-42", "actionDuration": 350}),
+    )
+    .await;
+    assert_eq!(out["idempotencyKey"], "req-42");
+    assert!(
+        out["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("customer_not_found")
+    );
+}
+
+#[tokio::test]
+async fn record_usage_duplicate_is_reported_not_double_counted() {
+    let server = support::upstream().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/sdk/usages"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "success": true, "reference": "usage_FIRST", "creditDebit": {"debited": false, "reason": "duplicate"}
+        })))
+        .mount(&server)
+        .await;
+    let client = support::connect(&server.uri()).await;
+    let args = json!({"customerRef": "cus_A", "productRef": "prd_B", "outcome": "success", "requestId": "r1"});
+    let out = support::ok(&client, "record_usage", args).await;
+    assert_eq!(out["duplicate"], true);
+    assert_eq!(out["reference"], "usage_FIRST");
+}
+
+#[tokio::test]
+async fn record_usage_refuses_bad_units_before_sending() {
+    let server = support::upstream().await;
+    let client = support::connect(&server.uri()).await;
+    for (args, field) in [
+        (
+            json!({"customerRef": "cus_A", "productRef": "prd_B", "outcome": "success", "units": 100_001}),
+            "units",
+        ),
+        (
+            json!({"customerRef": "cus_A", "productRef": "prd_B", "outcome": "success", "units": -1}),
+            "units",
+        ),
+        (
+            json!({"customerRef": "cus A", "productRef": "prd_B", "outcome": "success"}),
+            "customerRef",
+        ),
+        (
+            json!({"customerRef": "cus_A", "productRef": "prd_B", "outcome": "success", "timestamp": "2020-01-01"}),
+            "timestamp",
+        ),
+    ] {
+        let result = support::call(&client, "record_usage", args).await;
+        assert_eq!(result.is_error, Some(true));
+        let error = &result.structured_content.unwrap()["error"];
+        assert_eq!(error["code"], "VALIDATION_ERROR");
+        assert_eq!(error["field"], field);
+    }
+    let env = support::err(
+        &client,
+        "record_usage",
+        json!({"customerRef": "cus_A", "productRef": "prd_B", "outcome": "maybe"}),
+    )
+    .await;
+    assert_eq!(env["error"]["code"], "VALIDATION_ERROR");
+    assert_eq!(support::request_count(&server).await, 0);
+}
+
+#[tokio::test]
+async fn bulk_seed_shape_reports_inserted_and_references() {
+    let server = support::upstream().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/sdk/usages/bulk"))
+        .and(header("authorization", bearer().as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "success": true, "inserted": 4,
+            "results": [{"reference": "usage_1"}, {"reference": "usage_2"},
+                        {"reference": "usage_0", "creditDebit": {"debited": false, "reason": "duplicate"}},
+                        {"reference": "usage_4", "creditDebit": {"debited": false, "reason": "no_active_purchase"}},
+                        {"reference": "usage_5"}]
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = support::connect(&server.uri()).await;
+    let events: Vec<Value> = (0..5)
+        .map(|_| json!({"customerId": "cus_X7Y8Z9W0", "actionType": "api_call", "units": 1, "productReference": "prd_P9Q0R1S2", "outcome": "success"}))
+        .collect();
+    let out = support::ok(&client, "record_bulk_usage", json!({"events": events})).await;
+    assert_eq!(out["inserted"], 4);
+    assert_eq!(
+        (out["recorded"].clone(), out["duplicates"].clone()),
+        (json!(4), json!(1))
+    );
+    assert_eq!(out["events"][0]["reference"], "usage_1");
+    assert_eq!(out["events"][2]["status"], "duplicate");
+    assert!(
+        out["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("no_active_purchase")
+    );
+    // Five identical events in one call are five events: five distinct keys.
+    let sent = &bodies(&server).await[0]["events"];
+    let mut keys: Vec<&str> = (0..5)
+        .map(|i| sent[i]["idempotencyKey"].as_str().unwrap())
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    assert_eq!(keys.len(), 5);
+    assert_eq!(sent[0]["customerRef"], "cus_X7Y8Z9W0");
+    assert_eq!(sent[0]["productRef"], "prd_P9Q0R1S2");
+}
+
+#[tokio::test]
+async fn bulk_splits_2500_events_into_1000_1000_500_with_stable_keys() {
+    let server = support::upstream().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/sdk/usages/bulk"))
+        .respond_with(bulk_answer)
+        .expect(6)
+        .mount(&server)
+        .await;
+    let client = support::connect(&server.uri()).await;
+    let ts = recent();
+    let events: Vec<Value> = (0..2500).map(|i| event(i, &ts)).collect();
+    let out = support::ok(
+        &client,
+        "record_bulk_usage",
+        json!({"events": events.clone()}),
+    )
+    .await;
+    assert_eq!(out["success"], true);
+    assert_eq!(out["recorded"], 2500);
+    assert_eq!(out["requests"], 3);
+    assert_eq!(out["events"].as_array().unwrap().len(), 2500);
+    support::ok(&client, "record_bulk_usage", json!({"events": events})).await;
+
+    let sent = bodies(&server).await;
+    let sizes: Vec<usize> = sent
+        .iter()
+        .map(|b| b["events"].as_array().unwrap().len())
+        .collect();
+    assert_eq!(sizes, [1000, 1000, 500, 1000, 1000, 500]);
+    let keys = |calls: &[Value]| -> Vec<String> {
+        calls
+            .iter()
+            .flat_map(|b| b["events"].as_array().unwrap().clone())
+            .map(|e| e["idempotencyKey"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (first, retry) = (keys(&sent[..3]), keys(&sent[3..]));
+    assert_eq!(
+        first, retry,
+        "a retried identical call must carry the same keys"
+    );
+    let mut unique = first.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), 2500, "every event has its own key");
+}
+
+#[tokio::test]
+async fn bulk_bad_event_at_index_7_sends_nothing() {
+    let server = support::upstream().await;
+    let client = support::connect(&server.uri()).await;
+    let ts = recent();
+    let mut events: Vec<Value> = (0..20).map(|i| event(i, &ts)).collect();
+    events[7]["units"] = json!(200_000);
+    let result = support::call(&client, "record_bulk_usage", json!({"events": events})).await;
+    assert_eq!(result.is_error, Some(true));
+    let error = &result.structured_content.unwrap()["error"];
+    assert_eq!(error["code"], "VALIDATION_ERROR");
+    assert_eq!(error["field"], "events[7].units");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("events[7].units")
+    );
+
+    let mut events: Vec<Value> = (0..3).map(|i| event(i, &ts)).collect();
+    events[1]["requestId"] = json!("same");
+    events[2]["requestId"] = json!("same");
+    let result = support::call(&client, "record_bulk_usage", json!({"events": events})).await;
+    assert_eq!(
+        result.structured_content.unwrap()["error"]["field"],
+        "events[2].requestId"
+    );
+    let env = support::err(&client, "record_bulk_usage", json!({"events": []})).await;
+    assert_eq!(env["error"]["code"], "VALIDATION_ERROR");
+    assert_eq!(support::request_count(&server).await, 0);
+}
+
+#[tokio::test]
+async fn bulk_failure_mid_way_reports_every_event() {
+    let server = support::upstream().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/sdk/usages/bulk"))
+        .respond_with(bulk_answer)
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/sdk/usages/bulk"))
+        .respond_with(ResponseTemplate::new(503).set_body_string("upstream down"))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let client = support::connect(&server.uri()).await;
+    let ts = recent();
+    let events: Vec<Value> = (0..2500).map(|i| event(i, &ts)).collect();
+    let out = support::ok(&client, "record_bulk_usage", json!({"events": events})).await;
+    assert_eq!(out["success"], false);
+    assert_eq!(
+        (
+            out["recorded"].clone(),
+            out["unknown"].clone(),
+            out["notSent"].clone()
+        ),
+        (json!(1000), json!(1000), json!(500))
+    );
+    let list = out["events"].as_array().unwrap();
+    assert_eq!(list[999]["status"], "recorded");
+    assert_eq!(list[1000]["status"], "unknown");
+    assert_eq!(list[2499]["status"], "not_sent");
+    assert!(
+        list[2499]["idempotencyKey"]
+            .as_str()
+            .unwrap()
+            .starts_with("mcp-")
+    );
+    assert!(out["error"].as_str().is_some());
+    // Nothing after the failed chunk was sent.
+    let posts = support::request_count(&server).await;
+    assert!((2..=4).contains(&posts), "{posts}");
+}
+
+#[tokio::test]
+async fn bulk_first_chunk_refused_is_an_error() {
+    let server = support::upstream().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/sdk/usages/bulk"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "statusCode": 400, "message": "Validation failed",
+            "errors": [{"path": ["events", 0, "customerRef"], "message": "Customer not found"}]
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = support::connect(&server.uri()).await;
+    let ts = recent();
+    let events: Vec<Value> = (0..1500).map(|i| event(i, &ts)).collect();
+    let env = support::err(&client, "record_bulk_usage", json!({"events": events})).await;
+    assert_eq!(env["error"]["code"], "VALIDATION_ERROR");
+    assert!(
+        env["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("No usage events were recorded")
+    );
+}
