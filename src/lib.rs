@@ -8,6 +8,7 @@ pub mod api;
 pub mod config;
 pub mod error;
 pub mod model;
+pub mod sandbox;
 pub mod server;
 pub mod telemetry;
 mod tools;
