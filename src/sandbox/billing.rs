@@ -27,6 +27,17 @@ pub(crate) fn add_cycle(t: OffsetDateTime, cycle: &str) -> OffsetDateTime {
     }
 }
 
+/// `t` plus `n` cycles, computed from `t` in one step (no clamping drift).
+pub(crate) fn add_cycles(t: OffsetDateTime, cycle: &str, n: i32) -> OffsetDateTime {
+    match cycle {
+        "weekly" => t + Duration::days(7 * i64::from(n)),
+        "quarterly" => add_months(t, 3 * n),
+        "yearly" => add_months(t, 12 * n),
+        "custom" => t + Duration::days(30 * i64::from(n)),
+        _ => add_months(t, n),
+    }
+}
+
 fn add_months(t: OffsetDateTime, months: i32) -> OffsetDateTime {
     let total = t.year() * 12 + (t.month() as i32 - 1) + months;
     let (year, month0) = (total.div_euclid(12), total.rem_euclid(12));
@@ -223,12 +234,17 @@ fn roll_purchase(tx: &Transaction<'_>, p: &Purchase, now: OffsetDateTime) -> Api
             |r| r.get(0),
         )
         .unwrap_or_default();
-    for _ in 0..10_000 {
-        if end > now {
-            break;
-        }
+    // Periods are counted from the purchase start (the anchor), so month-end clamping does not
+    // drift: Jan 31 → Feb 28 → Mar 31.
+    let anchor = parse_ts(&p.start_date).unwrap_or(start);
+    let mut n = 1;
+    while n < 100_000 && add_cycles(anchor, &cycle, n) < end {
+        n += 1;
+    }
+    while end <= now && n < 100_000 {
         start = end;
-        end = add_cycle(start, &cycle);
+        n += 1;
+        end = add_cycles(anchor, &cycle, n);
         if p.is_recurring && p.amount > 0 {
             model::insert_txn(
                 tx,
@@ -397,6 +413,10 @@ mod tests {
         assert_eq!(
             add_cycle(datetime!(2026-01-01 00:00 UTC), "custom"),
             datetime!(2026-01-31 00:00 UTC)
+        );
+        assert_eq!(
+            add_cycles(datetime!(2026-01-31 00:00 UTC), "monthly", 2),
+            datetime!(2026-03-31 00:00 UTC)
         );
         assert_eq!(
             add_cycle(datetime!(2024-02-29 00:00 UTC), "yearly"),

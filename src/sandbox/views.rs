@@ -205,7 +205,8 @@ pub(crate) fn purchase(
         || p.snap_i64("limit") > 0
         || p.snap_i64("freeUnits") > 0;
     if let (true, Some(start), Some(end)) = (metered, &p.period_start, &p.period_end) {
-        let upto = fmt_ts(now).min(end.clone());
+        // Events stamped at `now` count (the clock may be frozen); the window ends at `periodEnd`.
+        let upto = fmt_ts(now + time::Duration::milliseconds(1)).min(end.clone());
         let used = billing::usage_used(tx, &customer_ref, &product_ref, start, &upto)?;
         let limit = p.snap_i64("limit");
         let overage = if limit > 0 { (used - limit).max(0) } else { 0 };

@@ -96,7 +96,7 @@ async fn check(State(st): St, body: Bytes) -> ApiResult<Json<Value>> {
                         &customer.reference,
                         &product.reference,
                         &start,
-                        &fmt_ts(now),
+                        &fmt_ts(now + time::Duration::milliseconds(1)),
                     )?;
                     let cpu = p.snap_i64("creditsPerUnit");
                     let prepaid = p.snap_str("planType") == "usage-based"
