@@ -116,8 +116,7 @@ pub(crate) fn activate(
     product: &Product,
     plan: &Plan,
     origin: &str,
-    reference: Option<&str>,
-    txn_ref: Option<&str>,
+    (reference, txn_ref): (Option<&str>, Option<&str>),
 ) -> ApiResult<String> {
     let at_s = fmt_ts(at);
     tx.execute(

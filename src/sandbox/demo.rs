@@ -102,8 +102,7 @@ pub(crate) fn seed(tx: &Transaction<'_>, _now: OffsetDateTime) -> ApiResult<()> 
         &product,
         &pro,
         "paid",
-        Some(JANE_PURCHASE),
-        Some(JANE_PAYMENT),
+        (Some(JANE_PURCHASE), Some(JANE_PAYMENT)),
     )?;
     let bob_start = datetime!(2026-02-01 00:00 UTC);
     billing::activate(
@@ -113,8 +112,7 @@ pub(crate) fn seed(tx: &Transaction<'_>, _now: OffsetDateTime) -> ApiResult<()> 
         &product,
         &free,
         "manual",
-        Some(BOB_PURCHASE),
-        None,
+        (Some(BOB_PURCHASE), None),
     )?;
     for i in 0..BOB_USAGE {
         let ts = fmt_ts(bob_start + Duration::minutes(150 * i));

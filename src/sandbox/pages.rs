@@ -160,7 +160,7 @@ async fn checkout_submit(State(st): St, body: Bytes) -> Response {
                 return Err(ApiError::bad_request(format!("Plan {} is not active", plan.reference)));
             }
             let origin = if plan.kind == "one-time" { "one_time" } else { "paid" };
-            let purchase_id = billing::activate(tx, now, &customer, &product, &plan, origin, None, None)?;
+            let purchase_id = billing::activate(tx, now, &customer, &product, &plan, origin, (None, None))?;
             tx.execute(
                 "UPDATE checkout_sessions SET status = 'used', purchase_id = ?1, plan_id = ?2 WHERE id = ?3",
                 params![purchase_id, plan.id, id],

@@ -186,7 +186,7 @@ async fn sandbox_full_lifecycle() {
         )
         .await;
     assert_eq!(orig["status"], "completed");
-    let (status, r2) = refund(&sb, &payment["id"].as_str().unwrap().to_owned(), 2400).await;
+    let (status, r2) = refund(&sb, payment["id"].as_str().unwrap(), 2400).await;
     assert_eq!((status, r2["amount"].clone()), (200, json!(2400)));
     let (status, r3) = refund(&sb, &txn, 1).await;
     assert_eq!(status, 400);

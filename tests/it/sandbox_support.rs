@@ -2,6 +2,10 @@
 //! body against the OpenAPI schema of its operation (tests/fixtures/openapi.json).
 
 #![allow(dead_code)]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test harness: a failed call or a broken fixture must fail the test"
+)]
 
 use std::sync::OnceLock;
 

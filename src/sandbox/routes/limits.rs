@@ -61,7 +61,15 @@ async fn check(State(st): St, body: Bytes) -> ApiResult<Json<Value>> {
                 && let Some(d) = default_plan.filter(|d| !billing::requires_payment(d))
             {
                 // §3.1 2a / Sandbox choice 9.18: auto-enrol the free default plan.
-                billing::activate(tx, now, &customer, &product, d, "free_default", None, None)?;
+                billing::activate(
+                    tx,
+                    now,
+                    &customer,
+                    &product,
+                    d,
+                    "free_default",
+                    (None, None),
+                )?;
                 purchase = find_access(tx)?;
             }
             let (within, remaining) = match &purchase {

@@ -60,8 +60,10 @@ fn read_input(map: &Map<String, Value>, creating: bool) -> ApiResult<ProductInpu
         config: f.object_opt("config"),
         metadata: f.object_opt("metadata"),
     };
-    if let Some(Some(v)) = map.get("config").map(|c| c.get("validityPeriod")) {
-        if !v.as_f64().is_some_and(|n| n > 0.0) {
+    if let Some(Some(v)) = map.get("config").map(|c| c.get("validityPeriod"))
+        && !v.as_f64().is_some_and(|n| n > 0.0)
+    {
+        {
             f.fail(
                 "config.validityPeriod",
                 "config.validityPeriod must be a positive number",
