@@ -1,0 +1,290 @@
+//! The local sandbox: a SolvaPay-compatible REST API (the `/v1/sdk/*` routes and the `/v1/ui/*`
+//! routes the MCP tools call) backed by an embedded SQLite ledger, with real billing behaviour,
+//! hosted checkout and portal pages, and a settable clock.
+//!
+//! Layout: `db` (schema, transactions) · `model` (rows) · `views` (response bodies) · `billing`
+//! (rules and the "Sandbox choice" functions) · `routes/*` (one file per resource) · `pages` (HTML)
+//! · `demo` (seed data) · `clock` · `error` (NestJS error bodies).
+
+mod billing;
+mod clock;
+mod db;
+mod demo;
+mod error;
+mod model;
+mod pages;
+mod routes;
+mod util;
+mod views;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use clock::Clock;
+use error::ApiError;
+
+/// Where the sandbox keeps its ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbLocation {
+    /// A private in-memory database, gone when the sandbox stops.
+    Memory,
+    /// A SQLite file (WAL mode); parent directories are created.
+    Path(PathBuf),
+}
+
+/// How to start the sandbox.
+#[derive(Debug, Clone)]
+pub struct SandboxOptions {
+    /// Address to bind; default `127.0.0.1:0` (loopback, any free port).
+    pub listen: SocketAddr,
+    /// Database location.
+    pub db: DbLocation,
+    /// Load the demo catalog and customers (idempotent).
+    pub demo: bool,
+    /// Bearer key clients must send; `None` generates `sk_sandbox_local_<32 hex>`.
+    pub key: Option<String>,
+}
+
+impl Default for SandboxOptions {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
+            db: DbLocation::Memory,
+            demo: false,
+            key: None,
+        }
+    }
+}
+
+/// Why the sandbox could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    /// Creating the database directory or binding the address failed.
+    #[error("sandbox I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    /// Opening or migrating the database failed.
+    #[error("sandbox database error: {0}")]
+    Db(#[from] rusqlite::Error),
+    /// Loading the demo data failed.
+    #[error("sandbox demo data could not be loaded: {0}")]
+    Seed(String),
+}
+
+/// `$XDG_DATA_HOME/solvapay-mcp/sandbox.sqlite`, else `~/.local/share/solvapay-mcp/sandbox.sqlite`.
+pub fn default_db_path() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|h| PathBuf::from(h).join(".local").join("share"))
+        })?;
+    Some(base.join("solvapay-mcp").join("sandbox.sqlite"))
+}
+
+/// Shared state of the running server.
+pub(crate) struct AppState {
+    pub(crate) db: db::Db,
+    pub(crate) clock: Clock,
+    pub(crate) key: String,
+    pub(crate) base_url: String,
+}
+
+pub(crate) type St = State<Arc<AppState>>;
+
+/// A running sandbox server.
+pub struct Sandbox {
+    base_url: String,
+    key: String,
+    db_description: String,
+    clock: Clock,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("base_url", &self.base_url)
+            .field("db", &self.db_description)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sandbox {
+    /// Open the database (creating directories, WAL, migration), seed demo data if asked, bind, and
+    /// serve in the background.
+    pub async fn start(opts: SandboxOptions) -> Result<Sandbox, SandboxError> {
+        let key = opts
+            .key
+            .clone()
+            .unwrap_or_else(|| format!("sk_sandbox_local_{}", util::hex(32)));
+        let (path, db_description) = match &opts.db {
+            DbLocation::Memory => (None, ":memory:".to_owned()),
+            DbLocation::Path(p) => {
+                if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)?;
+                }
+                (Some(p.clone()), p.display().to_string())
+            }
+        };
+        let conn = tokio::task::spawn_blocking(move || db::open(path.as_deref()))
+            .await
+            .map_err(|e| SandboxError::Io(std::io::Error::other(e)))??;
+        let db = db::Db::new(conn);
+        let clock = if opts.demo {
+            Clock::starting_at(demo::demo_now())
+        } else {
+            Clock::system()
+        };
+        if opts.demo {
+            db.tx(clock.now(), demo::seed)
+                .await
+                .map_err(|e| SandboxError::Seed(e.message))?;
+        }
+        let listener = tokio::net::TcpListener::bind(opts.listen).await?;
+        let mut addr = listener.local_addr()?;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(IpAddr::V4(Ipv4Addr::LOCALHOST));
+        }
+        let base_url = format!("http://{addr}");
+        let state = Arc::new(AppState {
+            db,
+            clock: clock.clone(),
+            key: key.clone(),
+            base_url: base_url.clone(),
+        });
+        let app = router(state);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "sandbox server stopped with an error");
+            }
+        });
+        tracing::info!(%base_url, db = %db_description, "sandbox listening");
+        Ok(Sandbox {
+            base_url,
+            key,
+            db_description,
+            clock,
+            stop,
+            task,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The bearer key clients must send.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The database path, or `:memory:`.
+    pub fn db_description(&self) -> String {
+        self.db_description.clone()
+    }
+
+    /// A handle on the sandbox clock.
+    pub fn clock(&self) -> Clock {
+        self.clock.clone()
+    }
+
+    /// Stop accepting connections, finish in-flight requests, and return.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(());
+        if let Err(e) = self.task.await {
+            tracing::warn!(error = %e, "sandbox server task ended abnormally");
+        }
+    }
+}
+
+fn router(state: Arc<AppState>) -> Router {
+    let api = routes::router().route_layer(middleware::from_fn_with_state(
+        Arc::clone(&state),
+        require_key,
+    ));
+    Router::new()
+        .merge(api)
+        .merge(pages::router())
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(unknown_route)
+        .layer(middleware::from_fn(json_errors))
+        .with_state(state)
+}
+
+/// `Authorization: Bearer <key>` (or `X-API-Key: <key>`), compared in constant time.
+async fn require_key(State(st): St, headers: HeaderMap, req: Request, next: Next) -> Response {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()))
+        .unwrap_or("");
+    if constant_time_eq(given.trim().as_bytes(), st.key.as_bytes()) {
+        next.run(req).await
+    } else {
+        ApiError::unauthorized().into_response()
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn unknown_route(method: Method, uri: Uri) -> ApiError {
+    ApiError::not_found(format!("Cannot {method} {}", uri.path()))
+}
+
+/// Turn every error response that is not JSON (or an HTML page) into a NestJS body, and 405 into
+/// the 404 NestJS gives for a method it has no route for.
+async fn json_errors(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let res = next.run(req).await;
+    let status = res.status();
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        return ApiError::not_found(format!("Cannot {method} {path}")).into_response();
+    }
+    let content_type = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !(status.is_client_error() || status.is_server_error())
+        || content_type.starts_with("application/json")
+        || content_type.starts_with("text/html")
+    {
+        return res;
+    }
+    let bytes = axum::body::to_bytes(res.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes).trim().to_owned();
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("Error").to_owned()
+    } else {
+        text
+    };
+    let mut out = ApiError::new(status, message).into_response();
+    *out.status_mut() = status;
+    out
+}

@@ -1,0 +1,98 @@
+//! The REST routes, one file per resource, plus the merchant and the sandbox clock control.
+
+mod checkout;
+mod customers;
+mod limits;
+mod plans;
+mod products;
+mod purchases;
+
+pub(crate) use plans::{blank_plan, insert_plan};
+pub(crate) use purchases::cancel_purchase;
+mod transactions;
+mod usage;
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+use time::Duration;
+
+use super::error::{ApiError, ApiResult};
+use super::util::{Fields, fmt_ts, json_object, parse_ts};
+use super::{AppState, St};
+
+pub(crate) fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .merge(customers::router())
+        .merge(products::router())
+        .merge(plans::router())
+        .merge(purchases::router())
+        .merge(limits::router())
+        .merge(checkout::router())
+        .merge(usage::router())
+        .merge(transactions::router())
+        .route("/v1/sdk/merchant", get(merchant))
+        .route("/v1/sandbox/clock", post(set_clock))
+}
+
+/// `GET /v1/sdk/merchant` → `SdkMerchantResponseDto`.
+async fn merchant() -> Json<Value> {
+    Json(json!({
+        "displayName": "SolvaPay Sandbox",
+        "legalName": "SolvaPay Sandbox (local)",
+        "defaultCurrency": super::billing::PROVIDER_CURRENCY,
+        "country": "US",
+        "supportedTopupCurrencies": [super::billing::PROVIDER_CURRENCY],
+    }))
+}
+
+/// `POST /v1/sandbox/clock` `{"now": RFC 3339}` or `{"advanceSeconds": n}` → `{now}`.
+async fn set_clock(State(st): St, body: Bytes) -> ApiResult<Json<Value>> {
+    let map = json_object(&body)?;
+    let mut f = Fields::new(&map);
+    let now = f.str_opt("now", 1, 64);
+    let advance = f.int_opt("advanceSeconds", -(10 * 365 * 86_400), 10 * 365 * 86_400);
+    f.finish()?;
+    match (now, advance) {
+        (Some(s), None) => {
+            let t = parse_ts(&s)
+                .ok_or_else(|| ApiError::bad_request("now must be an RFC 3339 date-time"))?;
+            st.clock.set(t);
+        }
+        (None, Some(secs)) => st.clock.advance(Duration::seconds(secs)),
+        _ => {
+            return Err(ApiError::bad_request(
+                "Provide exactly one of now or advanceSeconds",
+            ));
+        }
+    }
+    Ok(Json(json!({"now": fmt_ts(st.clock.now())})))
+}
+
+/// Parse `limit` / `offset` query values: limit clamped to 1..=100 (default `default`), offset ≥ 0.
+pub(crate) fn paging(
+    q: &std::collections::HashMap<String, String>,
+    default: i64,
+) -> ApiResult<(i64, i64)> {
+    let num = |key: &str| -> ApiResult<Option<i64>> {
+        match q.get(key).map(String::as_str).filter(|s| !s.is_empty()) {
+            None => Ok(None),
+            Some(s) => s
+                .parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite())
+                .map(|f| Some(f as i64))
+                .ok_or_else(|| ApiError::bad_request(format!("{key} must be a number"))),
+        }
+    };
+    let limit = num("limit")?.unwrap_or(default).clamp(1, 100);
+    let offset = num("offset")?.unwrap_or(0);
+    if offset < 0 {
+        return Err(ApiError::bad_request("offset must not be less than 0"));
+    }
+    Ok((limit, offset))
+}
