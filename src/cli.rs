@@ -1,20 +1,23 @@
 //! The command line: flags (each with an environment twin, for MCP clients' `env` blocks) and the
 //! `sandbox` subcommand. Turns flags into [`ServerOptions`].
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::audit::AuditLog;
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, default_data_dir};
 use crate::journal::RefundJournal;
 use crate::options::{ConfirmMode, RefundLimits, ServerOptions};
 use crate::policy::ToolSelection;
+use crate::sandbox::{DbLocation, SandboxOptions};
 
 /// MCP server (stdio) for the SolvaPay billing API.
 ///
 /// The secret key comes from the environment only: SOLVAPAY_SECRET_KEY (or SOLVAPAY_API_KEY).
 /// Also read: SOLVAPAY_API_BASE_URL, SOLVAPAY_UI_BASE_URL, SOLVAPAY_TIMEOUT_SECS, RUST_LOG.
+/// With no key, the server runs a local SolvaPay-compatible sandbox (SQLite) and uses it.
 #[derive(Debug, Parser)]
 #[command(name = "solvapay-mcp", version, about, long_about)]
 pub struct Cli {
@@ -24,11 +27,65 @@ pub struct Cli {
     /// Which tools to expose, and the guards around them.
     #[command(flatten)]
     pub server: ServerFlags,
+    /// With no key: the local sandbox the server runs.
+    #[command(flatten)]
+    pub sandbox: SandboxFlags,
 }
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Run the local sandbox API alone (for other SDKs and tools); prints its URL and key.
+    Sandbox(SandboxFlags),
+}
+
+/// Flags of the local sandbox.
+#[derive(Debug, Clone, Args)]
+pub struct SandboxFlags {
+    /// Address to listen on (loopback unless told otherwise) [default: 127.0.0.1:<SOLVAPAY_SANDBOX_PORT or any free port>].
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// SQLite database file, or `:memory:` [default: <data dir>/sandbox.sqlite].
+    #[arg(long, env = "SOLVAPAY_SANDBOX_DB")]
+    pub db: Option<String>,
+    /// Load the demo catalog and customers of the documentation's examples.
+    #[arg(long, env = "SOLVAPAY_SANDBOX_DEMO")]
+    pub demo: bool,
+    /// Bearer key the sandbox requires [default: generated at each start].
+    #[arg(long, env = "SOLVAPAY_SANDBOX_KEY", hide_env_values = true)]
+    pub key: Option<String>,
+    /// Port on 127.0.0.1 when --listen is not given.
+    #[arg(long, env = "SOLVAPAY_SANDBOX_PORT", hide = true)]
+    pub port: Option<u16>,
+}
+
+impl SandboxFlags {
+    /// The sandbox's start options; `data_dir` holds the default database.
+    pub fn options(&self, dir_flag: Option<&PathBuf>) -> Result<SandboxOptions, ConfigError> {
+        let listen = self
+            .listen
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], self.port.unwrap_or(0))));
+        let db = match self.db.as_deref().map(str::trim) {
+            Some(":memory:") => DbLocation::Memory,
+            Some(path) if !path.is_empty() => DbLocation::Path(PathBuf::from(path)),
+            _ => match data_dir(dir_flag) {
+                Some(dir) => DbLocation::Path(dir.join("sandbox.sqlite")),
+                None => {
+                    return Err(ConfigError {
+                        var: "SOLVAPAY_SANDBOX_DB",
+                        problem: "no data directory (set HOME, XDG_DATA_HOME or SOLVAPAY_DATA_DIR), so give a path or :memory:".into(),
+                    });
+                }
+            },
+        };
+        Ok(SandboxOptions {
+            listen,
+            db,
+            demo: self.demo,
+            key: self.key.clone(),
+        })
+    }
+}
 
 /// Flags of the MCP server.
 #[derive(Debug, Clone, Args)]
@@ -67,16 +124,9 @@ pub struct ServerFlags {
     pub data_dir: Option<PathBuf>,
 }
 
-/// The data directory: `--data-dir`, else `$XDG_DATA_HOME/solvapay-mcp`, else `~/.local/share/solvapay-mcp`.
+/// The data directory: `--data-dir`, else [`default_data_dir`].
 pub fn data_dir(flag: Option<&PathBuf>) -> Option<PathBuf> {
-    if let Some(dir) = flag {
-        return Some(dir.clone());
-    }
-    let base = std::env::var_os("XDG_DATA_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
-    Some(base.join("solvapay-mcp"))
+    flag.cloned().or_else(default_data_dir)
 }
 
 impl ServerFlags {

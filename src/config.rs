@@ -184,6 +184,21 @@ impl Config {
     }
 }
 
+/// The data directory when none is given: `$XDG_DATA_HOME/solvapay-mcp`, else
+/// `~/.local/share/solvapay-mcp`.
+pub fn default_data_dir() -> Option<std::path::PathBuf> {
+    use std::path::PathBuf;
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|h| PathBuf::from(h).join(".local").join("share"))
+        })?;
+    Some(base.join("solvapay-mcp"))
+}
+
 /// Parses an `http(s)` base URL and strips trailing slashes.
 pub fn parse_base_url(var: &'static str, raw: &str) -> Result<Url, ConfigError> {
     let trimmed = raw.trim().trim_end_matches('/');

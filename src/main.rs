@@ -7,7 +7,9 @@ use std::time::Duration;
 use clap::Parser;
 use rmcp::ServiceExt;
 use rmcp::service::ServerInitializeError;
-use solvapay_mcp::cli::{Cli, ServerFlags};
+use solvapay_mcp::cli::{Cli, Command, SandboxFlags, ServerFlags};
+use solvapay_mcp::config::ConfigError;
+use solvapay_mcp::sandbox::Sandbox;
 use solvapay_mcp::{BillingServer, Config, SolvaPayClient, stdio, telemetry};
 
 /// How long in-flight tool calls may run after the client has gone or a signal arrived.
@@ -26,28 +28,59 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let code = runtime.block_on(run(cli.server));
+    let code = runtime.block_on(async move {
+        match cli.command {
+            Some(Command::Sandbox(flags)) => run_sandbox(flags, cli.server.data_dir).await,
+            None => run(cli.server, cli.sandbox).await,
+        }
+    });
     // A blocking read of stdin may still be parked after a signal; do not wait for it.
     runtime.shutdown_timeout(Duration::from_millis(200));
     code
 }
 
-async fn run(flags: ServerFlags) -> ExitCode {
-    let configured = Config::from_env().and_then(|config| {
-        let options = flags.options(&config, false)?;
-        Ok((config, options))
-    });
-    let (config, options) = match configured {
+async fn run(flags: ServerFlags, sandbox_flags: SandboxFlags) -> ExitCode {
+    let config = match Config::from_env() {
         Ok(c) => c,
-        Err(e) => {
-            tracing::error!("invalid configuration: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return config_error(&e),
+    };
+    // No key: serve the local sandbox in-process and point the client at it.
+    let (config, sandbox) = if config.api_key.is_some() {
+        (config, None)
+    } else {
+        let options = match sandbox_flags.options(flags.data_dir.as_ref()) {
+            Ok(o) => o,
+            Err(e) => return config_error(&e),
+        };
+        let sandbox = match Sandbox::start(options).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!("the local sandbox could not start: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let mut local = match Config::for_base_url(sandbox.base_url(), Some(sandbox.key())) {
+            Ok(c) => c,
+            Err(e) => return config_error(&e),
+        };
+        local.timeout = config.timeout;
+        (local, Some(sandbox))
+    };
+    let options = match flags.options(&config, sandbox.is_some()) {
+        Ok(o) => o,
+        Err(e) => return config_error(&e),
+    };
+    let mode = match &sandbox {
+        Some(s) => format!(
+            "no API key — local sandbox at {} (database {}; set SOLVAPAY_SECRET_KEY to use SolvaPay)",
+            s.base_url(),
+            s.db_description()
+        ),
+        None => config.describe(),
     };
     tracing::info!(
-        "solvapay-mcp {}: {}; {}",
+        "solvapay-mcp {}: {mode}; {}",
         env!("CARGO_PKG_VERSION"),
-        config.describe(),
         options.policy
     );
     let api = match SolvaPayClient::new(&config) {
@@ -57,7 +90,52 @@ async fn run(flags: ServerFlags) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    serve(BillingServer::with_options(api, options)).await
+    let code = serve(BillingServer::with_options(api, options)).await;
+    if let Some(sandbox) = sandbox {
+        sandbox.shutdown().await;
+    }
+    code
+}
+
+fn config_error(e: &ConfigError) -> ExitCode {
+    tracing::error!("invalid configuration: {e}");
+    ExitCode::from(2)
+}
+
+/// `solvapay-mcp sandbox`: the sandbox alone until a signal arrives.
+async fn run_sandbox(flags: SandboxFlags, data_dir: Option<std::path::PathBuf>) -> ExitCode {
+    let options = match flags.options(data_dir.as_ref()) {
+        Ok(o) => o,
+        Err(e) => return config_error(&e),
+    };
+    let signals = Signals::install();
+    let sandbox = match Sandbox::start(options).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!("the local sandbox could not start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    announce(&sandbox);
+    let signal = signals.recv().await;
+    tracing::info!("{signal}: stopping the sandbox");
+    sandbox.shutdown().await;
+    ExitCode::SUCCESS
+}
+
+/// Prints how to reach the standalone sandbox, in a form a shell can `eval`.
+#[expect(
+    clippy::print_stdout,
+    reason = "the standalone sandbox speaks no JSON-RPC; stdout is for the user"
+)]
+fn announce(sandbox: &Sandbox) {
+    println!("SOLVAPAY_API_BASE_URL={}", sandbox.base_url());
+    println!("SOLVAPAY_SECRET_KEY={}", sandbox.key());
+    tracing::info!(
+        "sandbox listening at {} (database {})",
+        sandbox.base_url(),
+        sandbox.db_description()
+    );
 }
 
 async fn serve(server: BillingServer) -> ExitCode {

@@ -82,15 +82,7 @@ pub enum SandboxError {
 
 /// `$XDG_DATA_HOME/solvapay-mcp/sandbox.sqlite`, else `~/.local/share/solvapay-mcp/sandbox.sqlite`.
 pub fn default_db_path() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_DATA_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|v| !v.is_empty())
-                .map(|h| PathBuf::from(h).join(".local").join("share"))
-        })?;
-    Some(base.join("solvapay-mcp").join("sandbox.sqlite"))
+    crate::config::default_data_dir().map(|dir| dir.join("sandbox.sqlite"))
 }
 
 /// Shared state of the running server.
