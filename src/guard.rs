@@ -37,7 +37,21 @@ pub(crate) async fn confirm(
     args: &Map<String, Value>,
     context: &RequestContext<RoleServer>,
 ) -> Result<(), ToolError> {
-    if options.confirm == ConfirmMode::Off || !policy::needs_confirmation(spec) {
+    // create_refund asks itself, once it knows the amount, currency and customer.
+    if !policy::needs_confirmation(spec) || spec.name == "create_refund" {
+        return Ok(());
+    }
+    ask(options, context, &summary(spec.name, args)).await
+}
+
+/// Asks the person `question` unless the operator turned confirmation off or the client cannot be
+/// asked. `Err` means: declined, cancelled or unanswered — do not send anything.
+pub(crate) async fn ask(
+    options: &ServerOptions,
+    context: &RequestContext<RoleServer>,
+    question: &str,
+) -> Result<(), ToolError> {
+    if options.confirm == ConfirmMode::Off {
         return Ok(());
     }
     // Server-to-client requests exist only before 2026-07-28; newer clients get the annotations.
@@ -47,10 +61,10 @@ pub(crate) async fn confirm(
     {
         return Ok(());
     }
-    ask(&context.peer, &summary(spec.name, args)).await
+    elicit(&context.peer, question).await
 }
 
-async fn ask(peer: &Peer<RoleServer>, question: &str) -> Result<(), ToolError> {
+async fn elicit(peer: &Peer<RoleServer>, question: &str) -> Result<(), ToolError> {
     let declined = |why: &str| {
         ToolError::new(
             ErrorCode::ValidationError,

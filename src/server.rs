@@ -61,6 +61,7 @@ impl BillingServer {
                 + Self::checkout_tools()
                 + Self::usage_tools()
                 + Self::transaction_tools()
+                + Self::refund_tools()
                 + Self::revenue_tools(),
         );
         Self {
@@ -85,6 +86,11 @@ impl BillingServer {
         }
         server.options = Arc::new(options);
         server
+    }
+
+    /// The operator's options.
+    pub(crate) fn options(&self) -> &ServerOptions {
+        &self.options
     }
 
     /// Tool calls still running. At shutdown, `close()` it and `wait()` (with a grace period) so

@@ -34,6 +34,16 @@ pub enum RefundAnswer {
     Message(Option<String>),
 }
 
+impl RefundAnswer {
+    /// The new refund transaction's reference (or id), when SolvaPay named it.
+    pub fn reference(&self) -> Option<String> {
+        match self {
+            RefundAnswer::Transaction(t) => t.reference.clone().or_else(|| t.id.clone()),
+            RefundAnswer::Message(_) => None,
+        }
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum RefundBody {

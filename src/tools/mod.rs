@@ -8,6 +8,7 @@ mod output;
 mod plans;
 mod products;
 mod purchases;
+mod refunds;
 mod revenue;
 mod transactions;
 mod usage;

@@ -1,0 +1,261 @@
+//! `create_refund`, the one money-moving tool, and its guards: the operator's caps, the human's
+//! confirmation, and the refund journal that lets at most one request reach SolvaPay per intent.
+
+use rmcp::RoleServer;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::service::RequestContext;
+use rmcp::{tool, tool_router};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Map;
+
+use super::transactions::resolve;
+use super::{Json, Summary, opt_text};
+use crate::api::{ApiError, RefundAnswer, RefundRequest};
+use crate::error::{ErrorCode, ToolError};
+use crate::guard;
+use crate::journal::{Admission, Prior, RefundIntent, RefundOutcome};
+use crate::model::transaction::{RefundPlan, TransactionWire};
+use crate::model::{Money, TransactionRef};
+use crate::server::BillingServer;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct CreateRefundArgs {
+    /// Payment to refund (txn_…).
+    #[serde(alias = "sourceTransactionId")]
+    source_transaction_ref: String,
+    /// Minor units (2500 = $25.00); omit to refund everything left.
+    amount: Option<i64>,
+    /// Default requested_by_customer.
+    reason: Option<String>,
+    /// true only to make a second, identical refund on purpose.
+    new_refund: Option<bool>,
+}
+
+/// The outcome of `create_refund`.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RefundResult {
+    /// The new refund transaction, when SolvaPay names it.
+    refund_reference: Option<String>,
+    /// initiated until SolvaPay confirms it asynchronously, then completed.
+    status: String,
+    source_transaction_ref: String,
+    /// Amount refunded now.
+    amount: Money,
+    /// True when part of the original stays refundable; false when it is now fully refunded.
+    partial: bool,
+    original_amount: Money,
+    /// Still refundable after this refund.
+    remaining_refundable: Money,
+    reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+}
+
+impl Summary for RefundResult {
+    fn summary(&self) -> String {
+        let kind = if self.partial {
+            "Partial"
+        } else {
+            "Full (nothing left to refund)"
+        };
+        let reference = self
+            .refund_reference
+            .as_deref()
+            .map_or_else(|| "not returned yet".to_owned(), str::to_owned);
+        format!(
+            "{kind} refund of {} {} for {}; refund reference {reference}",
+            self.amount.formatted, self.status, self.source_transaction_ref
+        )
+    }
+}
+
+#[tool_router(router = refund_tools, vis = "pub(crate)")]
+impl BillingServer {
+    #[tool(
+        description = "Refund a completed payment, fully (omit amount) or partly. Checked against what is still refundable; an identical refund is never sent twice. Returns the refund reference and status."
+    )]
+    async fn create_refund(
+        &self,
+        Parameters(args): Parameters<CreateRefundArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<Json<RefundResult>, ToolError> {
+        let key = TransactionRef::parse("sourceTransactionRef", &args.source_transaction_ref)?;
+        if let Some(a) = args.amount.filter(|a| *a <= 0) {
+            return Err(ToolError::invalid(
+                "amount",
+                format!("must be a positive number of minor units (got {a})"),
+            ));
+        }
+        let limits = &self.options().refund_limits;
+        if let (Some(a), Some(cap)) = (
+            args.amount,
+            limits.per_call.filter(|cap| args.amount > Some(*cap)),
+        ) {
+            return Err(ToolError::invalid(
+                "amount",
+                format!("{a} exceeds the per-call refund cap of {cap} set by the operator"),
+            ));
+        }
+        let reason = opt_text("reason", args.reason.as_deref(), 500)?
+            .unwrap_or_else(|| "requested_by_customer".to_owned());
+        let source = resolve(self, &key).await?;
+        let already = self.api().refunded_so_far(&source).await?;
+        let plan = RefundPlan::new(&source, already, args.amount)?;
+        limits
+            .reserve(plan.amount)
+            .map_err(|m| ToolError::invalid("amount", m))?;
+        let sent = self
+            .guarded_refund(&key, &source, &plan, &args, &reason, &context)
+            .await;
+        if sent.is_err() {
+            limits.release(plan.amount);
+        }
+        Ok(Json(refund_result(key, &plan, reason, sent?)))
+    }
+}
+
+impl BillingServer {
+    /// Confirmation, journal admission, the one request, and its recorded outcome.
+    async fn guarded_refund(
+        &self,
+        key: &TransactionRef,
+        source: &TransactionWire,
+        plan: &RefundPlan,
+        args: &CreateRefundArgs,
+        reason: &str,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<RefundAnswer, ToolError> {
+        guard::ask(self.options(), context, &question(key, source, plan)).await?;
+        let intent = RefundIntent {
+            source: key.to_string(),
+            amount: args.amount,
+            reason: reason.to_owned(),
+        };
+        let journal = &self.options().journal;
+        let id = match journal
+            .admit(intent, args.new_refund == Some(true))
+            .await
+            .map_err(journal_error)?
+        {
+            Admission::Proceed(id) => id,
+            Admission::Duplicate(prior) => return Err(duplicate(key, &prior)),
+        };
+        let body = RefundRequest {
+            original_transaction_id: source.internal_id().unwrap_or(key.as_str()).to_owned(),
+            refund_amount: plan.amount,
+            currency: plan.currency.code().to_owned(),
+            reason: reason.to_owned(),
+            metadata: Map::new(),
+        };
+        let answer = self.api().create_refund(&body).await;
+        let outcome = match &answer {
+            Ok(a) => RefundOutcome::Succeeded {
+                refund: a.reference(),
+                amount: plan.amount,
+            },
+            Err(e) if e.outcome_unknown() => RefundOutcome::Unknown {
+                message: e.to_string(),
+            },
+            Err(e) => RefundOutcome::Failed {
+                message: e.to_string(),
+            },
+        };
+        if let Err(e) = journal.record(&id, outcome).await {
+            tracing::error!("refund {id}: outcome not journaled: {e}");
+        }
+        answer.map_err(refund_error)
+    }
+}
+
+/// "Refund $25.00 of txn_D7E8F9G0 (payment of $49.00) to Jane Smith?"
+fn question(key: &TransactionRef, source: &TransactionWire, plan: &RefundPlan) -> String {
+    let amount = plan.currency.format(plan.amount);
+    let original = plan.currency.format(plan.base);
+    let to = source
+        .from_entity_name
+        .as_deref()
+        .map(|n| format!(" to {n}"))
+        .unwrap_or_default();
+    format!("Refund {amount} of {key} (payment of {original}){to}?")
+}
+
+fn duplicate(key: &TransactionRef, prior: &Prior) -> ToolError {
+    let when = prior
+        .at
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let what = match &prior.outcome {
+        RefundOutcome::Pending => {
+            "is still in flight or was interrupted; its outcome is unknown".to_owned()
+        }
+        RefundOutcome::Unknown { message } => format!("has an unknown outcome ({message})"),
+        RefundOutcome::Succeeded { refund, amount } => format!(
+            "succeeded ({amount} minor units, refund {})",
+            refund.as_deref().unwrap_or("reference not returned")
+        ),
+        RefundOutcome::Failed { message } => format!("failed ({message})"),
+    };
+    ToolError::new(
+        ErrorCode::ValidationError,
+        format!(
+            "Not sent: an identical refund of {key} was requested at {when} and {what}. Check with \
+             list_transactions. To refund the same amount again on purpose, call with newRefund: true."
+        ),
+    )
+}
+
+fn journal_error(e: crate::journal::JournalError) -> ToolError {
+    ToolError::new(
+        ErrorCode::InternalError,
+        format!("Not sent: the refund journal cannot be written ({e})."),
+    )
+}
+
+/// A refund failure: when it may have gone through, say how to check instead of retrying.
+fn refund_error(e: ApiError) -> ToolError {
+    let unknown = e.outcome_unknown();
+    let mut err = ToolError::from(e);
+    if unknown {
+        err.message = format!(
+            "Refund outcome unknown: {} Do not repeat the refund: check with list_transactions \
+             (and get_transaction on the source) first.",
+            err.message
+        );
+    }
+    err
+}
+
+fn refund_result(
+    key: TransactionRef,
+    plan: &RefundPlan,
+    reason: String,
+    answer: RefundAnswer,
+) -> RefundResult {
+    let refund_reference = answer.reference();
+    let (status, message) = match answer {
+        RefundAnswer::Transaction(t) => (t.status.unwrap_or_else(|| "initiated".into()), None),
+        RefundAnswer::Message(m) => (
+            "initiated".to_owned(),
+            Some(format!(
+                "SolvaPay accepted the refund{} but named no refund transaction; it settles \
+                 asynchronously. Check with list_transactions.",
+                m.map(|m| format!(" (\"{}\")", crate::api::sanitize(&m, 200)))
+                    .unwrap_or_default()
+            )),
+        ),
+    };
+    RefundResult {
+        refund_reference,
+        status,
+        source_transaction_ref: key.to_string(),
+        amount: Money::new(plan.amount, &plan.currency),
+        partial: plan.partial(),
+        original_amount: Money::new(plan.base, &plan.currency),
+        remaining_refundable: Money::new(plan.remaining_after(), &plan.currency),
+        reason,
+        message,
+    }
+}
