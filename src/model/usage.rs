@@ -98,15 +98,17 @@ impl UsageEvent {
     /// The key derived from everything that defines the event, for callers that gave no `requestId`.
     ///
     /// FNV-1a (128 bit, stable across builds) over customer, product, action type, units, outcome,
-    /// action, duration, the timestamp to the second, and `occurrence` (how many identical events
-    /// precede this one in the same call). So:
-    /// - the same call retried within the same second (a client or transport retry) carries the same
-    ///   keys and SolvaPay reports the repeats as duplicates instead of counting them twice;
-    /// - two identical events in one bulk call differ by `occurrence`, so both count;
-    /// - the same call made again a second or more later is a new event. A model that retries later
-    ///   without a `requestId` records the event twice: that is why `requestId` is recommended, and
-    ///   why results return the key of every event whose fate is unknown.
-    pub fn derived_key(&self, occurrence: usize) -> String {
+    /// action, duration, the timestamp to the second, `occurrence` (how many identical events
+    /// precede this one in the same call) and `call` (which tool call this is: the server process
+    /// and the JSON-RPC request id; empty when the caller gave the timestamp, which then identifies
+    /// the event across calls). So:
+    /// - every HTTP attempt of a call, and every retried bulk chunk, carries the same keys: SolvaPay
+    ///   reports repeats as duplicates instead of counting them twice;
+    /// - two identical events in one bulk call differ by `occurrence`, and two separate calls differ
+    ///   by `call`, so genuine repeats are never merged (no usage is lost);
+    /// - a model that repeats a call without `requestId` records it again: that is why `requestId`
+    ///   is recommended, and why results return the key of every event whose fate is unknown.
+    pub fn derived_key(&self, occurrence: usize, call: &str) -> String {
         let parts = [
             "usage/v1",
             &self.customer_ref,
@@ -118,6 +120,7 @@ impl UsageEvent {
             &self.duration.map(|d| d.to_string()).unwrap_or_default(),
             &self.timestamp,
             &occurrence.to_string(),
+            call,
         ];
         format!("mcp-{:032x}", fnv1a_128(&parts))
     }
@@ -235,17 +238,22 @@ mod tests {
 
     #[test]
     fn derived_keys_are_stable_and_distinguish_what_matters() {
-        let key = event().derived_key(0);
-        assert_eq!(key, event().derived_key(0));
+        let key = event().derived_key(0, "call-1");
+        assert_eq!(key, event().derived_key(0, "call-1"));
+        assert_ne!(
+            key,
+            event().derived_key(0, "call-2"),
+            "separate calls never share a key"
+        );
         assert_eq!(key.len(), 36);
         assert!(key.is_ascii());
-        assert_ne!(key, event().derived_key(1));
+        assert_ne!(key, event().derived_key(1, "call-1"));
         let mut later = event();
         later.timestamp = "2026-02-11T10:00:01Z".into();
-        assert_ne!(key, later.derived_key(0));
+        assert_ne!(key, later.derived_key(0, "call-1"));
         let mut more = event();
         more.units = 2;
-        assert_ne!(key, more.derived_key(0));
+        assert_ne!(key, more.derived_key(0, "call-1"));
     }
 
     #[test]

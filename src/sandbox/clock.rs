@@ -51,6 +51,13 @@ impl Clock {
     }
 
     /// Freeze time at `t`; it stays there until `set` or `advance` is called again.
+    /// Sandbox time minus wall-clock time. Clients stamp events with wall-clock time; adding the
+    /// skew puts them on the sandbox's timeline, so a demo clock set in the past still accepts
+    /// "now" and keeps the spacing between events.
+    pub fn skew(&self) -> Duration {
+        self.now() - OffsetDateTime::now_utc()
+    }
+
     pub fn set(&self, t: OffsetDateTime) {
         *self.mode.lock().unwrap_or_else(PoisonError::into_inner) = Mode::Frozen(truncate_ms(t));
     }

@@ -4,7 +4,9 @@
 
 use std::collections::HashMap;
 
+use rmcp::RoleServer;
 use rmcp::handler::server::wrapper::Parameters;
+use rmcp::service::RequestContext;
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -34,7 +36,7 @@ pub(crate) struct RecordUsageArgs {
     /// success, paywall or fail.
     outcome: Outcome,
     action: Option<String>,
-    /// Unique event id; repeats are ignored. Recommended (unkeyed retries >1 s apart count twice).
+    /// Unique event id; repeats are ignored. Give one to make a repeated call safe.
     request_id: Option<String>,
     /// Duration, ms.
     action_duration: Option<i64>,
@@ -132,7 +134,11 @@ fn opt(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, F
 }
 
 /// Validates one event into its wire form, keyed by its `requestId` or else [`UsageEvent::derived_key`].
-fn build_event(a: UsageEventArgs, now: OffsetDateTime) -> Result<UsageEvent, FieldError> {
+fn build_event(
+    a: UsageEventArgs,
+    now: OffsetDateTime,
+    call: &str,
+) -> Result<UsageEvent, FieldError> {
     let units = a.units.unwrap_or(1);
     if !(0..=100_000).contains(&units) {
         return Err(FieldError::new(
@@ -147,6 +153,9 @@ fn build_event(a: UsageEventArgs, now: OffsetDateTime) -> Result<UsageEvent, Fie
         ));
     }
     let request_id = opt("requestId", a.request_id.as_deref(), 256)?;
+    // A caller-given timestamp makes the event identifiable across calls (a repeated batch with the
+    // same timestamps is the same batch); a server-stamped one is scoped to this call only.
+    let call = if a.timestamp.is_some() { "" } else { call };
     let mut event = UsageEvent {
         customer_ref: CustomerRef::parse("customerRef", &a.customer_ref)?.to_string(),
         product_ref: match a.product_ref.as_deref() {
@@ -164,7 +173,7 @@ fn build_event(a: UsageEventArgs, now: OffsetDateTime) -> Result<UsageEvent, Fie
         timestamp: timestamp(a.timestamp.as_deref(), now)?,
         idempotency_key: String::new(),
     };
-    event.idempotency_key = request_id.unwrap_or_else(|| event.derived_key(0));
+    event.idempotency_key = request_id.unwrap_or_else(|| event.derived_key(0, call));
     Ok(event)
 }
 
@@ -186,9 +195,20 @@ fn timestamp(raw: Option<&str>, now: OffsetDateTime) -> Result<String, FieldErro
         .map_err(|e| FieldError::new("timestamp", e.to_string()))
 }
 
+/// Which tool call this is: a random per-process nonce and the JSON-RPC request id (unique within
+/// one session), so derived keys of separate calls never collide.
+fn call_scope(context: &RequestContext<RoleServer>) -> String {
+    static NONCE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let nonce = NONCE.get_or_init(rand::random::<u64>);
+    format!(
+        "{nonce:016x}/{}",
+        serde_json::to_string(&context.id).unwrap_or_default()
+    )
+}
+
 /// Validates every event before anything is sent (errors name `events[i].field`), refuses a
 /// `requestId` used twice, and gives identical unkeyed events distinct keys by occurrence.
-fn build_events(args: Vec<UsageEventArgs>) -> Result<Vec<UsageEvent>, FieldError> {
+fn build_events(args: Vec<UsageEventArgs>, call: &str) -> Result<Vec<UsageEvent>, FieldError> {
     if args.is_empty() || args.len() > MAX_EVENTS {
         let n = args.len();
         return Err(FieldError::new(
@@ -197,10 +217,14 @@ fn build_events(args: Vec<UsageEventArgs>) -> Result<Vec<UsageEvent>, FieldError
         ));
     }
     let now = OffsetDateTime::now_utc();
+    let scopes: Vec<&str> = args
+        .iter()
+        .map(|a| if a.timestamp.is_some() { "" } else { call })
+        .collect();
     let mut events = args
         .into_iter()
         .enumerate()
-        .map(|(i, a)| build_event(a, now).map_err(|e| e.nested(&format!("events[{i}]"))))
+        .map(|(i, a)| build_event(a, now, call).map_err(|e| e.nested(&format!("events[{i}]"))))
         .collect::<Result<Vec<_>, _>>()?;
     let mut given: HashMap<String, usize> = HashMap::new();
     let mut occurrences: HashMap<String, usize> = HashMap::new();
@@ -214,7 +238,7 @@ fn build_events(args: Vec<UsageEventArgs>) -> Result<Vec<UsageEvent>, FieldError
             }
         } else {
             let n = occurrences.entry(e.idempotency_key.clone()).or_default();
-            e.idempotency_key = e.derived_key(*n);
+            e.idempotency_key = e.derived_key(*n, scopes.get(i).copied().unwrap_or(call));
             *n += 1;
         }
     }
@@ -229,8 +253,13 @@ impl BillingServer {
     async fn record_usage(
         &self,
         Parameters(args): Parameters<RecordUsageArgs>,
+        context: RequestContext<RoleServer>,
     ) -> Result<Json<UsageRecorded>, ToolError> {
-        let event = build_event(args.into(), OffsetDateTime::now_utc())?;
+        let event = build_event(
+            args.into(),
+            OffsetDateTime::now_utc(),
+            &call_scope(&context),
+        )?;
         let answer = self.api().record_usage(&event).await?;
         let debit = answer.credit_debit;
         Ok(Json(UsageRecorded {
@@ -249,8 +278,9 @@ impl BillingServer {
     async fn record_bulk_usage(
         &self,
         Parameters(args): Parameters<RecordBulkUsageArgs>,
+        context: RequestContext<RoleServer>,
     ) -> Result<Json<BulkUsageResult>, ToolError> {
-        let events = build_events(args.events)?;
+        let events = build_events(args.events, &call_scope(&context))?;
         Ok(Json(send_chunks(self.api(), &events).await?))
     }
 }

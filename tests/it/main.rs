@@ -19,6 +19,7 @@ mod revenue;
 mod sandbox_routes;
 mod sandbox_support;
 mod sandbox_validation;
+mod seed;
 mod stdio;
 mod tool_catalog;
 mod transactions;

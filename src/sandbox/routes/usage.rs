@@ -41,6 +41,7 @@ struct Event {
 fn parse_event(
     map: &Map<String, Value>,
     now: OffsetDateTime,
+    skew: Duration,
     prefix: &str,
     errors: &mut Vec<Value>,
 ) -> Option<Event> {
@@ -72,7 +73,7 @@ fn parse_event(
     {
         f.fail("duration", "duration must be a number not less than 0");
     }
-    let ts = match raw_ts.as_deref().map(parse_ts) {
+    let ts = match raw_ts.as_deref().map(|raw| parse_ts(raw).map(|t| t + skew)) {
         None => Some(now),
         Some(None) => {
             f.fail("timestamp", "timestamp must be an ISO 8601 date-time");
@@ -211,7 +212,8 @@ async fn record(State(st): St, body: Bytes) -> ApiResult<Json<Value>> {
     let map = json_object(&body)?;
     let now = st.clock.now();
     let mut errors = Vec::new();
-    let event = parse_event(&map, now, "", &mut errors).ok_or_else(|| validation_failed(errors))?;
+    let event = parse_event(&map, now, st.clock.skew(), "", &mut errors)
+        .ok_or_else(|| validation_failed(errors))?;
     st.db
         .tx(now, move |tx, now| {
             let (mut result, _) = process(tx, &event, now)?;
@@ -240,11 +242,12 @@ async fn record_bulk(State(st): St, body: Bytes) -> ApiResult<Json<Value>> {
         })]));
     }
     let mut errors = Vec::new();
+    let skew = st.clock.skew();
     let mut events = Vec::with_capacity(raw.len());
     for (i, item) in raw.iter().enumerate() {
         let prefix = format!("events.{i}");
         match item {
-            Value::Object(m) => events.extend(parse_event(m, now, &prefix, &mut errors)),
+            Value::Object(m) => events.extend(parse_event(m, now, skew, &prefix, &mut errors)),
             _ => errors.push(json!({"code": "invalid_type", "path": [prefix], "message": "each event must be an object"})),
         }
     }

@@ -120,3 +120,18 @@ pub(crate) fn text(result: &CallToolResult) -> String {
 pub(crate) async fn request_count(server: &MockServer) -> usize {
     server.received_requests().await.map_or(0, |r| r.len())
 }
+
+/// A fresh in-memory local sandbox (with the demo data when `demo`) and a client of a server using it.
+pub(crate) async fn sandbox(demo: bool) -> (solvapay_mcp::sandbox::Sandbox, Client) {
+    use solvapay_mcp::sandbox::{Sandbox, SandboxOptions};
+    let sandbox = Sandbox::start(SandboxOptions {
+        demo,
+        ..SandboxOptions::default()
+    })
+    .await
+    .unwrap();
+    let mut config = Config::for_base_url(sandbox.base_url(), Some(sandbox.key())).unwrap();
+    config.retry = fast_retries();
+    let client = connect_with(config).await;
+    (sandbox, client)
+}
