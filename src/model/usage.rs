@@ -88,7 +88,7 @@ pub struct UsageEvent {
     pub duration: Option<i64>,
     /// Always sent, like the SDK does.
     pub metadata: UsageMetadata,
-    /// RFC 3339, whole seconds, UTC.
+    /// RFC 3339, millisecond precision, UTC.
     pub timestamp: String,
     /// SolvaPay deduplicates events by this key.
     pub idempotency_key: String,
@@ -98,7 +98,7 @@ impl UsageEvent {
     /// The key derived from everything that defines the event, for callers that gave no `requestId`.
     ///
     /// FNV-1a (128 bit, stable across builds) over customer, product, action type, units, outcome,
-    /// action, duration, the timestamp to the second, `occurrence` (how many identical events
+    /// action, duration, the timestamp, `occurrence` (how many identical events
     /// precede this one in the same call) and `call` (which tool call this is: the server process
     /// and the JSON-RPC request id; empty when the caller gave the timestamp, which then identifies
     /// the event across calls). So:

@@ -47,14 +47,9 @@ fn failure(e: &ApiError) -> Response {
     )
 }
 
-/// `4900, "USD"` → `$49.00`; other currencies `49.00 EUR`.
+/// `4900, "USD"` → `$49.00`, `2500, "JPY"` → `¥2,500`: the same formatting as tool results.
 fn money(amount: i64, currency: &str) -> String {
-    let major = format!("{}.{:02}", amount / 100, (amount % 100).abs());
-    if currency.eq_ignore_ascii_case("USD") {
-        format!("${major}")
-    } else {
-        format!("{major} {}", currency.to_ascii_uppercase())
-    }
+    crate::model::Currency::from_api(currency).format(amount)
 }
 
 fn price_line(p: &Plan) -> String {

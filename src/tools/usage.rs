@@ -177,7 +177,7 @@ fn build_event(
     Ok(event)
 }
 
-/// The event time, whole seconds UTC: the caller's (within SolvaPay's 30 days back / 24 h ahead), or now.
+/// The event time, UTC to the millisecond: the caller's (within SolvaPay's 30 days back / 24 h ahead), or now.
 fn timestamp(raw: Option<&str>, now: OffsetDateTime) -> Result<String, FieldError> {
     let at = match raw {
         Some(r) => IsoDate::parse("timestamp", r)?.start(),
@@ -190,7 +190,11 @@ fn timestamp(raw: Option<&str>, now: OffsetDateTime) -> Result<String, FieldErro
         ));
     }
     let at = at.to_offset(UtcOffset::UTC);
-    let at = at.replace_nanosecond(0).unwrap_or(at);
+    // Millisecond precision: an event in the same second as a purchase's start still falls inside
+    // its period.
+    let at = at
+        .replace_nanosecond(u32::from(at.millisecond()) * 1_000_000)
+        .unwrap_or(at);
     at.format(&Rfc3339)
         .map_err(|e| FieldError::new("timestamp", e.to_string()))
 }

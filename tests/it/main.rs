@@ -12,6 +12,8 @@ mod support;
 mod checkout;
 mod customers;
 mod faults;
+mod lifecycle;
+mod operator;
 mod plans;
 mod products;
 mod purchases;

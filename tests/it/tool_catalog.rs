@@ -40,7 +40,13 @@ async fn every_listed_tool_is_in_the_catalog_and_fully_annotated() {
     let upstream = support::upstream().await;
     let client = support::connect(&upstream.uri()).await;
     let tools = client.list_all_tools().await.unwrap();
-    assert!(!tools.is_empty());
+    // Exactly the 32 tools of SolvaPay's hosted server (CONTRACT.md §1.2), nothing more.
+    let mut listed: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    let mut documented: Vec<&str> = catalog::TOOLS.iter().map(|t| t.name).collect();
+    listed.sort_unstable();
+    documented.sort_unstable();
+    assert_eq!(documented.len(), 32);
+    assert_eq!(listed, documented);
     for tool in &tools {
         let spec =
             catalog::find(&tool.name).unwrap_or_else(|| panic!("{} has no catalog row", tool.name));

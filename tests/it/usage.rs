@@ -84,7 +84,16 @@ async fn record_usage_seed_call_sends_the_documented_body() {
     assert!(key.starts_with("mcp-") && key.len() == 36, "{key}");
     assert_eq!(out["idempotencyKey"], key);
     let ts = sent["timestamp"].as_str().unwrap();
-    assert!(ts.ends_with('Z') && !ts.contains('.'), "{ts}");
+    let parsed =
+        time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339).unwrap();
+    assert!(
+        ts.ends_with('Z') && parsed.nanosecond().is_multiple_of(1_000_000),
+        "UTC, millisecond precision: {ts}"
+    );
+    assert!(
+        (time::OffsetDateTime::now_utc() - parsed).abs() < time::Duration::minutes(1),
+        "{ts}"
+    );
 }
 
 #[tokio::test]
