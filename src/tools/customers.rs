@@ -106,17 +106,7 @@ impl Summary for Customer {
 
 impl Summary for CustomerList {
     fn summary(&self) -> String {
-        let total = self
-            .page
-            .total
-            .map(|t| format!(" of {t}"))
-            .unwrap_or_default();
-        format!(
-            "{} customers{total} from offset {}{}",
-            self.customers.len(),
-            self.page.offset,
-            self.page.tail()
-        )
+        self.page.describe(self.customers.len(), "customers")
     }
 }
 

@@ -66,6 +66,16 @@ impl PageInfo {
         }
     }
 
+    /// "20 customers of 45 from offset 0; more with offset 20".
+    pub(crate) fn describe(&self, returned: usize, noun: &str) -> String {
+        let total = self.total.map(|t| format!(" of {t}")).unwrap_or_default();
+        format!(
+            "{returned} {noun}{total} from offset {}{}",
+            self.offset,
+            self.tail()
+        )
+    }
+
     /// "; more with offset 40" or "; no more pages".
     pub(crate) fn tail(&self) -> String {
         match self.next_offset {

@@ -80,17 +80,7 @@ impl Summary for Transaction {
 
 impl Summary for TransactionList {
     fn summary(&self) -> String {
-        let total = self
-            .page
-            .total
-            .map(|t| format!(" of {t}"))
-            .unwrap_or_default();
-        format!(
-            "{} transactions{total} from offset {}{}",
-            self.transactions.len(),
-            self.page.offset,
-            self.page.tail()
-        )
+        self.page.describe(self.transactions.len(), "transactions")
     }
 }
 
