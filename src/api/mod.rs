@@ -254,15 +254,36 @@ impl SolvaPayClient {
         let retry_after = header("retry-after")
             .as_deref()
             .and_then(retry::parse_retry_after);
-        let body = read_capped(response).await.map_err(failed)?;
+        let mut body = read_capped(response).await.map_err(failed)?;
         tracing::debug!(%operation, status = status.as_u16(), bytes = body.len(), "response");
         if status.is_success() {
             Ok(body)
         } else {
+            // Some APIs echo the key they refused; it must never reach the model or the logs.
+            if let Some(key) = &self.inner.key {
+                body = redact(&body, key.expose());
+            }
             let e = status_error(status, &body, request_id);
             Err((Failure::Status(status.as_u16()), retry_after, e))
         }
     }
+}
+
+/// `body` with every occurrence of `secret` replaced by `[redacted]`.
+fn redact(body: &[u8], secret: &str) -> Vec<u8> {
+    let secret = secret.as_bytes();
+    if secret.is_empty() {
+        return body.to_vec();
+    }
+    let mut out = Vec::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(at) = rest.windows(secret.len()).position(|w| w == secret) {
+        out.extend_from_slice(&rest[..at]);
+        out.extend_from_slice(b"[redacted]");
+        rest = &rest[at + secret.len()..];
+    }
+    out.extend_from_slice(rest);
+    out
 }
 
 /// Classifies a failed attempt for the retry policy.
