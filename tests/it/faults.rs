@@ -373,7 +373,9 @@ impl Respond for BulkFake {
             } else {
                 *state.stored.entry(key.clone()).or_default() += 1;
                 inserted += 1;
-                results.push(json!({"reference": format!("usage_{key}"), "creditDebit": {"debited": true}}));
+                results.push(
+                    json!({"reference": format!("usage_{key}"), "creditDebit": {"debited": true}}),
+                );
             }
         }
         if failing {
@@ -437,12 +439,18 @@ async fn a_bulk_batch_failing_part_way_counts_no_event_twice() {
     let out = ok(&client, "record_bulk_usage", usage_events(2500)).await;
     assert_accounted(&out, 2500);
     assert_eq!(out["success"], true);
-    assert_eq!((out["recorded"].clone(), out["duplicates"].clone()), (json!(2100), json!(400)));
+    assert_eq!(
+        (out["recorded"].clone(), out["duplicates"].clone()),
+        (json!(2100), json!(400))
+    );
     {
         let state = state.lock().unwrap();
         assert_eq!(state.requests, 4);
         assert_eq!(state.stored.len(), 2500);
-        assert!(state.stored.values().all(|n| *n == 1), "an event was stored twice");
+        assert!(
+            state.stored.values().all(|n| *n == 1),
+            "an event was stored twice"
+        );
     }
 
     // 2: the second chunk keeps breaking: reported unknown / not_sent with their keys; the model
@@ -463,18 +471,32 @@ async fn a_bulk_batch_failing_part_way_counts_no_event_twice() {
     assert_accounted(&out, 2500);
     assert_eq!(out["success"], false);
     assert_eq!(
-        (out["recorded"].clone(), out["unknown"].clone(), out["notSent"].clone()),
+        (
+            out["recorded"].clone(),
+            out["unknown"].clone(),
+            out["notSent"].clone()
+        ),
         (json!(1000), json!(1000), json!(500))
     );
-    assert_eq!(state.lock().unwrap().requests, 4, "1 + 3 attempts, then stop");
+    assert_eq!(
+        state.lock().unwrap().requests,
+        4,
+        "1 + 3 attempts, then stop"
+    );
     assert_eq!(state.lock().unwrap().stored.len(), 1400);
 
     let out = ok(&client, "record_bulk_usage", events).await;
     assert_accounted(&out, 2500);
     assert_eq!(out["success"], true);
-    assert_eq!((out["recorded"].clone(), out["duplicates"].clone()), (json!(1100), json!(1400)));
+    assert_eq!(
+        (out["recorded"].clone(), out["duplicates"].clone()),
+        (json!(1100), json!(1400))
+    );
     let state = state.lock().unwrap();
     assert_eq!(state.requests, 7);
     assert_eq!(state.stored.len(), 2500);
-    assert!(state.stored.values().all(|n| *n == 1), "an event was stored twice");
+    assert!(
+        state.stored.values().all(|n| *n == 1),
+        "an event was stored twice"
+    );
 }

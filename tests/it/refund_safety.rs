@@ -203,7 +203,10 @@ async fn a_cancelled_refund_in_flight_completes_and_its_outcome_is_journaled() {
         refund_posts(&upstream).await == 1
     })
     .await;
-    handle.cancel(Some("user pressed stop".into())).await.unwrap();
+    handle
+        .cancel(Some("user pressed stop".into()))
+        .await
+        .unwrap();
 
     // The POST still completes and its outcome reaches the journal.
     let journal = dir.path().join("refunds.jsonl");
@@ -229,7 +232,10 @@ async fn a_cancelled_refund_in_flight_completes_and_its_outcome_is_journaled() {
     let envelope = support::err(&client, "create_refund", refund_args()).await;
     let text = message(&envelope);
     assert!(text.starts_with("Not sent: an identical refund"), "{text}");
-    assert!(text.contains("succeeded") && text.contains("txn_H1I2J3K4"), "{text}");
+    assert!(
+        text.contains("succeeded") && text.contains("txn_H1I2J3K4"),
+        "{text}"
+    );
     assert_eq!(refund_posts(&upstream).await, 1);
 }
 
@@ -251,7 +257,10 @@ async fn a_timed_out_refund_retried_by_the_model_reaches_the_upstream_once() {
     );
     for _ in 0..2 {
         let again = message(&support::err(&client, "create_refund", refund_args()).await);
-        assert!(again.starts_with("Not sent: an identical refund"), "{again}");
+        assert!(
+            again.starts_with("Not sent: an identical refund"),
+            "{again}"
+        );
         assert!(again.contains("unknown outcome"), "{again}");
         assert!(again.contains("newRefund: true"), "{again}");
     }
@@ -271,7 +280,10 @@ async fn a_refund_answered_500_is_unknown_and_never_sent_again() {
     let first = message(&support::err(&client, "create_refund", refund_args()).await);
     assert!(first.starts_with("Refund outcome unknown"), "{first}");
     let again = message(&support::err(&client, "create_refund", refund_args()).await);
-    assert!(again.starts_with("Not sent: an identical refund"), "{again}");
+    assert!(
+        again.starts_with("Not sent: an identical refund"),
+        "{again}"
+    );
     assert_eq!(refund_posts(&upstream).await, 1);
 }
 
@@ -319,7 +331,10 @@ async fn a_reset_or_truncated_refund_answer_is_unknown_and_sent_once() {
         .await;
         let client = support::connect(&upstream.url).await;
         let first = message(&support::err(&client, "create_refund", refund_args()).await);
-        assert!(first.starts_with("Refund outcome unknown"), "{fault:?}: {first}");
+        assert!(
+            first.starts_with("Refund outcome unknown"),
+            "{fault:?}: {first}"
+        );
         let again = message(&support::err(&client, "create_refund", refund_args()).await);
         assert!(again.starts_with("Not sent"), "{fault:?}: {again}");
         assert_eq!(upstream.requests_to("POST", REFUND_ROUTE), 1, "{fault:?}");

@@ -127,7 +127,11 @@ fn refund_args() -> Value {
 async fn refund_survives(stop: impl AsyncFnOnce(&mut Session)) {
     let upstream = support::upstream().await;
     mount_refundable_source(&upstream).await;
-    mount_refund(&upstream, refund_ok().set_delay(Duration::from_millis(1500))).await;
+    mount_refund(
+        &upstream,
+        refund_ok().set_delay(Duration::from_millis(1500)),
+    )
+    .await;
     let data = tempfile::tempdir().unwrap();
 
     let mut session = Session::start(&upstream.uri(), data.path(), &[]).await;
@@ -194,9 +198,11 @@ async fn the_canary_key_never_appears_in_any_output() {
     let upstream = support::upstream().await;
     Mock::given(method("GET"))
         .and(path("/v1/sdk/customers/cus_UNAUTH01"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(
-            json!({"statusCode": 401, "message": format!("Invalid key {CANARY}")}),
-        ))
+        .respond_with(
+            ResponseTemplate::new(401).set_body_json(
+                json!({"statusCode": 401, "message": format!("Invalid key {CANARY}")}),
+            ),
+        )
         .mount(&upstream)
         .await;
     Mock::given(method("GET"))
@@ -237,7 +243,10 @@ async fn the_canary_key_never_appears_in_any_output() {
         ("get_customer", json!({"reference": "cus_SLOW0001"})),
         ("get_customer", json!({"reference": "../../admin"})),
         ("get_customer", json!({"reference": 42})),
-        ("create_refund", json!({"sourceTransactionRef": "txn_D7E8F9G0", "amount": -5})),
+        (
+            "create_refund",
+            json!({"sourceTransactionRef": "txn_D7E8F9G0", "amount": -5}),
+        ),
         ("create_refund", refund_args()),
         ("create_refund", refund_args()),
         ("no_such_tool", json!({})),
@@ -252,12 +261,17 @@ async fn the_canary_key_never_appears_in_any_output() {
         }
         answers.push_str(&answer.to_string());
     }
-    session.send(json!({"jsonrpc": "2.0", "id": 99, "method": "tools/list"})).await;
+    session
+        .send(json!({"jsonrpc": "2.0", "id": 99, "method": "tools/list"}))
+        .await;
     answers.push_str(&session.response(99).await.to_string());
     drop(session.stdin.take());
     let (status, rest, logs) = session.finish(Duration::from_secs(10)).await;
     assert!(status.success());
-    assert!(logs.contains("TRACE") || logs.contains("DEBUG"), "trace logging was on");
+    assert!(
+        logs.contains("TRACE") || logs.contains("DEBUG"),
+        "trace logging was on"
+    );
 
     let audit = std::fs::read_to_string(data.path().join("audit.jsonl")).unwrap();
     let journal = std::fs::read_to_string(data.path().join("refunds.jsonl")).unwrap();
@@ -270,6 +284,9 @@ async fn the_canary_key_never_appears_in_any_output() {
         ("refund journal", &journal),
     ] {
         assert!(!text.contains(CANARY), "the key appears in the {what}");
-        assert!(!text.contains("CANARY"), "part of the key appears in the {what}");
+        assert!(
+            !text.contains("CANARY"),
+            "part of the key appears in the {what}"
+        );
     }
 }
