@@ -276,15 +276,25 @@ async fn a_refund_answered_500_is_unknown_and_never_sent_again() {
         ResponseTemplate::new(500).set_body_string("internal error"),
     )
     .await;
-    let client = support::connect(&upstream.uri()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let client = connect_journaled(support::config(&upstream.uri()), dir.path()).await;
     let first = message(&support::err(&client, "create_refund", refund_args()).await);
     assert!(first.starts_with("Refund outcome unknown"), "{first}");
+    assert!(
+        !first.contains("Retry later"),
+        "no advice to repeat it: {first}"
+    );
     let again = message(&support::err(&client, "create_refund", refund_args()).await);
     assert!(
         again.starts_with("Not sent: an identical refund"),
         "{again}"
     );
     assert_eq!(refund_posts(&upstream).await, 1);
+    let journal = json_lines(&dir.path().join("refunds.jsonl"));
+    assert_eq!(journal[1]["outcome"]["status"], "unknown", "{journal:?}");
+    // The operator's audit log says the same: the first call's outcome is unknown, not an error.
+    let audit = json_lines(&dir.path().join("audit.jsonl"));
+    assert_eq!(audit[0]["outcome"], "unknown", "{audit:?}");
 }
 
 #[tokio::test]
