@@ -36,7 +36,10 @@ fuzz_target!(|data: &[u8]| {
         .filter(|l| l.len() <= CAP)
         .collect();
     let got: Vec<&[u8]> = out.split_inclusive(|b| *b == b'\n').collect();
-    assert_eq!(got, expected, "the reader passed on something other than the short lines");
+    assert_eq!(
+        got, expected,
+        "the reader passed on something other than the short lines"
+    );
     for line in got {
         assert!(line.len() <= CAP);
         // What rmcp does with each line: must not panic, whatever the bytes.

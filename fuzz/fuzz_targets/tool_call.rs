@@ -29,15 +29,20 @@ fn client() -> &'static SolvaPayClient {
     static CLIENT: OnceLock<SolvaPayClient> = OnceLock::new();
     CLIENT.get_or_init(|| {
         // Port 9 (discard) on loopback: nothing listens, so every request is refused at once.
-        let mut config = Config::for_base_url("http://127.0.0.1:9", Some("sk_test_fuzz_key_1234")).unwrap();
+        let mut config =
+            Config::for_base_url("http://127.0.0.1:9", Some("sk_test_fuzz_key_1234")).unwrap();
         config.retry = RetryPolicy::none();
         SolvaPayClient::new(&config).unwrap()
     })
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((selector, rest)) = data.split_first() else { return };
-    let Ok(Value::Object(arguments)) = serde_json::from_slice::<Value>(rest) else { return };
+    let Some((selector, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(Value::Object(arguments)) = serde_json::from_slice::<Value>(rest) else {
+        return;
+    };
     let tools = BillingServer::new(client().clone()).tools();
     let name = match tools.get(usize::from(*selector) % (tools.len() + 1)) {
         Some(tool) => tool.name.to_string(),
@@ -62,7 +67,10 @@ fuzz_target!(|data: &[u8]| {
                     .iter()
                     .filter_map(|c| c.as_text().map(|t| t.text.clone()))
                     .collect();
-                assert!(!text.contains("failed unexpectedly"), "{name} panicked: {text}");
+                assert!(
+                    !text.contains("failed unexpectedly"),
+                    "{name} panicked: {text}"
+                );
                 assert!(!text.contains("sk_test_fuzz_key_1234"), "the key leaked");
             }
             Err(e) => assert!(
