@@ -105,7 +105,7 @@ impl ApiError {
         ) || matches!(
             self,
             ApiError::Status {
-                status: 502..=504,
+                status: 500 | 502..=504,
                 ..
             }
         ) || matches!(self, ApiError::TooLarge { .. } | ApiError::Decode { .. })

@@ -254,15 +254,36 @@ impl SolvaPayClient {
         let retry_after = header("retry-after")
             .as_deref()
             .and_then(retry::parse_retry_after);
-        let body = read_capped(response).await.map_err(failed)?;
+        let mut body = read_capped(response).await.map_err(failed)?;
         tracing::debug!(%operation, status = status.as_u16(), bytes = body.len(), "response");
         if status.is_success() {
             Ok(body)
         } else {
+            // Some APIs echo the key they refused; it must never reach the model or the logs.
+            if let Some(key) = &self.inner.key {
+                body = redact(&body, key.expose());
+            }
             let e = status_error(status, &body, request_id);
             Err((Failure::Status(status.as_u16()), retry_after, e))
         }
     }
+}
+
+/// `body` with every occurrence of `secret` replaced by `[redacted]`.
+fn redact(body: &[u8], secret: &str) -> Vec<u8> {
+    let secret = secret.as_bytes();
+    if secret.is_empty() {
+        return body.to_vec();
+    }
+    let mut out = Vec::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(at) = rest.windows(secret.len()).position(|w| w == secret) {
+        out.extend_from_slice(&rest[..at]);
+        out.extend_from_slice(b"[redacted]");
+        rest = &rest[at + secret.len()..];
+    }
+    out.extend_from_slice(rest);
+    out
 }
 
 /// Classifies a failed attempt for the retry policy.
@@ -410,12 +431,17 @@ fn zod_errors(value: Option<&Value>) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join("; "))
 }
 
-/// Upstream text made safe to show: control characters removed, length capped.
+/// Upstream text made safe to show: control characters replaced by spaces, bidi and tag characters
+/// removed, length capped.
 pub fn sanitize(text: &str, max_chars: usize) -> String {
     let mut out: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
-        .filter(|c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+        // Bidi embeddings, overrides, isolates and marks (they can disguise text), and Unicode tag
+        // characters (invisible, and a known way to smuggle instructions to a model).
+        .filter(|c| {
+            !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{E0000}'..='\u{E007F}')
+        })
         .take(max_chars)
         .collect();
     if text.chars().count() > max_chars {
@@ -508,5 +534,157 @@ mod tests {
         assert!(conflict(400, "Customer with this email already exists").is_conflict());
         assert!(!conflict(500, "already exists").is_conflict());
         assert!(!conflict(400, "Invalid email").is_conflict());
+    }
+
+    /// Code points that must never reach the model from upstream text: controls (a space stands in
+    /// for them), bidi embeddings, overrides, isolates and marks, and Unicode tag characters.
+    fn banned(c: char) -> bool {
+        c.is_control()
+            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{E0000}'..='\u{E007F}')
+    }
+
+    /// Text mixing ASCII, emoji, CJK, controls, bidi and tag characters.
+    fn hostile_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        proptest::collection::vec(
+            prop_oneof![
+                any::<char>(),
+                proptest::char::range('a', 'z'),
+                Just(' '),
+                Just('\n'),
+                Just('\u{7}'),
+                Just('\u{202E}'),
+                Just('\u{2067}'),
+                Just('\u{200F}'),
+                Just('\u{061C}'),
+                Just('\u{E0041}'),
+                Just('😀'),
+                Just('漢'),
+            ],
+            0..80,
+        )
+        .prop_map(|chars| chars.into_iter().collect())
+    }
+
+    fn any_api_error() -> impl proptest::strategy::Strategy<Value = ApiError> {
+        use proptest::prelude::*;
+        prop_oneof![
+            (100u16..600).prop_map(|status| ApiError::Status {
+                status,
+                message: "m".into(),
+                error: None,
+                request_id: None
+            }),
+            prop_oneof![
+                Just(TransportKind::Connect),
+                Just(TransportKind::Timeout),
+                Just(TransportKind::Interrupted)
+            ]
+            .prop_map(|kind| ApiError::Transport {
+                kind,
+                detail: "d".into()
+            }),
+            Just(ApiError::TooLarge { limit: 1 }),
+            Just(ApiError::Decode {
+                operation: "POST /x".into(),
+                detail: "d".into()
+            }),
+        ]
+    }
+
+    /// The failure the retry loop sees for `e` (statuses come from the answer, the rest from `failed`).
+    fn failure_of(e: &ApiError) -> Failure {
+        match e {
+            ApiError::Status { status, .. } => Failure::Status(*status),
+            ApiError::Decode { .. } => Failure::Malformed,
+            other => failed(other.clone()).0,
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn sanitize_is_idempotent_bounded_and_clean(text in hostile_text(), max in 0usize..60) {
+            let once = sanitize(&text, max);
+            proptest::prop_assert_eq!(&sanitize(&once, max), &once);
+            proptest::prop_assert!(once.chars().count() <= max + 1);
+            proptest::prop_assert!(!once.chars().any(banned), "{:?}", once);
+            proptest::prop_assert_eq!(once.trim(), once.as_str());
+        }
+
+        #[test]
+        fn sanitize_keeps_plain_text(text in "[a-zA-Z0-9 .,😀漢]{0,50}") {
+            proptest::prop_assert_eq!(sanitize(&text, 100), text.trim());
+        }
+
+        #[test]
+        fn a_valid_reference_is_always_exactly_its_own_path_segment(raw in "\\PC{0,80}|[A-Za-z0-9_.%/?#-]{1,70}") {
+            let Ok(reference) = crate::model::ids::check_reference("reference", &raw) else {
+                return Ok(());
+            };
+            let url = client().url(Routes::Sdk, &["customers", &reference]);
+            let segments: Vec<String> = url
+                .path_segments()
+                .unwrap()
+                .map(|s| percent_encoding::percent_decode_str(s).decode_utf8().unwrap().into_owned())
+                .collect();
+            proptest::prop_assert_eq!(segments, vec!["base", "v1", "sdk", "customers", reference.as_str()]);
+            proptest::prop_assert_eq!(url.query(), None);
+            proptest::prop_assert_eq!(url.fragment(), None);
+        }
+
+        #[test]
+        fn the_url_builder_encodes_any_segment_but_dot_segments(segment in "\\PC{1,40}") {
+            // `.` and `..` are dropped by the URL library: references must never be either, which the
+            // reference validator guarantees (it refuses '.').
+            proptest::prop_assume!(segment != "." && segment != "..");
+            let url = client().url(Routes::Ui, &["transactions", &segment]);
+            let last = url.path_segments().unwrap().next_back().unwrap().to_owned();
+            proptest::prop_assert_eq!(
+                percent_encoding::percent_decode_str(&last).decode_utf8().unwrap(),
+                segment.as_str()
+            );
+            proptest::prop_assert_eq!(url.path_segments().unwrap().count(), 5);
+        }
+
+        #[test]
+        fn an_unprotected_write_is_never_retried_once_it_may_have_been_sent(
+            error in any_api_error(),
+            attempt in 1u32..4,
+            after in proptest::option::of(0u64..20),
+            remaining_ms in 0u64..60_000,
+            jitter in 0.0f64..1.0,
+        ) {
+            let failure = failure_of(&error);
+            let decision = RetryPolicy::default().decide(
+                CallClass::Unprotected,
+                failure,
+                attempt,
+                after.map(Duration::from_secs),
+                Duration::from_millis(remaining_ms),
+                jitter,
+            );
+            if error.outcome_unknown() {
+                proptest::prop_assert_eq!(decision, Decision::GiveUp, "{:?}", error);
+            }
+            if let Decision::RetryAfter(_) = decision {
+                proptest::prop_assert!(matches!(failure, Failure::Connect | Failure::Status(429)), "{:?}", failure);
+            }
+        }
+
+        #[test]
+        fn connect_failures_are_retried_while_attempts_and_budget_last(attempt in 1u32..3, class in 0usize..3) {
+            let class = [CallClass::Read, CallClass::Deduplicated, CallClass::Unprotected][class];
+            let decision = RetryPolicy::default().decide(class, Failure::Connect, attempt, None, Duration::from_secs(40), 0.5);
+            proptest::prop_assert!(matches!(decision, Decision::RetryAfter(_)));
+        }
+
+        #[test]
+        fn redact_removes_every_copy_of_the_key(prefix in "\\PC{0,20}", suffix in "\\PC{0,20}", copies in 1usize..4) {
+            let key = "sk_test_CANARY_0123";
+            let body = format!("{prefix}{}{suffix}", key.repeat(copies));
+            let out = String::from_utf8(redact(body.as_bytes(), key)).unwrap();
+            proptest::prop_assert!(!out.contains(key));
+            proptest::prop_assert_eq!(redact(b"no secret here", key), b"no secret here".to_vec());
+        }
     }
 }

@@ -125,4 +125,26 @@ mod tests {
             assert_eq!(err.field, "customerRef", "{bad:?}");
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn accepts_exactly_short_runs_of_the_safe_alphabet(raw in "\\PC{0,80}|[ A-Za-z0-9_./%-]{0,70}") {
+            let trimmed = raw.trim();
+            let expected = (1..=MAX_REF_LEN).contains(&trimmed.len())
+                && trimmed.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            match check_reference("ref", &raw) {
+                Ok(value) => {
+                    proptest::prop_assert!(expected, "{:?} accepted", raw);
+                    proptest::prop_assert_eq!(&value, trimmed);
+                    // Never a dot segment, a separator or an escape: always one literal path segment.
+                    proptest::prop_assert!(!value.contains(['.', '/', '%', '?', '#']));
+                    proptest::prop_assert_eq!(check_reference("ref", &value), Ok(value.clone()));
+                }
+                Err(e) => {
+                    proptest::prop_assert!(!expected, "{:?} refused: {}", raw, e);
+                    proptest::prop_assert_eq!(e.field, "ref");
+                }
+            }
+        }
+    }
 }

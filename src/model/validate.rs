@@ -236,4 +236,43 @@ mod tests {
         assert_eq!(offset(None).unwrap(), 0);
         assert_eq!(offset(Some(-1)).unwrap_err().field, "offset");
     }
+
+    use proptest::strategy::Strategy as _;
+
+    proptest::proptest! {
+        #[test]
+        fn free_text_is_accepted_unchanged_or_refused_naming_the_field(
+            raw in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::char::any(),
+                    proptest::char::range('a', 'z'),
+                    proptest::strategy::Just('\u{202E}'),
+                    proptest::strategy::Just('\u{200F}'),
+                    proptest::strategy::Just('\n'),
+                ],
+                0..40,
+            ).prop_map(|c| c.into_iter().collect::<String>()),
+            max in 0usize..40,
+        ) {
+            match text("reason", &raw, max) {
+                Ok(value) => {
+                    proptest::prop_assert_eq!(&value, &raw);
+                    proptest::prop_assert!(value.chars().count() <= max);
+                    proptest::prop_assert!(!value.chars().any(is_forbidden_char));
+                }
+                Err(e) => {
+                    proptest::prop_assert_eq!(e.field, "reason");
+                    proptest::prop_assert!(raw.chars().count() > max || raw.chars().any(is_forbidden_char));
+                }
+            }
+        }
+
+        #[test]
+        fn emails_never_carry_whitespace_or_controls(raw in "\\PC{0,40}|[a-z]{1,8}@[a-z]{1,8}\\.[a-z]{2,4}") {
+            if let Ok(value) = email("email", &raw) {
+                proptest::prop_assert!(!value.chars().any(|c| c.is_whitespace() || c.is_control()));
+                proptest::prop_assert_eq!(value.matches('@').count(), 1);
+            }
+        }
+    }
 }

@@ -219,10 +219,14 @@ fn refund_error(e: ApiError) -> ToolError {
     let unknown = e.outcome_unknown();
     let mut err = ToolError::from(e);
     if unknown {
+        // "Retry later" (said of failed reads) is the wrong advice for a refund that may have happened.
+        let what = err
+            .message
+            .strip_suffix(" Retry later.")
+            .unwrap_or(&err.message);
         err.message = format!(
-            "Refund outcome unknown: {} Do not repeat the refund: check with list_transactions \
-             (and get_transaction on the source) first.",
-            err.message
+            "Refund outcome unknown: {what} Do not repeat the refund: check with list_transactions \
+             (and get_transaction on the source) first."
         );
     }
     err

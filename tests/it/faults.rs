@@ -1,11 +1,13 @@
 //! The fault matrix: each row asserts the tool result *and* how many requests reached the upstream.
 //! Reads retry; unprotected writes (creates) never repeat once their bytes may have left.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde_json::json;
+use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::support::raw::{Fault, RawUpstream};
 use crate::support::{self, Client, err, ok, request_count};
@@ -318,5 +320,183 @@ async fn malformed_json_on_success_is_reported_not_retried_for_writes() {
         request_count(&upstream).await,
         4,
         "a read retries a malformed answer"
+    );
+}
+
+#[tokio::test]
+async fn a_reset_mid_body_is_an_interrupted_answer_not_bad_json() {
+    let upstream = RawUpstream::start(Fault::ResetMidBody).await;
+    let client = support::connect(&upstream.url).await;
+    let (tool, args) = create_jane();
+    let envelope = err(&client, tool, args).await;
+    let message = envelope["error"]["message"].as_str().unwrap();
+    assert!(message.contains("may or may not"), "{message}");
+    assert!(!message.contains("could not be read"), "{message}");
+    assert_eq!(upstream.requests(), 1, "the create was sent exactly once");
+    let (tool, args) = get_jane();
+    err(&client, tool, args).await;
+    assert_eq!(upstream.requests(), 4, "a read is retried");
+}
+
+/// A SolvaPay-like bulk endpoint that deduplicates on `idempotencyKey`. Requests whose number is
+/// in `fail_on` store the first 400 events of the batch, then answer 500.
+struct BulkFake {
+    state: Arc<Mutex<BulkState>>,
+    fail_on: Vec<usize>,
+}
+
+#[derive(Default)]
+struct BulkState {
+    requests: usize,
+    /// key → how many times it was stored (must never exceed 1).
+    stored: HashMap<String, usize>,
+}
+
+impl Respond for BulkFake {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        let keys: Vec<String> = body["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["idempotencyKey"].as_str().unwrap().to_owned())
+            .collect();
+        let mut state = self.state.lock().unwrap();
+        state.requests += 1;
+        let failing = self.fail_on.contains(&state.requests);
+        let mut results = Vec::new();
+        let mut inserted = 0;
+        for key in keys.iter().take(if failing { 400 } else { keys.len() }) {
+            if state.stored.contains_key(key) {
+                results.push(json!({"reference": format!("usage_{key}"),
+                    "creditDebit": {"debited": false, "reason": "duplicate"}}));
+            } else {
+                *state.stored.entry(key.clone()).or_default() += 1;
+                inserted += 1;
+                results.push(
+                    json!({"reference": format!("usage_{key}"), "creditDebit": {"debited": true}}),
+                );
+            }
+        }
+        if failing {
+            return ResponseTemplate::new(500).set_body_string("insert failed");
+        }
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"success": true, "inserted": inserted, "results": results}))
+    }
+}
+
+fn usage_events(n: usize) -> Value {
+    let t = time::OffsetDateTime::now_utc() - time::Duration::hours(1);
+    let ts = t
+        .replace_nanosecond(0)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let events: Vec<Value> = (0..n)
+        .map(|i| {
+            json!({"customerId": "cus_X7Y8Z9W0", "productReference": "prd_P9Q0R1S2",
+                   "actionType": "api_call", "units": 1 + i % 3, "outcome": "success",
+                   "timestamp": ts, "action": format!("batch-{}", i % 7)})
+        })
+        .collect();
+    json!({"events": events})
+}
+
+/// Every event of the report is accounted for, once, with a reference when stored.
+fn assert_accounted(out: &Value, n: usize) {
+    let list = out["events"].as_array().unwrap();
+    assert_eq!(list.len(), n);
+    for (i, e) in list.iter().enumerate() {
+        assert_eq!(e["index"], i);
+        match e["status"].as_str().unwrap() {
+            "recorded" | "duplicate" => assert!(e["reference"].is_string(), "{e}"),
+            "unknown" | "not_sent" | "failed" => assert!(e["idempotencyKey"].is_string(), "{e}"),
+            other => panic!("status {other}"),
+        }
+    }
+    let total: u64 = ["recorded", "duplicates", "failed", "notSent", "unknown"]
+        .iter()
+        .map(|k| out[*k].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, n as u64);
+}
+
+#[tokio::test]
+async fn a_bulk_batch_failing_part_way_counts_no_event_twice() {
+    // 1: the second chunk breaks after 400 inserts once; the automatic retry (same keys) heals it.
+    let state = Arc::new(Mutex::new(BulkState::default()));
+    let upstream = support::upstream().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/sdk/usages/bulk"))
+        .respond_with(BulkFake {
+            state: state.clone(),
+            fail_on: vec![2],
+        })
+        .mount(&upstream)
+        .await;
+    let client = support::connect(&upstream.uri()).await;
+    let out = ok(&client, "record_bulk_usage", usage_events(2500)).await;
+    assert_accounted(&out, 2500);
+    assert_eq!(out["success"], true);
+    assert_eq!(
+        (out["recorded"].clone(), out["duplicates"].clone()),
+        (json!(2100), json!(400))
+    );
+    {
+        let state = state.lock().unwrap();
+        assert_eq!(state.requests, 4);
+        assert_eq!(state.stored.len(), 2500);
+        assert!(
+            state.stored.values().all(|n| *n == 1),
+            "an event was stored twice"
+        );
+    }
+
+    // 2: the second chunk keeps breaking: reported unknown / not_sent with their keys; the model
+    // repeats the identical call, which completes the batch without storing anything twice.
+    let state = Arc::new(Mutex::new(BulkState::default()));
+    let upstream = support::upstream().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/sdk/usages/bulk"))
+        .respond_with(BulkFake {
+            state: state.clone(),
+            fail_on: vec![2, 3, 4],
+        })
+        .mount(&upstream)
+        .await;
+    let client = support::connect(&upstream.uri()).await;
+    let events = usage_events(2500);
+    let out = ok(&client, "record_bulk_usage", events.clone()).await;
+    assert_accounted(&out, 2500);
+    assert_eq!(out["success"], false);
+    assert_eq!(
+        (
+            out["recorded"].clone(),
+            out["unknown"].clone(),
+            out["notSent"].clone()
+        ),
+        (json!(1000), json!(1000), json!(500))
+    );
+    assert_eq!(
+        state.lock().unwrap().requests,
+        4,
+        "1 + 3 attempts, then stop"
+    );
+    assert_eq!(state.lock().unwrap().stored.len(), 1400);
+
+    let out = ok(&client, "record_bulk_usage", events).await;
+    assert_accounted(&out, 2500);
+    assert_eq!(out["success"], true);
+    assert_eq!(
+        (out["recorded"].clone(), out["duplicates"].clone()),
+        (json!(1100), json!(1400))
+    );
+    let state = state.lock().unwrap();
+    assert_eq!(state.requests, 7);
+    assert_eq!(state.stored.len(), 2500);
+    assert!(
+        state.stored.values().all(|n| *n == 1),
+        "an event was stored twice"
     );
 }
