@@ -38,6 +38,8 @@ pub struct ToolError {
     pub status: Option<u16>,
     /// SolvaPay's request id, when it sent one.
     pub request_id: Option<String>,
+    /// The request may have reached SolvaPay and been acted on, though no answer says so.
+    pub outcome_unknown: bool,
 }
 
 impl ToolError {
@@ -49,6 +51,7 @@ impl ToolError {
             field: None,
             status: None,
             request_id: None,
+            outcome_unknown: false,
         }
     }
 
@@ -75,6 +78,9 @@ impl ToolError {
             if let Some(id) = &self.request_id {
                 error.insert("requestId".into(), json!(id));
             }
+            if self.outcome_unknown {
+                error.insert("outcome".into(), json!("unknown"));
+            }
         }
         value
     }
@@ -94,6 +100,7 @@ impl From<FieldError> for ToolError {
             field: Some(e.field),
             status: None,
             request_id: None,
+            outcome_unknown: false,
         }
     }
 }
@@ -183,6 +190,7 @@ impl From<ApiError> for ToolError {
             field: None,
             status: e.status(),
             request_id,
+            outcome_unknown: e.outcome_unknown(),
         }
     }
 }

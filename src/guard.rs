@@ -139,10 +139,7 @@ pub(crate) async fn audit(
             if result.is_error == Some(true) {
                 let error = &structured["error"];
                 let message = error["message"].as_str().map(str::to_owned);
-                let unknown = error["outcome"] == "unknown"
-                    || message.as_deref().is_some_and(|m| {
-                        m.contains("may or may not") || m.starts_with("Refund outcome unknown")
-                    });
+                let unknown = error["outcome"] == "unknown";
                 let declined = message
                     .as_deref()
                     .is_some_and(|m| m.starts_with("Not done: the user"));
