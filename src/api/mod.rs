@@ -437,11 +437,7 @@ pub fn sanitize(text: &str, max_chars: usize) -> String {
     let mut out: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
-        // Bidi embeddings, overrides, isolates and marks (they can disguise text), and Unicode tag
-        // characters (invisible, and a known way to smuggle instructions to a model).
-        .filter(|c| {
-            !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{E0000}'..='\u{E007F}')
-        })
+        .filter(|c| !crate::model::validate::is_disguising(*c))
         .take(max_chars)
         .collect();
     if text.chars().count() > max_chars {

@@ -138,8 +138,14 @@ pub fn text(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
 }
 
 fn is_forbidden_char(c: char) -> bool {
-    (c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
-        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+    (c.is_control() && !matches!(c, '\n' | '\t' | '\r')) || is_disguising(c)
+}
+
+/// Characters that reorder or hide text: bidi embeddings, overrides, isolates and marks (they can
+/// make a person approve something other than what runs) and Unicode tag characters (invisible, and
+/// a known way to smuggle instructions to a model).
+pub fn is_disguising(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{E0000}'..='\u{E007F}')
 }
 
 /// Page size: 1–100, default 20.

@@ -6,6 +6,9 @@ use rmcp::handler::server::tool::IntoCallToolResult;
 use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock};
 use schemars::JsonSchema;
 use serde::Serialize;
+use serde_json::Value;
+
+use crate::model::validate::is_disguising;
 
 /// A one-line, human-readable account of a result ("Created customer cus_… (jane@acme.com)").
 pub(crate) trait Summary {
@@ -18,15 +21,52 @@ pub(crate) struct Json<T>(pub(crate) T);
 
 impl<T: Serialize + JsonSchema + Summary + 'static> IntoCallToolResult for Json<T> {
     fn into_call_tool_result(self) -> Result<CallToolResponse, rmcp::ErrorData> {
-        let summary = self.0.summary();
-        let value = serde_json::to_value(&self.0).map_err(|e| {
+        let summary = scrub_text(&self.0.summary());
+        let mut value = serde_json::to_value(&self.0).map_err(|e| {
             rmcp::ErrorData::internal_error(format!("result could not be serialised: {e}"), None)
         })?;
+        scrub(&mut value);
         let mut result = CallToolResult::structured(value.clone());
         result.content = vec![
             ContentBlock::text(summary),
             ContentBlock::text(value.to_string()),
         ];
         Ok(result.into())
+    }
+}
+
+/// Data from SolvaPay (names, descriptions, metadata) is untrusted text: every string of a result
+/// loses the characters that could disguise it from a person or smuggle instructions to a model,
+/// and control characters other than newline and tab.
+fn scrub(value: &mut Value) {
+    match value {
+        Value::String(s) if s.chars().any(hidden) => *s = scrub_text(s),
+        Value::Array(items) => items.iter_mut().for_each(scrub),
+        Value::Object(map) => map.values_mut().for_each(scrub),
+        _ => {}
+    }
+}
+
+fn scrub_text(text: &str) -> String {
+    text.chars().filter(|c| !hidden(*c)).collect()
+}
+
+fn hidden(c: char) -> bool {
+    is_disguising(c) || (c.is_control() && !matches!(c, '\n' | '\t'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn strings_lose_disguising_characters_everywhere() {
+        let mut v = json!({"name": "Jane\u{202E}evil", "metadata": {"note": ["ok\u{E0041}\u{E0042}", "a\u{0007}b\nc"]}, "n": 3});
+        scrub(&mut v);
+        assert_eq!(
+            v,
+            json!({"name": "Janeevil", "metadata": {"note": ["ok", "ab\nc"]}, "n": 3})
+        );
     }
 }
