@@ -225,3 +225,36 @@ async fn the_rest_of_the_seed_on_the_demo_data() {
     );
     assert_eq!(portal["customerName"], "Jane Smith");
 }
+
+#[tokio::test]
+async fn concurrent_ensure_customer_calls_create_exactly_one_customer() {
+    let (_sandbox, client) = support::sandbox(false).await;
+    let client = std::sync::Arc::new(client);
+    let calls = (0..16).map(|_| {
+        let client = client.clone();
+        tokio::spawn(async move {
+            ok(
+                &client,
+                "ensure_customer",
+                json!({"email": "race@startup.io", "name": "Race"}),
+            )
+            .await
+        })
+    });
+    let results = futures::future::join_all(calls).await;
+    let outs: Vec<serde_json::Value> = results.into_iter().map(Result::unwrap).collect();
+    let created = outs.iter().filter(|o| o["created"] == true).count();
+    assert_eq!(created, 1, "exactly one call creates: {outs:?}");
+    let reference = &outs[0]["customer"]["reference"];
+    assert!(
+        outs.iter()
+            .all(|o| &o["customer"]["reference"] == reference)
+    );
+    let list = ok(
+        &client,
+        "list_customers",
+        json!({"search": "race@startup.io"}),
+    )
+    .await;
+    assert_eq!(list["customers"].as_array().unwrap().len(), 1, "{list}");
+}
