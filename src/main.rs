@@ -90,6 +90,13 @@ async fn run(flags: ServerFlags, sandbox_flags: SandboxFlags) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Load root certificates while the handshake runs, not before it.
+    let warm = api.clone();
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = warm.warm_up() {
+            tracing::error!("{e}");
+        }
+    });
     let code = serve(BillingServer::with_options(api, options)).await;
     if let Some(sandbox) = sandbox {
         sandbox.shutdown().await;

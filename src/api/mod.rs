@@ -43,7 +43,7 @@ pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 const MAX_MESSAGE_CHARS: usize = 500;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Most requests in flight towards SolvaPay at once; further calls queue.
-pub const MAX_CONCURRENT_REQUESTS: usize = 16;
+pub const MAX_CONCURRENT_REQUESTS: usize = 128;
 
 /// The SolvaPay REST client. Cheap to clone: clones share one connection pool.
 #[derive(Clone)]
@@ -52,7 +52,10 @@ pub struct SolvaPayClient {
 }
 
 struct Inner {
-    http: reqwest::Client,
+    /// Built on first use (or by [`SolvaPayClient::warm_up`]): loading the system's root
+    /// certificates takes milliseconds that the MCP handshake should not wait for.
+    http: std::sync::OnceLock<reqwest::Client>,
+    timeout: Duration,
     base_url: Url,
     ui_base_url: Url,
     key: Option<ApiKey>,
@@ -84,20 +87,10 @@ impl SolvaPayClient {
     pub fn new(config: &Config) -> Result<Self, ApiError> {
         // rustls needs a process-wide crypto provider; a second install is a harmless no-op error.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("solvapay-mcp/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(CONNECT_TIMEOUT.min(config.timeout))
-            .timeout(config.timeout)
-            .pool_idle_timeout(Duration::from_secs(60))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| ApiError::Transport {
-                kind: TransportKind::Connect,
-                detail: format!("HTTP client could not be built: {e}"),
-            })?;
         Ok(Self {
             inner: Arc::new(Inner {
-                http,
+                http: std::sync::OnceLock::new(),
+                timeout: config.timeout,
                 base_url: config.base_url.clone(),
                 ui_base_url: config.ui_base_url.clone(),
                 key: config.api_key.clone(),
@@ -106,6 +99,31 @@ impl SolvaPayClient {
                 permits: tokio::sync::Semaphore::new(MAX_CONCURRENT_REQUESTS),
             }),
         })
+    }
+
+    /// Builds the HTTP client now (call from a blocking thread at start); later calls are free.
+    pub fn warm_up(&self) -> Result<(), ApiError> {
+        self.http().map(drop)
+    }
+
+    /// The one pooled HTTP client.
+    fn http(&self) -> Result<&reqwest::Client, ApiError> {
+        if let Some(client) = self.inner.http.get() {
+            return Ok(client);
+        }
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("solvapay-mcp/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(CONNECT_TIMEOUT.min(self.inner.timeout))
+            .timeout(self.inner.timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| ApiError::Transport {
+                kind: TransportKind::Connect,
+                detail: format!("HTTP client could not be built: {e}"),
+            })?;
+        // Two first calls racing both build; one client wins and the other is dropped.
+        Ok(self.inner.http.get_or_init(|| client))
     }
 
     /// The REST base URL.
@@ -177,15 +195,14 @@ impl SolvaPayClient {
                 operation: operation.clone(),
                 detail: e.to_string(),
             })?;
+        let http = self.http()?;
         let policy = self.inner.retry;
         let deadline = Instant::now() + policy.total_budget;
         let mut attempt = 0;
         loop {
             attempt += 1;
             let remaining = deadline.saturating_duration_since(Instant::now());
-            let mut request = self
-                .inner
-                .http
+            let mut request = http
                 .request(method.clone(), url.clone())
                 .bearer_auth(key.expose())
                 .header(reqwest::header::ACCEPT, "application/json")
