@@ -1,6 +1,7 @@
 //! The one conversion from a failure to a tool result: [`ToolError`], built from an [`ApiError`] or a
 //! [`FieldError`], answers `isError: true` with SolvaPay's documented envelope
-//! `{"success": false, "error": {"code": "...", "message": "..."}}`.
+//! `{"success": false, "error": {"code": "...", "message": "..."}}` as its text (the error object may
+//! add `field`, `status`, `requestId` and `outcome`).
 
 use rmcp::handler::server::tool::IntoCallToolResult;
 use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock};
@@ -65,7 +66,8 @@ impl ToolError {
         json!({"success": false, "error": {"code": self.code, "message": self.message}})
     }
 
-    /// The envelope plus the machine-readable details, as `structuredContent`.
+    /// The envelope plus the machine-readable details (field, status, requestId, outcome): the
+    /// text of the error result.
     pub fn structured(&self) -> serde_json::Value {
         let mut value = self.envelope();
         if let Some(error) = value.get_mut("error").and_then(|e| e.as_object_mut()) {
@@ -197,10 +199,10 @@ impl From<ApiError> for ToolError {
 
 impl IntoCallToolResult for ToolError {
     fn into_call_tool_result(self) -> Result<CallToolResponse, rmcp::ErrorData> {
-        let mut result =
-            CallToolResult::error(vec![ContentBlock::text(self.envelope().to_string())]);
-        result.structured_content = Some(self.structured());
-        Ok(result.into())
+        // The details ride in the text envelope, not in `structuredContent`: clients validate
+        // `structuredContent` against the tool's `outputSchema` even on errors (the MCP TypeScript
+        // SDK does), and an error is not a result.
+        Ok(CallToolResult::error(vec![ContentBlock::text(self.structured().to_string())]).into())
     }
 }
 

@@ -92,6 +92,16 @@ async fn elicit(peer: &Peer<RoleServer>, question: &str) -> Result<(), ToolError
     }
 }
 
+/// The JSON envelope in an error result's text (`Null` when the text is not JSON).
+fn error_envelope(result: &rmcp::model::CallToolResult) -> Value {
+    result
+        .content
+        .iter()
+        .filter_map(|c| c.as_text())
+        .find_map(|t| serde_json::from_str::<Value>(&t.text).ok())
+        .unwrap_or(Value::Null)
+}
+
 /// A plain sentence describing what the call would do.
 pub(crate) fn summary(tool: &str, args: &Map<String, Value>) -> String {
     let arg = |names: &[&str]| {
@@ -137,6 +147,7 @@ pub(crate) async fn audit(
         Ok(CallToolResponse::Complete(result)) => {
             let structured = result.structured_content.clone().unwrap_or(Value::Null);
             if result.is_error == Some(true) {
+                let structured = error_envelope(result);
                 let error = &structured["error"];
                 let message = error["message"].as_str().map(str::to_owned);
                 let unknown = error["outcome"] == "unknown";

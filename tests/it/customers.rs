@@ -99,9 +99,10 @@ async fn get_customer_formats_purchases_and_maps_404() {
     assert_eq!(result.is_error, Some(true));
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(&text(&result)).unwrap(),
-        json!({"success": false, "error": {"code": "NOT_FOUND", "message": "Customer with reference cus_INVALID not found"}})
+        json!({"success": false, "error": {"code": "NOT_FOUND", "message": "Customer with reference cus_INVALID not found",
+                                           "status": 404, "requestId": "req-42"}})
     );
-    let structured = result.structured_content.unwrap();
+    let structured = support::envelope(&result);
     assert_eq!(structured["error"]["status"], 404);
     assert_eq!(structured["error"]["requestId"], "req-42");
 }
@@ -412,7 +413,7 @@ async fn invalid_arguments_are_refused_before_any_request() {
     for (tool, args, field) in cases {
         let result = call(&client, tool, args.clone()).await;
         assert_eq!(result.is_error, Some(true), "{tool} {args}");
-        let structured = result.structured_content.unwrap();
+        let structured = support::envelope(&result);
         assert_eq!(
             structured["error"]["code"], "VALIDATION_ERROR",
             "{tool} {args}"

@@ -209,7 +209,7 @@ async fn refund_caps_refuse_before_any_request() {
         .await
         .unwrap();
     assert_eq!(result.is_error, Some(true));
-    let error = &result.structured_content.unwrap()["error"];
+    let error = &support::envelope(&result)["error"];
     assert_eq!(error["code"], "VALIDATION_ERROR");
     assert!(
         error["message"].as_str().unwrap().contains("cap of 1000"),
@@ -256,7 +256,12 @@ async fn delete_with(
         )
         .await
         .unwrap();
-    let out = json!({"isError": result.is_error, "structured": result.structured_content});
+    let structured = if result.is_error == Some(true) {
+        Some(support::envelope(&result))
+    } else {
+        result.structured_content.clone()
+    };
+    let out = json!({"isError": result.is_error, "structured": structured});
     let asked = questions.lock().unwrap().clone();
     (out, request_count(&upstream).await, asked)
 }

@@ -356,6 +356,6 @@ async fn missing_plan_is_not_found() {
     .await;
     assert_eq!(
         e["error"],
-        json!({"code": "NOT_FOUND", "message": "Plan not found: pln_NOPE"})
+        json!({"code": "NOT_FOUND", "message": "Plan not found: pln_NOPE", "status": 404})
     );
 }

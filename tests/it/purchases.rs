@@ -256,7 +256,7 @@ async fn purchase_errors_map_and_bad_arguments_send_nothing() {
     let e = err(&client, "get_purchase", json!({"reference": "pur_NOPE"})).await;
     assert_eq!(
         e["error"],
-        json!({"code": "NOT_FOUND", "message": "Purchase not found"})
+        json!({"code": "NOT_FOUND", "message": "Purchase not found", "status": 404})
     );
     let e = err(
         &client,

@@ -99,10 +99,7 @@ async fn stats_refuse_an_inverted_range_without_a_request() {
         json!({"fromDate": "2026-02-11", "toDate": "2026-01-11"}),
     )
     .await;
-    assert_eq!(
-        result.structured_content.unwrap()["error"]["field"],
-        "fromDate"
-    );
+    assert_eq!(support::envelope(&result)["error"]["field"], "fromDate");
     assert_eq!(support::request_count(&server).await, 0);
 }
 

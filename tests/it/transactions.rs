@@ -105,7 +105,7 @@ async fn list_transactions_refuses_bad_filters_without_a_request() {
         (json!({"limit": 0}), "limit"),
     ] {
         let result = support::call(&client, "list_transactions", args).await;
-        assert_eq!(result.structured_content.unwrap()["error"]["field"], field);
+        assert_eq!(support::envelope(&result)["error"]["field"], field);
     }
     let env = support::err(&client, "list_transactions", json!({"status": "pending"})).await;
     assert_eq!(env["error"]["code"], "VALIDATION_ERROR");
@@ -266,10 +266,7 @@ async fn over_zero_and_negative_refunds_are_refused_before_any_refund_request() 
             json!({"sourceTransactionRef": "txn_D7E8F9G0", "amount": amount}),
         )
         .await;
-        assert_eq!(
-            result.structured_content.unwrap()["error"]["field"],
-            "amount"
-        );
+        assert_eq!(support::envelope(&result)["error"]["field"], "amount");
     }
     assert_eq!(
         support::request_count(&server).await,

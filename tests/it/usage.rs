@@ -170,7 +170,7 @@ async fn record_usage_refuses_bad_units_before_sending() {
     ] {
         let result = support::call(&client, "record_usage", args).await;
         assert_eq!(result.is_error, Some(true));
-        let error = &result.structured_content.unwrap()["error"];
+        let error = &support::envelope(&result)["error"];
         assert_eq!(error["code"], "VALIDATION_ERROR");
         assert_eq!(error["field"], field);
     }
@@ -287,7 +287,7 @@ async fn bulk_bad_event_at_index_7_sends_nothing() {
     events[7]["units"] = json!(200_000);
     let result = support::call(&client, "record_bulk_usage", json!({"events": events})).await;
     assert_eq!(result.is_error, Some(true));
-    let error = &result.structured_content.unwrap()["error"];
+    let error = &support::envelope(&result)["error"];
     assert_eq!(error["code"], "VALIDATION_ERROR");
     assert_eq!(error["field"], "events[7].units");
     assert!(
@@ -302,7 +302,7 @@ async fn bulk_bad_event_at_index_7_sends_nothing() {
     events[2]["requestId"] = json!("same");
     let result = support::call(&client, "record_bulk_usage", json!({"events": events})).await;
     assert_eq!(
-        result.structured_content.unwrap()["error"]["field"],
+        support::envelope(&result)["error"]["field"],
         "events[2].requestId"
     );
     let env = support::err(&client, "record_bulk_usage", json!({"events": []})).await;

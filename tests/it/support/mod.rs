@@ -106,6 +106,21 @@ pub(crate) async fn err(client: &Client, tool: &str, args: Value) -> Value {
     envelope
 }
 
+/// The error envelope `{"success": false, "error": {...}}` carried as an error result's text.
+pub(crate) fn envelope(result: &CallToolResult) -> Value {
+    assert_eq!(
+        result.is_error,
+        Some(true),
+        "not an error: {}",
+        text(result)
+    );
+    assert!(
+        result.structured_content.is_none(),
+        "errors carry no structuredContent"
+    );
+    serde_json::from_str(&text(result)).expect("error text is the JSON envelope")
+}
+
 /// All text content of a result, joined by newlines.
 pub(crate) fn text(result: &CallToolResult) -> String {
     result
