@@ -12,7 +12,7 @@ import json
 import sys
 from collections import Counter
 
-STATE = {"delay": 0.0}
+STATE = {"delay": 0.0, "in_flight": 0, "peak": 0}
 COUNTS: Counter[str] = Counter()
 
 CUSTOMER = {
@@ -28,9 +28,10 @@ CUSTOMER = {
 def route(method: str, path: str, body: bytes) -> tuple[int, object]:
     bare = path.split("?", 1)[0]
     if bare == "/__stats":
-        return 200, dict(COUNTS)
+        return 200, {**COUNTS, "peak_in_flight": STATE["peak"]}
     if bare == "/__reset":
         COUNTS.clear()
+        STATE["peak"] = 0
         return 200, {}
     if bare == "/__delay":
         STATE["delay"] = float(path.split("ms=", 1)[1]) / 1000.0
@@ -63,8 +64,14 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
                     length = int(value.strip())
             body = await reader.readexactly(length) if length else b""
             status, payload = route(method, path, body)
-            if STATE["delay"] and not path.startswith("/__"):
-                await asyncio.sleep(STATE["delay"])
+            if not path.startswith("/__"):
+                STATE["in_flight"] += 1
+                STATE["peak"] = max(STATE["peak"], STATE["in_flight"])
+                try:
+                    if STATE["delay"]:
+                        await asyncio.sleep(STATE["delay"])
+                finally:
+                    STATE["in_flight"] -= 1
             data = json.dumps(payload).encode()
             writer.write(
                 f"HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {len(data)}\r\n\r\n".encode() + data

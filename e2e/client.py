@@ -18,7 +18,7 @@ from typing import Any
 from mcp import Client, ClientSession
 from mcp.client.stdio import stdio_client
 
-from common import Checks, binary_arg, brief, is_error, sc, server_params, texts
+from common import Checks, binary_arg, brief, envelope, is_error, sc, server_params, texts
 
 
 async def scenario(c: Checks, era: str, session: Any) -> None:
@@ -75,11 +75,11 @@ async def scenario(c: Checks, era: str, session: Any) -> None:
 
     # Tool errors: isError with SolvaPay's envelope as structuredContent.
     r = await call("get_customer", {"reference": "cus_NOPE0000"})
-    err = sc(r).get("error", {})
+    err = envelope(r).get("error", {})
     c.check(f"[{era}] get_customer cus_NOPE0000: isError", is_error(r), brief(r))
-    c.check(f"[{era}] ... code NOT_FOUND, success false", err.get("code") == "NOT_FOUND" and sc(r).get("success") is False, brief(r))
+    c.check(f"[{era}] ... code NOT_FOUND, success false", err.get("code") == "NOT_FOUND" and envelope(r).get("success") is False, brief(r))
     r = await call("create_plan", {"productRef": prd, "type": "recurring", "price": -5, "currency": "USD", "billingCycle": "monthly"})
-    c.check(f"[{era}] create_plan price -5: isError VALIDATION_ERROR", is_error(r) and sc(r).get("error", {}).get("code") == "VALIDATION_ERROR", brief(r))
+    c.check(f"[{era}] create_plan price -5: isError VALIDATION_ERROR", is_error(r) and envelope(r).get("error", {}).get("code") == "VALIDATION_ERROR", brief(r))
     r = await call("create_customer", {"email": "x@example.com", "bogus": 1})
     c.check(f"[{era}] unknown argument: isError", is_error(r), brief(r))
     c.check(f"[{era}] error text is SolvaPay's envelope", any('"success":false' in t for t in texts(r)), texts(r))

@@ -60,6 +60,18 @@ def is_error(result: Any) -> bool:
     return bool(value)
 
 
+def envelope(result: Any) -> dict[str, Any]:
+    """SolvaPay's error envelope of a failed call: from the text block (always there), else structuredContent."""
+    for t in texts(result):
+        try:
+            value = json.loads(t)
+        except ValueError:
+            continue
+        if isinstance(value, dict) and "error" in value:
+            return value
+    return sc(result)
+
+
 def texts(result: Any) -> list[str]:
     return [c.text for c in result.content if getattr(c, "type", None) == "text"]
 
