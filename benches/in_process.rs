@@ -108,12 +108,15 @@ fn calls(c: &mut Criterion) {
             assert_ne!(r.is_error, Some(true));
         })
     });
-    g.bench_function("create_customer rejected by argument validation (no request)", |b| {
-        b.to_async(&rt).iter(|| async {
-            let r = client.call_tool(invalid.clone()).await.unwrap();
-            assert_eq!(r.is_error, Some(true));
-        })
-    });
+    g.bench_function(
+        "create_customer rejected by argument validation (no request)",
+        |b| {
+            b.to_async(&rt).iter(|| async {
+                let r = client.call_tool(invalid.clone()).await.unwrap();
+                assert_eq!(r.is_error, Some(true));
+            })
+        },
+    );
     g.finish();
     rt.block_on(async move {
         let _ = client.cancel().await;

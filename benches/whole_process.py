@@ -16,6 +16,7 @@ Figures (targets from issue 7):
 
 from __future__ import annotations
 
+import atexit
 import http.client
 import json
 import os
@@ -134,14 +135,20 @@ def startup(binary: str, env_fn, runs: int = 30) -> list[float]:
     return times
 
 
+def step(what: str) -> None:
+    print(f"  … {what}", file=sys.stderr, flush=True)
+
+
 def main() -> int:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     binary = os.path.abspath(args[0] if args else os.path.join(ROOT, "target", "release", "solvapay-mcp"))
     json_out = sys.argv[sys.argv.index("--json") + 1] if "--json" in sys.argv else None
     up = Upstream()
+    atexit.register(lambda: up.proc.poll() is None and up.proc.kill())
     keyed = lambda: base_env({"SOLVAPAY_SECRET_KEY": "sk_test_bench", "SOLVAPAY_API_BASE_URL": up.url})  # noqa: E731
     r: dict[str, object] = {}
 
+    step("--version floor")
     # 0. floor: spawn → exit of `--version` (exec, dynamic loading, clap; no runtime)
     floor = []
     for _ in range(30):
@@ -150,9 +157,17 @@ def main() -> int:
         floor.append((time.perf_counter() - t0) * 1000)
     r["version_exit_ms_median"] = statistics.median(floor)
 
+    step("spawn → initialize")
     # 1. spawn → initialize
     t = startup(binary, keyed)
     r["init_ms_median"], r["init_ms_p95"] = statistics.median(t), pct(t, 95)
+    step("start without root certificates")
+    # attribution: the same start with the system's root certificates hidden from rustls-native-certs
+    # (one root, ISRG Root X1, instead of the ~146-file /etc/ssl/certs directory and bundle)
+    empty_dir = tempfile.mkdtemp(prefix="solvapay-bench-nocerts-")
+    one_root = "/etc/ssl/certs/ISRG_Root_X1.pem"
+    t = startup(binary, lambda: {**keyed(), "SSL_CERT_FILE": one_root, "SSL_CERT_DIR": empty_dir}) if os.path.exists(one_root) else [float("nan")]
+    r["init_no_native_certs_ms_median"] = statistics.median(t)
     t = startup(binary, lambda: base_env({"SOLVAPAY_SANDBOX_DB": ":memory:"}), runs=15)
     r["init_sandbox_ms_median"], r["init_sandbox_ms_p95"] = statistics.median(t), pct(t, 95)
 
@@ -160,6 +175,7 @@ def main() -> int:
     s.initialize()
     r["rss_after_init_kib"] = s.vm_hwm_kib()
 
+    step("tools/list")
     # 2. tools/list size
     msg, size = s.request("tools/list", {})
     tools = msg["result"]["tools"]
@@ -172,6 +188,7 @@ def main() -> int:
     r["desc_input_bytes_per_tool_max"] = max(per_tool)
     r["output_schema_bytes_total"] = sum(compact(t.get("outputSchema", {})) for t in tools)
 
+    step("per-call overhead")
     # 3. per-call overhead against a zero-latency upstream
     for _ in range(200):
         s.call("get_customer", {"reference": "cus_A1B2C3D4"})
@@ -185,11 +202,18 @@ def main() -> int:
         up.request("GET", "/v1/sdk/customers/cus_A1B2C3D4")
         direct.append((time.perf_counter() - t0) * 1000)
     assert not res.get("isError"), res
+    pings = []
+    for _ in range(2000):
+        t0 = time.perf_counter()
+        s.request("ping", {})
+        pings.append((time.perf_counter() - t0) * 1000)
+    r["ping_ms_p50"], r["ping_ms_p95"] = statistics.median(pings), pct(pings, 95)
     r["call_ms_p50"], r["call_ms_p95"] = statistics.median(mcp), pct(mcp, 95)
     r["direct_http_ms_p50"], r["direct_http_ms_p95"] = statistics.median(direct), pct(direct, 95)
     r["overhead_ms_p50"] = r["call_ms_p50"] - r["direct_http_ms_p50"]
     r["overhead_ms_p95"] = r["call_ms_p95"] - r["direct_http_ms_p95"]
 
+    step("concurrency")
     # 4. 100 concurrent calls against a 50 ms upstream
     up.control("POST", "/__delay?ms=50")
     singles = []
@@ -223,6 +247,7 @@ def main() -> int:
 
     r["rss_before_bulk_kib"] = s.vm_hwm_kib()
 
+    step("record_bulk_usage")
     # 5. record_bulk_usage of 10,000 events
     events = [
         {"customerRef": "cus_A1B2C3D4", "productRef": "prd_P9Q0R1S2", "requestId": f"bench-{i}", "units": 1}
@@ -244,6 +269,7 @@ def main() -> int:
     r["peak_rss_kib"] = s.vm_hwm_kib()
     s.close()
 
+    step("no-key mode")
     # no-key mode: the local sandbox in-process, a few calls, peak RSS
     s = Server(binary, base_env({"SOLVAPAY_SANDBOX_DB": ":memory:"}), ["--demo"])
     s.initialize()
@@ -257,10 +283,12 @@ def main() -> int:
     targets = [
         ("floor: spawn → exit of --version", f"{r['version_exit_ms_median']:.2f} ms", "", None),
         ("spawn → initialize answer, median", f"{r['init_ms_median']:.2f} ms (p95 {r['init_ms_p95']:.2f})", "< 10 ms", r["init_ms_median"] < 10),
+        ("  … same, 1 root certificate instead of all", f"{r['init_no_native_certs_ms_median']:.2f} ms (SSL_CERT_FILE = one root, SSL_CERT_DIR empty)", "", None),
         ("  … no key (local sandbox, :memory:)", f"{r['init_sandbox_ms_median']:.2f} ms (p95 {r['init_sandbox_ms_p95']:.2f})", "", None),
         ("tools/list size", f"{r['tools_list_bytes']} B ≈ {r['tools_list_tokens_approx']} tokens ({r['tools']} tools)", "", None),
         ("description + inputSchema per tool", f"{r['desc_input_bytes_per_tool_avg']:.0f} B avg (max {r['desc_input_bytes_per_tool_max']})", "< 650 B", r["desc_input_bytes_per_tool_avg"] < 650),
         ("outputSchema, all tools", f"{r['output_schema_bytes_total']} B", "", None),
+        ("MCP ping round trip (stdio floor)", f"p50 {r['ping_ms_p50']:.3f} / p95 {r['ping_ms_p95']:.3f} ms", "", None),
         ("get_customer round trip (MCP)", f"p50 {r['call_ms_p50']:.3f} / p95 {r['call_ms_p95']:.3f} ms", "", None),
         ("same GET straight to the upstream", f"p50 {r['direct_http_ms_p50']:.3f} / p95 {r['direct_http_ms_p95']:.3f} ms", "", None),
         ("per-call overhead", f"p50 {r['overhead_ms_p50']:.3f} / p95 {r['overhead_ms_p95']:.3f} ms", "< 0.3 ms p50", r["overhead_ms_p50"] < 0.3),

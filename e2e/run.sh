@@ -30,6 +30,12 @@ if [[ "${E2E_SKIP_INSTALL:-0}" != 1 ]]; then
     $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null \
       || die "apt-get install chromium"
   fi
+  if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    log "installing python3-venv"
+    SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null \
+      || die "apt-get install python3-venv"
+  fi
   # node_modules is reused while package-lock.json is unchanged.
   stamp="$E2E/node_modules/.lock-stamp"
   if [[ ! -f "$stamp" ]] || ! cmp -s "$stamp" "$E2E/package-lock.json"; then
