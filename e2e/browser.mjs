@@ -1,0 +1,71 @@
+// Headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core) on a sandbox page.
+// Usage: node browser.mjs checkout|portal <url> <artifact-prefix>
+// checkout: screenshot, click Pay, expect "Payment successful", screenshot; prints the purchase ref.
+// portal:   screenshot, click "Cancel renewal", expect "Renewal cancelled", screenshot.
+// Prints one JSON line on stdout; exit 0 on success, 1 on failure.
+import { chromium } from "playwright-core";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const [mode, url, prefix] = process.argv.slice(2);
+if (!["checkout", "portal"].includes(mode) || !url || !prefix) {
+  console.error("usage: node browser.mjs checkout|portal <url> <artifact-prefix>");
+  process.exit(2);
+}
+
+const profile = mkdtempSync(join(tmpdir(), "solvapay-e2e-chromium-"));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  headless: true,
+  args: [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
+  viewport: { width: 900, height: 700 },
+  timeout: 30_000,
+});
+
+const out = { mode, ok: false };
+try {
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(15_000);
+  const response = await page.goto(url, { waitUntil: "load" });
+  out.status = response?.status();
+  out.title = await page.title();
+  await page.screenshot({ path: `${prefix}.png`, fullPage: true });
+  if (mode === "checkout") {
+    const pay = page.locator("form[action='/customer/checkout'] button[type=submit]");
+    if ((await pay.count()) === 0) {
+      out.completed = /already been completed/.test((await page.textContent("body")) ?? "");
+      throw new Error("no Pay button on the page");
+    }
+    out.button = (await pay.textContent())?.trim();
+    await Promise.all([page.waitForURL(/\/customer\/checkout/, { waitUntil: "load" }), pay.click()]);
+    await page.getByText("Payment successful").first().waitFor();
+    out.purchaseRef = (await page.locator("code").first().textContent())?.trim();
+    out.after = (await page.textContent("body"))?.replace(/\s+/g, " ").trim();
+    out.ok = out.status === 200 && /^pur_/.test(out.purchaseRef ?? "");
+  } else {
+    const cancel = page.getByRole("button", { name: "Cancel renewal" });
+    out.buttons = await cancel.count();
+    await Promise.all([page.waitForURL(/\/customer\/manage/, { waitUntil: "load" }), cancel.first().click()]);
+    await page.getByText("Renewal cancelled").first().waitFor();
+    out.after = (await page.textContent("body"))?.replace(/\s+/g, " ").trim();
+    out.ok = out.status === 200 && out.buttons === 1;
+  }
+  await page.screenshot({ path: `${prefix}-done.png`, fullPage: true });
+} catch (e) {
+  out.error = String(e?.message ?? e).split("\n")[0];
+} finally {
+  await context.close();
+  rmSync(profile, { recursive: true, force: true });
+}
+console.log(JSON.stringify(out));
+process.exit(out.ok ? 0 : 1);

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# End-to-end checks of the release binary in local-sandbox mode, with real clients:
+#   1. MCP Inspector CLI 2.12.0 (Node 22 from the `node@22` npm package)
+#   2. Python `mcp` 2.3.0, legacy era (initialize) and 2026-07-28 era (Client mode="auto")
+#   3. headless Chromium (Debian's /usr/bin/chromium, playwright-core): checkout Pay, portal cancel
+# Installs what it needs (idempotent): `npm ci` in e2e/, a virtualenv in e2e/.venv, Debian chromium.
+# Usage: e2e/run.sh [path/to/solvapay-mcp]   (default: target/release/solvapay-mcp, built if missing)
+# Env: E2E_SKIP_INSTALL=1 to skip the installs; E2E_ONLY="inspector python browser" to pick suites.
+set -uo pipefail
+E2E="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(dirname "$E2E")"
+BIN="${1:-$ROOT/target/release/solvapay-mcp}"
+ONLY="${E2E_ONLY:-inspector python browser}"
+start=$(date +%s)
+
+log() { printf '== e2e: %s\n' "$*"; }
+die() { printf 'FAIL e2e setup: %s\n' "$*"; exit 1; }
+
+if [[ ! -x "$BIN" ]]; then
+  log "building the release binary"
+  (cd "$ROOT" && cargo build --release --locked) || die "cargo build --release"
+fi
+BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
+
+if [[ "${E2E_SKIP_INSTALL:-0}" != 1 ]]; then
+  export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+  if [[ ! -x "$CHROMIUM" && "$CHROMIUM" == /usr/bin/chromium ]]; then
+    log "installing Debian chromium"
+    SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null \
+      || die "apt-get install chromium"
+  fi
+  if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    log "installing python3-venv"
+    SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null \
+      || die "apt-get install python3-venv"
+  fi
+  # node_modules is reused while package-lock.json is unchanged.
+  stamp="$E2E/node_modules/.lock-stamp"
+  if [[ ! -f "$stamp" ]] || ! cmp -s "$stamp" "$E2E/package-lock.json"; then
+    log "npm ci (node@22, @modelcontextprotocol/inspector@2.12.0, playwright-core)"
+    (cd "$E2E" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci"
+    cp "$E2E/package-lock.json" "$stamp"
+  fi
+  vstamp="$E2E/.venv/.req-stamp"
+  if [[ ! -f "$vstamp" ]] || ! cmp -s "$vstamp" "$E2E/requirements.txt"; then
+    log "python venv + pip install -r requirements.txt"
+    python3 -m venv "$E2E/.venv" || die "python3 -m venv (install python3-venv)"
+    "$E2E/.venv/bin/pip" install -q --disable-pip-version-check -r "$E2E/requirements.txt" || die "pip install"
+    cp "$E2E/requirements.txt" "$vstamp"
+  fi
+fi
+
+NODE="$E2E/node_modules/.bin/node"
+PY="$E2E/.venv/bin/python"
+[[ -x "$NODE" ]] || die "no $NODE (run npm ci in e2e/)"
+[[ -x "$PY" ]] || die "no $PY (python venv)"
+[[ -x "${CHROMIUM:-/usr/bin/chromium}" ]] || die "no Chromium at ${CHROMIUM:-/usr/bin/chromium}"
+"$NODE" --version | grep -q '^v22\.' || die "node in e2e/node_modules is not v22"
+mkdir -p "$E2E/artifacts"
+rm -f "$E2E"/artifacts/*.png
+
+declare -a results=()
+fail=0
+run() {
+  local name="$1"; shift
+  local t0; t0=$(date +%s)
+  log "$name"
+  if (cd "$E2E" && "$@"); then
+    results+=("PASS $name ($(( $(date +%s) - t0 )) s)")
+  else
+    results+=("FAIL $name ($(( $(date +%s) - t0 )) s)")
+    fail=1
+  fi
+}
+
+for suite in $ONLY; do
+  case "$suite" in
+    inspector) run "inspector-cli" "$NODE" inspector.mjs "$BIN" ;;
+    python) run "python-mcp-client (legacy + 2026-07-28)" "$PY" client.py "$BIN" ;;
+    browser) run "chromium checkout + portal" "$PY" browser_flow.py "$BIN" ;;
+    *) die "unknown suite $suite" ;;
+  esac
+done
+
+echo "== e2e summary ($(( $(date +%s) - start )) s; screenshots in e2e/artifacts/)"
+printf '%s\n' "${results[@]}"
+exit $fail
