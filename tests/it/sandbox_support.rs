@@ -145,14 +145,10 @@ pub(crate) async fn start() -> Sb {
 }
 
 pub(crate) async fn start_with(opts: SandboxOptions) -> Sb {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let sandbox = Sandbox::start(opts).await.unwrap();
     Sb {
         sandbox,
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
+        http: crate::support::http(),
     }
 }
 

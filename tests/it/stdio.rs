@@ -279,3 +279,51 @@ async fn sigterm_exits_zero() {
         .unwrap();
     assert!(status.success(), "{status:?}");
 }
+
+#[tokio::test]
+async fn the_standalone_sandbox_prints_its_url_and_key_and_requires_the_key() {
+    let mut child = Command::new(BIN)
+        .args(["sandbox", "--db", ":memory:", "--demo"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next = async || {
+        tokio::time::timeout(Duration::from_secs(10), stdout.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap()
+    };
+    let url = next()
+        .await
+        .strip_prefix("SOLVAPAY_API_BASE_URL=")
+        .unwrap()
+        .to_owned();
+    let key = next()
+        .await
+        .strip_prefix("SOLVAPAY_SECRET_KEY=")
+        .unwrap()
+        .to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let http = crate::support::http();
+    let customer = format!("{url}/v1/sdk/customers/cus_A1B2C3D4");
+    assert_eq!(http.get(&customer).send().await.unwrap().status(), 401);
+    let ok = http.get(&customer).bearer_auth(&key).send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+    let pid = child.id().unwrap().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+}

@@ -150,3 +150,13 @@ pub(crate) async fn sandbox(demo: bool) -> (solvapay_mcp::sandbox::Sandbox, Clie
     let client = connect_with(config).await;
     (sandbox, client)
 }
+
+/// A plain HTTP client for tests that talk to a sandbox directly (installs rustls's crypto provider,
+/// which reqwest needs before building a client).
+pub(crate) fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
