@@ -26,11 +26,12 @@ impl<T: Serialize + JsonSchema + Summary + 'static> IntoCallToolResult for Json<
             rmcp::ErrorData::internal_error(format!("result could not be serialised: {e}"), None)
         })?;
         scrub(&mut value);
-        let mut result = CallToolResult::structured(value.clone());
-        result.content = vec![
-            ContentBlock::text(summary),
-            ContentBlock::text(value.to_string()),
-        ];
+        // One serialisation and no copy of the tree: large results (a 10,000-event bulk report)
+        // would otherwise be held three times.
+        let text = value.to_string();
+        let mut result =
+            CallToolResult::success(vec![ContentBlock::text(summary), ContentBlock::text(text)]);
+        result.structured_content = Some(value);
         Ok(result.into())
     }
 }
