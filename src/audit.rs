@@ -19,8 +19,8 @@ pub struct AuditEntry<'a> {
     pub time: OffsetDateTime,
     /// Tool name.
     pub tool: &'a str,
-    /// The arguments as the client sent them.
-    pub arguments: &'a Value,
+    /// The arguments as the client sent them (JSON, embedded as is).
+    pub arguments: &'a serde_json::value::RawValue,
     /// `ok`, `error`, `unknown` (may or may not have happened) or `declined` (not confirmed).
     pub outcome: &'a str,
     /// The error code, for failures.
@@ -159,7 +159,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a/audit.jsonl");
         let log = AuditLog::open(&path, vec!["sk_live_SECRET123".into()]).unwrap();
-        let args = json!({"email": "sk_live_SECRET123@x.io"});
+        let args = serde_json::value::RawValue::from_string(
+            json!({"email": "sk_live_SECRET123@x.io"}).to_string(),
+        )
+        .unwrap();
         for outcome in ["ok", "error"] {
             let entry = AuditEntry {
                 time: OffsetDateTime::now_utc(),

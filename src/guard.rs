@@ -139,7 +139,7 @@ pub(crate) fn summary(tool: &str, args: &Map<String, Value>) -> String {
 pub(crate) async fn audit(
     options: &ServerOptions,
     tool: &str,
-    arguments: &Value,
+    arguments: &serde_json::value::RawValue,
     response: &Result<CallToolResponse, rmcp::ErrorData>,
 ) {
     let Some(log) = &options.audit else { return };

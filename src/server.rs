@@ -15,6 +15,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use futures::FutureExt;
+use serde_json::value::RawValue;
 
 use crate::api::SolvaPayClient;
 use crate::error::{ErrorCode, ToolError};
@@ -131,16 +132,16 @@ impl ServerHandler for BillingServer {
             // Unknown or disabled: the same protocol error rmcp gives for an unknown tool.
             return Err(ErrorData::invalid_params("tool not found", None));
         };
-        let arguments = request.arguments.clone().unwrap_or_default();
-        if let Err(declined) = guard::confirm(&self.options, spec, &arguments, &context).await {
+        // Writes are audited with their arguments: serialise them once (not a copy of the tree,
+        // which for a 10,000-event bulk call would be large); reads need nothing kept.
+        let audited = (!spec.read_only()).then(|| audit_arguments(request.arguments.as_ref()));
+        let no_arguments = serde_json::Map::new();
+        let arguments = request.arguments.as_ref().unwrap_or(&no_arguments);
+        if let Err(declined) = guard::confirm(&self.options, spec, arguments, &context).await {
             let response = into_response(declined);
-            guard::audit(
-                &self.options,
-                &name,
-                &serde_json::Value::Object(arguments),
-                &response,
-            )
-            .await;
+            if let Some(args) = &audited {
+                guard::audit(&self.options, &name, args, &response).await;
+            }
             return response;
         }
         let cancelled = context.ct.clone();
@@ -174,14 +175,8 @@ impl ServerHandler for BillingServer {
                 ))
             }
         };
-        if !spec.read_only() {
-            guard::audit(
-                &self.options,
-                &name,
-                &serde_json::Value::Object(arguments),
-                &response,
-            )
-            .await;
+        if let Some(args) = &audited {
+            guard::audit(&self.options, &name, args, &response).await;
         }
         response
     }
@@ -236,6 +231,16 @@ fn normalize_argument_errors(response: CallToolResponse) -> CallToolResponse {
         format!("Invalid arguments: {}", crate::api::sanitize(detail, 300)),
     );
     into_response(error).unwrap_or(response)
+}
+
+fn audit_arguments(
+    arguments: Option<&serde_json::Map<String, serde_json::Value>>,
+) -> Box<RawValue> {
+    let json = arguments.map_or_else(
+        || "{}".to_owned(),
+        |a| serde_json::to_string(a).unwrap_or_else(|_| "{}".to_owned()),
+    );
+    RawValue::from_string(json).unwrap_or_else(|_| RawValue::NULL.to_owned())
 }
 
 fn into_response(error: ToolError) -> Result<CallToolResponse, ErrorData> {
