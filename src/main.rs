@@ -90,14 +90,7 @@ async fn run(flags: ServerFlags, sandbox_flags: SandboxFlags) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    // Load root certificates while the handshake runs, not before it.
-    let warm = api.clone();
-    tokio::task::spawn_blocking(move || {
-        if let Err(e) = warm.warm_up() {
-            tracing::error!("{e}");
-        }
-    });
-    let code = serve(BillingServer::with_options(api, options)).await;
+    let code = serve(BillingServer::with_options(api.clone(), options), api).await;
     if let Some(sandbox) = sandbox {
         sandbox.shutdown().await;
     }
@@ -145,7 +138,7 @@ fn announce(sandbox: &Sandbox) {
     );
 }
 
-async fn serve(server: BillingServer) -> ExitCode {
+async fn serve(server: BillingServer, api: SolvaPayClient) -> ExitCode {
     let in_flight = server.in_flight();
     // Install the handlers before the first message, so no signal can find the default action.
     let signals = Signals::install();
@@ -159,6 +152,12 @@ async fn serve(server: BillingServer) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Load the root certificates once the handshake is answered, so it never waits for them.
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = api.warm_up() {
+            tracing::error!("{e}");
+        }
+    });
     let stop = service.cancellation_token();
     tokio::spawn(async move {
         let signal = signals.recv().await;
