@@ -42,7 +42,7 @@ pub enum Command {
 /// Flags of the local sandbox.
 #[derive(Debug, Clone, Args)]
 pub struct SandboxFlags {
-    /// Address to listen on (loopback unless told otherwise) [default: 127.0.0.1:<SOLVAPAY_SANDBOX_PORT or any free port>].
+    /// Address to listen on (loopback unless told otherwise) [default: 127.0.0.1:<--port>].
     #[arg(long)]
     pub listen: Option<SocketAddr>,
     /// SQLite database file, or `:memory:` [default: <data dir>/sandbox.sqlite].
@@ -55,7 +55,7 @@ pub struct SandboxFlags {
     #[arg(long, env = "SOLVAPAY_SANDBOX_KEY", hide_env_values = true)]
     pub key: Option<String>,
     /// Port on 127.0.0.1 when --listen is not given.
-    #[arg(long, env = "SOLVAPAY_SANDBOX_PORT", hide = true)]
+    #[arg(long, env = "SOLVAPAY_SANDBOX_PORT")]
     pub port: Option<u16>,
 }
 

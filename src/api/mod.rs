@@ -189,7 +189,8 @@ impl SolvaPayClient {
         let url = self.url(routes, segments);
         let operation = format!("{method} {}", url.path());
         let body = body
-            .map(serde_json::to_vec)
+            // Serialised once; every attempt shares the bytes (a clone is a reference count).
+            .map(|b| serde_json::to_vec(b).map(bytes::Bytes::from))
             .transpose()
             .map_err(|e| ApiError::Decode {
                 operation: operation.clone(),

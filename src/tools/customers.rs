@@ -133,6 +133,24 @@ fn opt_name(value: Option<&str>) -> Result<Option<String>, ToolError> {
         .transpose()?)
 }
 
+fn opt_email(value: Option<&str>) -> Result<Option<String>, ToolError> {
+    Ok(value.map(|e| validate::email("email", e)).transpose()?)
+}
+
+fn opt_telephone(value: Option<&str>) -> Result<Option<String>, ToolError> {
+    Ok(value
+        .map(|t| validate::telephone("telephone", t))
+        .transpose()?)
+}
+
+/// The `ensure_customer` result for `customer`.
+fn ensured(created: bool, customer: Customer) -> Json<EnsuredCustomer> {
+    Json(EnsuredCustomer {
+        created,
+        customer: customer.with_formatted_amounts(),
+    })
+}
+
 #[tool_router(router = customer_tools, vis = "pub(crate)")]
 impl BillingServer {
     #[tool(
@@ -145,11 +163,7 @@ impl BillingServer {
         let body = CreateCustomer {
             email: validate::email("email", &args.email)?,
             name: opt_name(args.name.as_deref())?,
-            telephone: args
-                .telephone
-                .as_deref()
-                .map(|t| validate::telephone("telephone", t))
-                .transpose()?,
+            telephone: opt_telephone(args.telephone.as_deref())?,
             metadata: args.metadata.unwrap_or_default(),
             external_ref: None,
         };
@@ -211,17 +225,9 @@ impl BillingServer {
     ) -> Result<Json<Customer>, ToolError> {
         let reference = CustomerRef::parse("reference", &args.reference)?;
         let body = UpdateCustomer {
-            email: args
-                .email
-                .as_deref()
-                .map(|e| validate::email("email", e))
-                .transpose()?,
+            email: opt_email(args.email.as_deref())?,
             name: opt_name(args.name.as_deref())?,
-            telephone: args
-                .telephone
-                .as_deref()
-                .map(|t| validate::telephone("telephone", t))
-                .transpose()?,
+            telephone: opt_telephone(args.telephone.as_deref())?,
             metadata: args.metadata,
         };
         if body.is_empty() {
@@ -265,16 +271,10 @@ impl BillingServer {
         if let Some(ext) = external_ref.as_deref()
             && let Some(customer) = api.find_customer(CustomerLookup::ExternalRef(ext)).await?
         {
-            return Ok(Json(EnsuredCustomer {
-                created: false,
-                customer: customer.with_formatted_amounts(),
-            }));
+            return Ok(ensured(false, customer));
         }
         if let Some(customer) = api.find_customer(CustomerLookup::Email(&email)).await? {
-            return Ok(Json(EnsuredCustomer {
-                created: false,
-                customer: customer.with_formatted_amounts(),
-            }));
+            return Ok(ensured(false, customer));
         }
         let body = CreateCustomer {
             email: email.clone(),
@@ -284,17 +284,11 @@ impl BillingServer {
             external_ref,
         };
         match api.create_customer(&body).await {
-            Ok(customer) => Ok(Json(EnsuredCustomer {
-                created: true,
-                customer: customer.with_formatted_amounts(),
-            })),
+            Ok(customer) => Ok(ensured(true, customer)),
             // Another caller created it between our lookup and our create: return theirs.
             Err(e) if e.is_conflict() => {
                 match api.find_customer(CustomerLookup::Email(&email)).await? {
-                    Some(customer) => Ok(Json(EnsuredCustomer {
-                        created: false,
-                        customer: customer.with_formatted_amounts(),
-                    })),
+                    Some(customer) => Ok(ensured(false, customer)),
                     None => Err(e.into()),
                 }
             }
