@@ -71,13 +71,14 @@ class Server:
     def __init__(self, binary: str, env: dict[str, str], args: list[str] | None = None) -> None:
         self.t_spawn = time.perf_counter()
         self.proc = subprocess.Popen(
-            [binary, *(args or [])], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, bufsize=0
+            [binary, *(args or [])], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
         )
         self.out = self.proc.stdout
         self.next_id = 1
 
     def send(self, msg: dict) -> None:
         self.proc.stdin.write((json.dumps(msg) + "\n").encode())
+        self.proc.stdin.flush()
 
     def read(self) -> tuple[dict, int]:
         while True:

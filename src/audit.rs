@@ -122,6 +122,7 @@ fn this_error(message: &str) -> AuditError {
 pub fn references(value: &Value) -> Vec<String> {
     const PREFIXES: [&str; 7] = ["cus_", "prd_", "pln_", "pur_", "txn_", "usage_", "usg_"];
     let mut found = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut stack = vec![value];
     while let Some(v) = stack.pop() {
         match v {
@@ -129,7 +130,7 @@ pub fn references(value: &Value) -> Vec<String> {
                 if PREFIXES.iter().any(|p| s.starts_with(p))
                     && s.len() <= 64
                     && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-                    && !found.contains(s) =>
+                    && seen.insert(s.as_str()) =>
             {
                 found.push(s.clone());
             }

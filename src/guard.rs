@@ -145,7 +145,6 @@ pub(crate) async fn audit(
     let Some(log) = &options.audit else { return };
     let (outcome, code, message, references) = match response {
         Ok(CallToolResponse::Complete(result)) => {
-            let structured = result.structured_content.clone().unwrap_or(Value::Null);
             if result.is_error == Some(true) {
                 let structured = error_envelope(result);
                 let error = &structured["error"];
@@ -168,7 +167,13 @@ pub(crate) async fn audit(
                     Vec::new(),
                 )
             } else {
-                ("ok", None, None, audit::references(&structured))
+                let structured = result.structured_content.as_ref();
+                (
+                    "ok",
+                    None,
+                    None,
+                    structured.map(audit::references).unwrap_or_default(),
+                )
             }
         }
         Ok(_) => ("ok", None, None, Vec::new()),

@@ -18,10 +18,11 @@ const GRACE: Duration = Duration::from_secs(10);
 fn main() -> ExitCode {
     let cli = Cli::parse();
     telemetry::init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // One thread drives everything: the calls wait on I/O, not on CPU, and keeping stdin, the
+    // handlers and the HTTP connections on one thread saves a cross-thread wake-up per message
+    // (BENCHMARKS.md). Blocking work (fsync, SQLite, root certificates) runs on the blocking pool.
+    let mut builder = tokio::runtime::Builder::new_current_thread();
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!("could not start the async runtime: {e}");
@@ -142,8 +143,7 @@ async fn serve(server: BillingServer, api: SolvaPayClient) -> ExitCode {
     let in_flight = server.in_flight();
     // Install the handlers before the first message, so no signal can find the default action.
     let signals = Signals::install();
-    let input = stdio::bounded_lines(tokio::io::stdin(), stdio::MAX_LINE_BYTES);
-    let service = match server.serve((input, tokio::io::stdout())).await {
+    let service = match server.serve(stdio::transport()).await {
         Ok(service) => service,
         // The client went away before the handshake: nothing to do, not an error.
         Err(ServerInitializeError::ConnectionClosed(_)) => return ExitCode::SUCCESS,

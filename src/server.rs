@@ -132,9 +132,10 @@ impl ServerHandler for BillingServer {
             // Unknown or disabled: the same protocol error rmcp gives for an unknown tool.
             return Err(ErrorData::invalid_params("tool not found", None));
         };
-        // Writes are audited with their arguments: serialise them once (not a copy of the tree,
-        // which for a 10,000-event bulk call would be large); reads need nothing kept.
-        let audited = (!spec.read_only()).then(|| audit_arguments(request.arguments.as_ref()));
+        // With an audit log, writes are recorded with their arguments: serialise them once (not a
+        // copy of the tree, which for a 10,000-event bulk call would be large).
+        let audited = (!spec.read_only() && self.options.audit.is_some())
+            .then(|| audit_arguments(request.arguments.as_ref()));
         let no_arguments = serde_json::Map::new();
         let arguments = request.arguments.as_ref().unwrap_or(&no_arguments);
         if let Err(declined) = guard::confirm(&self.options, spec, arguments, &context).await {

@@ -1,82 +1,57 @@
-//! The stdio transport with a guard rmcp lacks: a cap on the length of one JSON-RPC line. An oversized
-//! line is discarded (and logged), and the server goes on reading the next one.
+//! The stdio transport. Standard input and output are driven by the I/O reactor when they are pipes
+//! (the way MCP clients launch a stdio server), so a message costs no hand-off to a blocking
+//! thread; anything else (a terminal, a file) falls back to Tokio's blocking handles. One JSON-RPC
+//! line is capped: an oversized line is discarded (and logged), and the server reads on.
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, DuplexStream};
+use rmcp::RoleServer;
+use rmcp::transport::async_rw::AsyncRwTransport;
+use rmcp::transport::{StdioReader, StdioWriter};
+use tokio::io::{AsyncRead, AsyncWrite};
 
 /// Longest accepted JSON-RPC line (4 MiB): far above any real request, far below memory trouble.
 pub const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
 
-/// Reads `input` line by line and returns a reader yielding only the lines of at most `max_line`
-/// bytes (newline included). Ends when `input` ends.
-pub fn bounded_lines<R>(input: R, max_line: usize) -> DuplexStream
-where
-    R: AsyncRead + Unpin + Send + 'static,
-{
-    let (reader, writer) = tokio::io::duplex(256 * 1024);
-    tokio::spawn(forward(input, writer, max_line));
-    reader
+/// The server's transport over the process's standard input and output.
+pub fn transport() -> AsyncRwTransport<RoleServer, StdioReader, StdioWriter> {
+    let (input, output) = rmcp::transport::stdio_pipes();
+    over(input, output, MAX_LINE_BYTES)
 }
 
-async fn forward<R: AsyncRead + Unpin>(mut input: R, mut out: DuplexStream, max_line: usize) {
-    let mut line: Vec<u8> = Vec::new();
-    let mut discarding = false;
-    let mut chunk = vec![0u8; 64 * 1024];
-    loop {
-        let n = match input.read(&mut chunk).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
-        };
-        let mut rest = chunk.get(..n).unwrap_or_default();
-        while !rest.is_empty() {
-            let (part, newline) = match rest.iter().position(|b| *b == b'\n') {
-                Some(i) => (rest.get(..=i).unwrap_or_default(), true),
-                None => (rest, false),
-            };
-            rest = rest.get(part.len()..).unwrap_or_default();
-            if !discarding {
-                if line.len() + part.len() > max_line {
-                    tracing::warn!(
-                        limit = max_line,
-                        "discarding an oversized JSON-RPC line from stdin"
-                    );
-                    line.clear();
-                    discarding = true;
-                } else {
-                    line.extend_from_slice(part);
-                }
-            }
-            if newline {
-                if !discarding && out.write_all(&line).await.is_err() {
-                    return;
-                }
-                line.clear();
-                discarding = false;
-            }
-        }
-    }
-    // A last line without a newline is still a message.
-    if !discarding && !line.is_empty() {
-        let _ = out.write_all(&line).await;
-    }
-    let _ = out.shutdown().await;
+/// The same framing over any reader and writer, lines capped at `max_line` bytes (tests, fuzzing).
+pub fn over<R, W>(input: R, output: W, max_line: usize) -> AsyncRwTransport<RoleServer, R, W>
+where
+    R: AsyncRead + Send + Unpin,
+    W: AsyncWrite + Send + Unpin + 'static,
+{
+    AsyncRwTransport::new_server(input, output).with_max_line_length(max_line)
 }
 
 #[cfg(test)]
 mod tests {
+    use rmcp::model::ClientJsonRpcMessage;
+    use rmcp::transport::Transport;
+
     use super::*;
 
-    async fn run(input: &'static [u8], max: usize) -> String {
-        let mut out = bounded_lines(input, max);
-        let mut text = String::new();
-        out.read_to_string(&mut text).await.unwrap();
-        text
-    }
-
     #[tokio::test]
-    async fn passes_short_lines_and_drops_long_ones() {
-        assert_eq!(run(b"a\nbbbbbbbbbb\nc\n", 5).await, "a\nc\n");
-        assert_eq!(run(b"ok\nlast", 5).await, "ok\nlast");
-        assert_eq!(run(b"toolongtail", 5).await, "");
-        assert_eq!(run(b"", 5).await, "");
+    async fn an_oversized_line_is_dropped_and_reading_goes_on() {
+        let ping = |id: u32| format!("{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"ping\"}}\n");
+        let long = format!(
+            "{{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\",\"params\":{{\"pad\":\"{}\"}}}}\n",
+            "x".repeat(200)
+        );
+        let input = [ping(1), long, "not json\n".into(), ping(3)].concat();
+        let mut transport = over(
+            std::io::Cursor::new(input.into_bytes()),
+            tokio::io::sink(),
+            100,
+        );
+        let mut ids = Vec::new();
+        while let Some(message) = transport.receive().await {
+            if let ClientJsonRpcMessage::Request(request) = message {
+                ids.push(request.id.to_string());
+            }
+        }
+        assert_eq!(ids, ["1", "3"]);
     }
 }

@@ -33,16 +33,13 @@ pub(crate) enum EventStatus {
     Unknown,
 }
 
-/// One event's line in the report.
+/// An event the report names: anything but a plain `recorded`.
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct EventReport {
     /// Position in `events`.
     index: usize,
     status: EventStatus,
-    /// Usage record reference.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reference: Option<String>,
     /// Why no credit was debited, when SolvaPay says.
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
@@ -51,7 +48,8 @@ pub(crate) struct EventReport {
     idempotency_key: Option<String>,
 }
 
-/// The outcome of `record_bulk_usage`.
+/// The outcome of `record_bulk_usage`. Its size follows what went wrong, not the batch: a clean
+/// 10,000-event batch is counts plus one reference per event.
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct BulkUsageResult {
@@ -71,13 +69,15 @@ pub(crate) struct BulkUsageResult {
     error: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     warnings: Vec<String>,
-    /// One entry per event, in input order.
+    /// Per event, in input order: its usage record (a duplicate's earlier one), or null if not stored.
+    references: Vec<Option<String>>,
+    /// Every event not plainly recorded (duplicate, failed, not_sent, unknown, or with a reason).
     events: Vec<EventReport>,
 }
 
 impl Summary for BulkUsageResult {
     fn summary(&self) -> String {
-        let n = self.events.len();
+        let n = self.references.len();
         let mut s = format!(
             "{} of {n} usage events recorded, {} duplicates",
             self.recorded, self.duplicates
@@ -98,41 +98,103 @@ impl Summary for BulkUsageResult {
     }
 }
 
-fn report(index: usize, status: EventStatus, event: &UsageEvent) -> EventReport {
-    EventReport {
-        index,
-        status,
-        reference: None,
-        reason: None,
-        idempotency_key: Some(event.idempotency_key.clone()),
-    }
+/// The report being built, one event at a time in input order.
+#[derive(Default)]
+struct Tally {
+    references: Vec<Option<String>>,
+    events: Vec<EventReport>,
+    counts: [usize; 5],
+    /// Events recorded without a debit, by SolvaPay's reason.
+    reasons: BTreeMap<String, usize>,
 }
 
-/// Reports for a chunk SolvaPay answered; results missing from the answer are `unknown`.
-fn answered(start: usize, chunk: &[UsageEvent], answer: BulkUsageResponse) -> Vec<EventReport> {
-    let mut results = answer.results.into_iter();
-    chunk
-        .iter()
-        .enumerate()
-        .map(|(j, event)| match results.next() {
-            Some(r) => {
-                let debit = r.credit_debit;
-                let duplicate = debit.as_ref().is_some_and(|d| d.is_duplicate());
-                EventReport {
-                    index: start + j,
-                    status: if duplicate {
-                        EventStatus::Duplicate
+impl Tally {
+    fn with_capacity(n: usize) -> Self {
+        Self {
+            references: Vec::with_capacity(n),
+            ..Self::default()
+        }
+    }
+
+    fn add(&mut self, status: EventStatus, reference: Option<String>, reason: Option<String>) {
+        let index = self.references.len();
+        self.references.push(reference);
+        self.counts[status as usize] += 1;
+        if let Some(r) = &reason {
+            *self.reasons.entry(r.clone()).or_default() += 1;
+        }
+        if status != EventStatus::Recorded || reason.is_some() {
+            self.events.push(EventReport {
+                index,
+                status,
+                reason,
+                idempotency_key: None,
+            });
+        }
+    }
+
+    /// An event that was not stored (as far as anyone knows): reported with its key.
+    fn unsent(&mut self, status: EventStatus, event: &UsageEvent) {
+        self.add(status, None, None);
+        if let Some(last) = self.events.last_mut() {
+            last.idempotency_key = Some(event.idempotency_key.clone());
+        }
+    }
+
+    /// A chunk SolvaPay answered; results missing from the answer are `unknown`.
+    fn answered(&mut self, chunk: &[UsageEvent], answer: BulkUsageResponse) {
+        let mut results = answer.results.into_iter();
+        for event in chunk {
+            match results.next() {
+                Some(r) => {
+                    let debit = r.credit_debit;
+                    let duplicate = debit.as_ref().is_some_and(|d| d.is_duplicate());
+                    let (status, reason) = if duplicate {
+                        (EventStatus::Duplicate, None)
                     } else {
-                        EventStatus::Recorded
-                    },
-                    reference: r.reference,
-                    reason: debit.and_then(|d| d.reason).filter(|_| !duplicate),
-                    idempotency_key: None,
+                        (EventStatus::Recorded, debit.and_then(|d| d.reason))
+                    };
+                    self.add(status, r.reference, reason);
                 }
+                None => self.unsent(EventStatus::Unknown, event),
             }
-            None => report(start + j, EventStatus::Unknown, event),
-        })
-        .collect()
+        }
+    }
+
+    fn count(&self, status: EventStatus) -> usize {
+        self.counts[status as usize]
+    }
+
+    fn finish(
+        self,
+        inserted: u64,
+        requests: usize,
+        error: Option<String>,
+        mut warnings: Vec<String>,
+    ) -> BulkUsageResult {
+        let reported = ["customer_not_found", "no_active_purchase"];
+        warnings.extend(
+            self.reasons
+                .iter()
+                .filter(|(reason, _)| reported.contains(&reason.as_str()))
+                .map(|(reason, n)| format!("{n} events: {reason}; no credit was debited for them")),
+        );
+        BulkUsageResult {
+            success: self.count(EventStatus::Recorded) + self.count(EventStatus::Duplicate)
+                == self.references.len(),
+            inserted,
+            recorded: self.count(EventStatus::Recorded),
+            duplicates: self.count(EventStatus::Duplicate),
+            failed: self.count(EventStatus::Failed),
+            not_sent: self.count(EventStatus::NotSent),
+            unknown: self.count(EventStatus::Unknown),
+            requests,
+            error,
+            warnings,
+            references: self.references,
+            events: self.events,
+        }
+    }
 }
 
 /// Sends `events` in chunks of [`MAX_BULK_EVENTS`] and reports every event (see the module docs).
@@ -140,17 +202,13 @@ pub(crate) async fn send_chunks(
     api: &SolvaPayClient,
     events: &[UsageEvent],
 ) -> Result<BulkUsageResult, ToolError> {
-    let mut reports = Vec::with_capacity(events.len());
+    let mut tally = Tally::with_capacity(events.len());
     let (mut inserted, mut requests, mut error, mut warnings) = (0, 0, None, Vec::new());
     for (k, chunk) in events.chunks(MAX_BULK_EVENTS).enumerate() {
-        let start = k * MAX_BULK_EVENTS;
         if error.is_some() {
-            reports.extend(
-                chunk
-                    .iter()
-                    .enumerate()
-                    .map(|(j, e)| report(start + j, EventStatus::NotSent, e)),
-            );
+            chunk
+                .iter()
+                .for_each(|e| tally.unsent(EventStatus::NotSent, e));
             continue;
         }
         requests += 1;
@@ -163,16 +221,12 @@ pub(crate) async fn send_chunks(
                         chunk.len()
                     ));
                 }
-                let before = reports.len();
-                inserted += answer.inserted.unwrap_or(0);
-                let fallback = answer.inserted.is_none();
-                reports.extend(answered(start, chunk, answer));
-                if fallback {
-                    inserted += reports[before..]
-                        .iter()
-                        .filter(|r| r.status == EventStatus::Recorded)
-                        .count() as u64;
-                }
+                let recorded_before = tally.count(EventStatus::Recorded);
+                let counted = answer.inserted;
+                tally.answered(chunk, answer);
+                inserted += counted.unwrap_or_else(|| {
+                    (tally.count(EventStatus::Recorded) - recorded_before) as u64
+                });
             }
             Err(e) if k == 0 && !e.outcome_unknown() => return Err(nothing_recorded(e)),
             Err(e) => {
@@ -181,55 +235,16 @@ pub(crate) async fn send_chunks(
                 } else {
                     EventStatus::Failed
                 };
-                reports.extend(
-                    chunk
-                        .iter()
-                        .enumerate()
-                        .map(|(j, ev)| report(start + j, status, ev)),
-                );
+                chunk.iter().for_each(|ev| tally.unsent(status, ev));
                 error = Some(ToolError::from(e).message);
             }
         }
     }
-    Ok(tally(reports, inserted, requests, error, warnings))
+    Ok(tally.finish(inserted, requests, error, warnings))
 }
 
 fn nothing_recorded(e: ApiError) -> ToolError {
     let mut err = ToolError::from(e);
     err.message = format!("No usage events were recorded: {}", err.message);
     err
-}
-
-fn tally(
-    events: Vec<EventReport>,
-    inserted: u64,
-    requests: usize,
-    error: Option<String>,
-    mut warnings: Vec<String>,
-) -> BulkUsageResult {
-    let count = |s: EventStatus| events.iter().filter(|r| r.status == s).count();
-    let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
-    for r in &events {
-        if let Some(reason @ ("customer_not_found" | "no_active_purchase")) = r.reason.as_deref() {
-            *reasons.entry(reason).or_default() += 1;
-        }
-    }
-    warnings.extend(
-        reasons
-            .into_iter()
-            .map(|(reason, n)| format!("{n} events: {reason}; no credit was debited for them")),
-    );
-    BulkUsageResult {
-        success: count(EventStatus::Recorded) + count(EventStatus::Duplicate) == events.len(),
-        inserted,
-        recorded: count(EventStatus::Recorded),
-        duplicates: count(EventStatus::Duplicate),
-        failed: count(EventStatus::Failed),
-        not_sent: count(EventStatus::NotSent),
-        unknown: count(EventStatus::Unknown),
-        requests,
-        error,
-        warnings,
-        events,
-    }
 }

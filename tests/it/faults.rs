@@ -403,16 +403,26 @@ fn usage_events(n: usize) -> Value {
     json!({"events": events})
 }
 
-/// Every event of the report is accounted for, once, with a reference when stored.
+/// Every event of the report is accounted for, once: a reference when stored, a key to resend it
+/// with when not.
 fn assert_accounted(out: &Value, n: usize) {
-    let list = out["events"].as_array().unwrap();
-    assert_eq!(list.len(), n);
-    for (i, e) in list.iter().enumerate() {
-        assert_eq!(e["index"], i);
-        match e["status"].as_str().unwrap() {
-            "recorded" | "duplicate" => assert!(e["reference"].is_string(), "{e}"),
-            "unknown" | "not_sent" | "failed" => assert!(e["idempotencyKey"].is_string(), "{e}"),
-            other => panic!("status {other}"),
+    let references = out["references"].as_array().unwrap();
+    assert_eq!(references.len(), n);
+    let listed: std::collections::HashMap<u64, &Value> = out["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["index"].as_u64().unwrap(), e))
+        .collect();
+    for (i, reference) in references.iter().enumerate() {
+        let entry = listed.get(&(i as u64));
+        match entry.map(|e| e["status"].as_str().unwrap()) {
+            None | Some("duplicate") => assert!(reference.is_string(), "event {i}: {reference}"),
+            Some("unknown" | "not_sent" | "failed") => {
+                assert!(reference.is_null(), "event {i}: {reference}");
+                assert!(entry.unwrap()["idempotencyKey"].is_string(), "event {i}");
+            }
+            Some(other) => panic!("status {other}"),
         }
     }
     let total: u64 = ["recorded", "duplicates", "failed", "notSent", "unknown"]
@@ -420,6 +430,11 @@ fn assert_accounted(out: &Value, n: usize) {
         .map(|k| out[*k].as_u64().unwrap())
         .sum();
     assert_eq!(total, n as u64);
+    assert_eq!(
+        listed.len() as u64,
+        n as u64 - out["recorded"].as_u64().unwrap(),
+        "every event not recorded is listed, and only those"
+    );
 }
 
 #[tokio::test]

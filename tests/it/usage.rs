@@ -210,8 +210,17 @@ async fn bulk_seed_shape_reports_inserted_and_references() {
         (out["recorded"].clone(), out["duplicates"].clone()),
         (json!(4), json!(1))
     );
-    assert_eq!(out["events"][0]["reference"], "usage_1");
-    assert_eq!(out["events"][2]["status"], "duplicate");
+    // One reference per event (the stored one for the duplicate); only the duplicate and the
+    // event recorded without a debit are listed.
+    assert_eq!(
+        out["references"],
+        json!(["usage_1", "usage_2", "usage_0", "usage_4", "usage_5"])
+    );
+    assert_eq!(
+        out["events"],
+        json!([{"index": 2, "status": "duplicate"},
+               {"index": 3, "status": "recorded", "reason": "no_active_purchase"}])
+    );
     assert!(
         out["warnings"][0]
             .as_str()
@@ -251,7 +260,8 @@ async fn bulk_splits_2500_events_into_1000_1000_500_with_stable_keys() {
     assert_eq!(out["success"], true);
     assert_eq!(out["recorded"], 2500);
     assert_eq!(out["requests"], 3);
-    assert_eq!(out["events"].as_array().unwrap().len(), 2500);
+    assert_eq!(out["references"].as_array().unwrap().len(), 2500);
+    assert_eq!(out["events"], json!([]), "a clean batch lists no event");
     support::ok(&client, "record_bulk_usage", json!({"events": events})).await;
 
     let sent = bodies(&server).await;
@@ -339,12 +349,22 @@ async fn bulk_failure_mid_way_reports_every_event() {
         ),
         (json!(1000), json!(1000), json!(500))
     );
-    let list = out["events"].as_array().unwrap();
-    assert_eq!(list[999]["status"], "recorded");
-    assert_eq!(list[1000]["status"], "unknown");
-    assert_eq!(list[2499]["status"], "not_sent");
+    let references = out["references"].as_array().unwrap();
     assert!(
-        list[2499]["idempotencyKey"]
+        references[999].is_string() && references[1000].is_null() && references[2499].is_null()
+    );
+    let list = out["events"].as_array().unwrap();
+    assert_eq!(list.len(), 1500, "only the events not recorded are listed");
+    assert_eq!(
+        (list[0]["index"].clone(), list[0]["status"].clone()),
+        (json!(1000), json!("unknown"))
+    );
+    assert_eq!(
+        (list[1499]["index"].clone(), list[1499]["status"].clone()),
+        (json!(2499), json!("not_sent"))
+    );
+    assert!(
+        list[1499]["idempotencyKey"]
             .as_str()
             .unwrap()
             .starts_with("mcp-")
