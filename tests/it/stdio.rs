@@ -327,3 +327,98 @@ async fn the_standalone_sandbox_prints_its_url_and_key_and_requires_the_key() {
         .unwrap();
     assert!(status.success(), "{status:?}");
 }
+
+/// Python and most launchers give a server pipes; Node-based clients (Claude Desktop, Cursor, the
+/// Inspector) give it socket pairs. Both are served without blocking threads, and both end on EOF.
+#[tokio::test]
+async fn pipes_and_socket_pairs_are_both_served_non_blocking() {
+    let upstream = support::upstream().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/sdk/customers/cus_A1B2C3D4"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"reference": "cus_A1B2C3D4", "email": "jane@acme.com", "name": "Jane Smith"}),
+        ))
+        .mount(&upstream)
+        .await;
+    for sockets in [false, true] {
+        let data = tempfile::tempdir().unwrap();
+        let mut command = Command::new(BIN);
+        command
+            .env("SOLVAPAY_SECRET_KEY", CANARY)
+            .env("SOLVAPAY_DATA_DIR", data.path())
+            .env("SOLVAPAY_API_BASE_URL", upstream.uri())
+            .env("RUST_LOG", "debug")
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let (mut input, output): (
+            Box<dyn tokio::io::AsyncWrite + Unpin>,
+            Box<dyn tokio::io::AsyncRead + Unpin>,
+        );
+        let mut child = if sockets {
+            let (ours_in, theirs_in) = std::os::unix::net::UnixStream::pair().unwrap();
+            let (ours_out, theirs_out) = std::os::unix::net::UnixStream::pair().unwrap();
+            command
+                .stdin(std::os::fd::OwnedFd::from(theirs_in))
+                .stdout(std::os::fd::OwnedFd::from(theirs_out));
+            let child = command.spawn().unwrap();
+            ours_in.set_nonblocking(true).unwrap();
+            ours_out.set_nonblocking(true).unwrap();
+            input = Box::new(tokio::net::UnixStream::from_std(ours_in).unwrap());
+            output = Box::new(tokio::net::UnixStream::from_std(ours_out).unwrap());
+            child
+        } else {
+            command.stdin(Stdio::piped()).stdout(Stdio::piped());
+            let mut child = command.spawn().unwrap();
+            input = Box::new(child.stdin.take().unwrap());
+            output = Box::new(child.stdout.take().unwrap());
+            child
+        };
+        drop(command);
+        let mut stderr = child.stderr.take().unwrap();
+        let logs = tokio::spawn(async move {
+            let mut logs = String::new();
+            stderr.read_to_string(&mut logs).await.unwrap();
+            logs
+        });
+        let mut lines = BufReader::new(output).lines();
+        for message in [
+            json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+                "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}}),
+            json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+            json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                   "params": {"name": "get_customer", "arguments": {"reference": "cus_A1B2C3D4"}}}),
+        ] {
+            input.write_all(&line(message)).await.unwrap();
+        }
+        input.flush().await.unwrap();
+        let answer = loop {
+            let text = tokio::time::timeout(Duration::from_secs(10), lines.next_line())
+                .await
+                .unwrap()
+                .unwrap()
+                .expect("stdout open");
+            let msg: Value = serde_json::from_str(&text).unwrap();
+            if msg["id"] == 2 {
+                break msg;
+            }
+        };
+        assert_eq!(
+            answer["result"]["structuredContent"]["email"], "jane@acme.com",
+            "sockets: {sockets}: {answer}"
+        );
+        input.shutdown().await.unwrap();
+        drop(input);
+        let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(status.success(), "sockets: {sockets}: {status:?}");
+        let logs = logs.await.unwrap();
+        let expected = if sockets {
+            "stdin and stdout are sockets: non-blocking"
+        } else {
+            "using the non-blocking Linux pipe transport"
+        };
+        assert!(logs.contains(expected), "sockets: {sockets}: {logs}");
+    }
+}
