@@ -189,7 +189,7 @@ fn spawn(base_url: &str, data: &tempfile::TempDir) -> tokio::process::Child {
         .unwrap()
 }
 
-async fn initialize(stdin: &mut tokio::process::ChildStdin) {
+async fn initialize(stdin: &mut (impl tokio::io::AsyncWrite + Unpin)) {
     stdin.write_all(&line(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
         "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}}))).await.unwrap();
     stdin
@@ -202,7 +202,7 @@ async fn initialize(stdin: &mut tokio::process::ChildStdin) {
 
 /// Reads stdout lines until the response with `id` arrives.
 async fn response(
-    stdout: &mut tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+    stdout: &mut tokio::io::Lines<BufReader<impl tokio::io::AsyncRead + Unpin>>,
     id: i64,
 ) -> Value {
     loop {
@@ -381,27 +381,16 @@ async fn pipes_and_socket_pairs_are_both_served_non_blocking() {
             logs
         });
         let mut lines = BufReader::new(output).lines();
-        for message in [
-            json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-                "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}}),
-            json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
-            json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
-                   "params": {"name": "get_customer", "arguments": {"reference": "cus_A1B2C3D4"}}}),
-        ] {
-            input.write_all(&line(message)).await.unwrap();
-        }
+        initialize(&mut input).await;
+        input
+            .write_all(&line(
+                json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                "params": {"name": "get_customer", "arguments": {"reference": "cus_A1B2C3D4"}}}),
+            ))
+            .await
+            .unwrap();
         input.flush().await.unwrap();
-        let answer = loop {
-            let text = tokio::time::timeout(Duration::from_secs(10), lines.next_line())
-                .await
-                .unwrap()
-                .unwrap()
-                .expect("stdout open");
-            let msg: Value = serde_json::from_str(&text).unwrap();
-            if msg["id"] == 2 {
-                break msg;
-            }
-        };
+        let answer = response(&mut lines, 2).await;
         assert_eq!(
             answer["result"]["structuredContent"]["email"], "jane@acme.com",
             "sockets: {sockets}: {answer}"
