@@ -15,19 +15,9 @@ pub(crate) const UNLIMITED_REMAINING: i64 = 999_999;
 /// The provider's currency (`GET /v1/sdk/merchant` → `defaultCurrency`).
 pub(crate) const PROVIDER_CURRENCY: &str = "USD";
 
-/// Sandbox choice 1.3 / 9.4: calendar arithmetic. weekly +7 days, monthly +1 month, quarterly +3
-/// months, yearly +1 year, custom +30 days; the day of month is clamped to the month's last day.
-pub(crate) fn add_cycle(t: OffsetDateTime, cycle: &str) -> OffsetDateTime {
-    match cycle {
-        "weekly" => t + Duration::days(7),
-        "quarterly" => add_months(t, 3),
-        "yearly" => add_months(t, 12),
-        "custom" => t + Duration::days(30),
-        _ => add_months(t, 1),
-    }
-}
-
-/// `t` plus `n` cycles, computed from `t` in one step (no clamping drift).
+/// `t` plus `n` cycles (sandbox choice 1.3 / 9.4: calendar arithmetic). weekly +7 days, monthly +1
+/// month, quarterly +3 months, yearly +1 year, custom +30 days; the day of month is clamped to the
+/// month's last day. Computed from `t` in one step, so there is no clamping drift.
 pub(crate) fn add_cycles(t: OffsetDateTime, cycle: &str, n: i32) -> OffsetDateTime {
     match cycle {
         "weekly" => t + Duration::days(7 * i64::from(n)),
@@ -129,7 +119,7 @@ pub(crate) fn activate(
         .billing_cycle
         .clone()
         .or_else(|| (plan.kind == "usage-based").then(|| "monthly".to_owned()));
-    let period_end = cycle.as_deref().map(|c| fmt_ts(add_cycle(at, c)));
+    let period_end = cycle.as_deref().map(|c| fmt_ts(add_cycles(at, c, 1)));
     let amount = charge_amount(plan);
     let id = new_id();
     let reference = reference.map_or_else(|| new_ref("pur"), str::to_owned);
@@ -385,41 +375,24 @@ mod tests {
 
     #[test]
     fn calendar_cycles_clamp_to_month_end() {
-        assert_eq!(
-            add_cycle(datetime!(2026-01-15 00:00 UTC), "monthly"),
-            datetime!(2026-02-15 00:00 UTC)
-        );
-        assert_eq!(
-            add_cycle(datetime!(2026-01-31 10:00 UTC), "monthly"),
-            datetime!(2026-02-28 10:00 UTC)
-        );
-        assert_eq!(
-            add_cycle(datetime!(2028-01-31 00:00 UTC), "monthly"),
-            datetime!(2028-02-29 00:00 UTC)
-        );
-        assert_eq!(
-            add_cycle(datetime!(2026-11-30 00:00 UTC), "quarterly"),
-            datetime!(2027-02-28 00:00 UTC)
-        );
-        assert_eq!(
-            add_cycle(datetime!(2026-12-15 00:00 UTC), "monthly"),
-            datetime!(2027-01-15 00:00 UTC)
-        );
-        assert_eq!(
-            add_cycle(datetime!(2026-01-01 00:00 UTC), "weekly"),
-            datetime!(2026-01-08 00:00 UTC)
-        );
-        assert_eq!(
-            add_cycle(datetime!(2026-01-01 00:00 UTC), "custom"),
-            datetime!(2026-01-31 00:00 UTC)
-        );
-        assert_eq!(
-            add_cycles(datetime!(2026-01-31 00:00 UTC), "monthly", 2),
-            datetime!(2026-03-31 00:00 UTC)
-        );
-        assert_eq!(
-            add_cycle(datetime!(2024-02-29 00:00 UTC), "yearly"),
-            datetime!(2025-02-28 00:00 UTC)
-        );
+        #[rustfmt::skip]
+        let cases = [
+            (datetime!(2026-01-15 00:00 UTC), "monthly", 1, datetime!(2026-02-15 00:00 UTC)),
+            (datetime!(2026-01-31 10:00 UTC), "monthly", 1, datetime!(2026-02-28 10:00 UTC)),
+            (datetime!(2028-01-31 00:00 UTC), "monthly", 1, datetime!(2028-02-29 00:00 UTC)),
+            (datetime!(2026-11-30 00:00 UTC), "quarterly", 1, datetime!(2027-02-28 00:00 UTC)),
+            (datetime!(2026-12-15 00:00 UTC), "monthly", 1, datetime!(2027-01-15 00:00 UTC)),
+            (datetime!(2026-01-01 00:00 UTC), "weekly", 1, datetime!(2026-01-08 00:00 UTC)),
+            (datetime!(2026-01-01 00:00 UTC), "custom", 1, datetime!(2026-01-31 00:00 UTC)),
+            (datetime!(2026-01-31 00:00 UTC), "monthly", 2, datetime!(2026-03-31 00:00 UTC)),
+            (datetime!(2024-02-29 00:00 UTC), "yearly", 1, datetime!(2025-02-28 00:00 UTC)),
+        ];
+        for (start, cycle, n, expected) in cases {
+            assert_eq!(
+                add_cycles(start, cycle, n),
+                expected,
+                "{start} + {n} {cycle}"
+            );
+        }
     }
 }

@@ -116,28 +116,38 @@ impl Tally {
         }
     }
 
-    fn add(&mut self, status: EventStatus, reference: Option<String>, reason: Option<String>) {
-        let index = self.references.len();
-        self.references.push(reference);
-        self.counts[status as usize] += 1;
+    /// An event SolvaPay answered for: stored now or before, with its record.
+    fn stored(&mut self, status: EventStatus, reference: Option<String>, reason: Option<String>) {
         if let Some(r) = &reason {
             *self.reasons.entry(r.clone()).or_default() += 1;
         }
-        if status != EventStatus::Recorded || reason.is_some() {
+        let listed = status != EventStatus::Recorded || reason.is_some();
+        self.push(status, reference, listed.then_some((reason, None)));
+    }
+
+    /// An event that was not stored (as far as anyone knows): listed with the key to resend it with.
+    fn unsent(&mut self, status: EventStatus, event: &UsageEvent) {
+        let key = Some(event.idempotency_key.clone());
+        self.push(status, None, Some((None, key)));
+    }
+
+    /// Counts the event, keeps its reference, and lists it with `(reason, key)` when given.
+    fn push(
+        &mut self,
+        status: EventStatus,
+        reference: Option<String>,
+        listed: Option<(Option<String>, Option<String>)>,
+    ) {
+        let index = self.references.len();
+        self.references.push(reference);
+        self.counts[status as usize] += 1;
+        if let Some((reason, idempotency_key)) = listed {
             self.events.push(EventReport {
                 index,
                 status,
                 reason,
-                idempotency_key: None,
+                idempotency_key,
             });
-        }
-    }
-
-    /// An event that was not stored (as far as anyone knows): reported with its key.
-    fn unsent(&mut self, status: EventStatus, event: &UsageEvent) {
-        self.add(status, None, None);
-        if let Some(last) = self.events.last_mut() {
-            last.idempotency_key = Some(event.idempotency_key.clone());
         }
     }
 
@@ -154,7 +164,7 @@ impl Tally {
                     } else {
                         (EventStatus::Recorded, debit.and_then(|d| d.reason))
                     };
-                    self.add(status, r.reference, reason);
+                    self.stored(status, r.reference, reason);
                 }
                 None => self.unsent(EventStatus::Unknown, event),
             }
