@@ -1,47 +1,121 @@
-//! The audit log: one JSON line per write-tool call (time, tool, arguments, outcome, references
-//! created), appended and flushed to disk *before* the result goes back to the client, so it
-//! survives a crash. Secrets given to [`AuditLog::open`] are scrubbed from every line.
+//! The audit log: a write-ahead JSON-lines record of every write-tool call. Before the call may send
+//! anything, a `started` record (time, tool, arguments, call id) is appended and flushed to disk;
+//! after it, a `finished` record with the same call id gives the outcome and the references the
+//! result names. A crash between the two leaves a `started` record with no outcome, which the next
+//! start names on stderr ([`AuditLog::unfinished`]). Every append begins on a fresh line, so a torn
+//! tail (a crash mid-append) never spoils the record after it. Secrets given to [`AuditLog::open`]
+//! are scrubbed from every line.
 
-use std::io::Write;
+use std::collections::HashMap;
+use std::fmt;
+use std::io::{BufRead, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use time::OffsetDateTime;
 
-/// One audited call.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AuditEntry<'a> {
-    /// When the call finished (RFC 3339).
-    #[serde(with = "time::serde::rfc3339")]
-    pub time: OffsetDateTime,
-    /// Tool name.
-    pub tool: &'a str,
-    /// The arguments as the client sent them (JSON, embedded as is).
-    pub arguments: &'a serde_json::value::RawValue,
-    /// `ok`, `error`, `unknown` (may or may not have happened) or `declined` (not confirmed).
-    pub outcome: &'a str,
+use crate::error::ErrorCode;
+
+/// A write call's identity in the log, shared by its `started` and `finished` records.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CallId(String);
+
+impl CallId {
+    fn fresh() -> Self {
+        Self(format!("call_{:024x}", rand::random::<u128>() >> 32))
+    }
+}
+
+impl fmt::Display for CallId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// How an audited call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// It succeeded.
+    Ok,
+    /// It failed; nothing was applied.
+    Error,
+    /// It may or may not have been applied (check before retrying).
+    Unknown,
+    /// The person did not confirm: nothing was sent.
+    Declined,
+    /// The person was asked to confirm (2026-07-28); nothing was sent yet.
+    Asked,
+    /// The server stopped before the call finished (shutdown grace over): treat as unknown.
+    Interrupted,
+}
+
+/// The end of a call, as recorded.
+#[derive(Debug, Clone, Default)]
+pub struct Finish<'a> {
     /// The error code, for failures.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<&'a str>,
+    pub code: Option<ErrorCode>,
     /// The error message, for failures.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<&'a str>,
     /// References (`cus_…`, `txn_…`, …) found in the result.
     pub references: Vec<String>,
 }
 
-/// An append-only audit file. Cheap to clone.
+#[derive(Serialize)]
+#[serde(
+    tag = "record",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
+enum Record<'a> {
+    Started {
+        call_id: &'a CallId,
+        #[serde(with = "time::serde::rfc3339")]
+        time: OffsetDateTime,
+        tool: &'a str,
+        arguments: &'a RawValue,
+    },
+    Finished {
+        call_id: &'a CallId,
+        #[serde(with = "time::serde::rfc3339")]
+        time: OffsetDateTime,
+        tool: &'a str,
+        outcome: Outcome,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        code: Option<ErrorCode>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        message: Option<&'a str>,
+        references: &'a [String],
+    },
+}
+
+/// A call with a `started` record and no outcome: it may have reached SolvaPay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unfinished {
+    /// Its call id.
+    pub call_id: CallId,
+    /// The tool called.
+    pub tool: String,
+    /// When it started (RFC 3339, as recorded).
+    pub time: String,
+}
+
+/// An append-only audit file. Cheap to clone; clones share the file and the calls in flight.
 #[derive(Debug, Clone)]
 pub struct AuditLog {
     path: PathBuf,
     secrets: Arc<Vec<String>>,
     lock: Arc<Mutex<()>>,
+    /// Calls started by this process and not finished: call id → tool.
+    open: Arc<Mutex<HashMap<CallId, String>>>,
+    /// The file's length when this process opened it: what earlier processes wrote.
+    inherited: u64,
 }
 
-/// The audit file could not be written.
+/// The audit file could not be written or read.
 #[derive(Debug, thiserror::Error)]
 #[error("audit log {path}: {source}")]
 pub struct AuditError {
@@ -53,24 +127,22 @@ pub struct AuditError {
 impl AuditLog {
     /// Opens (creating directories and file) the log at `path`; `secrets` never reach the file.
     pub fn open(path: &Path, secrets: Vec<String>) -> Result<Self, AuditError> {
-        let error = |source| AuditError {
-            path: path.display().to_string(),
-            source,
+        let log = Self {
+            path: path.to_owned(),
+            secrets: Arc::new(secrets.into_iter().filter(|s| s.len() >= 8).collect()),
+            lock: Arc::new(Mutex::new(())),
+            open: Arc::new(Mutex::new(HashMap::new())),
+            inherited: 0,
         };
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(error)?;
+            std::fs::create_dir_all(dir).map_err(|e| log.error(e))?;
         }
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(error)?;
-        let secrets = secrets.into_iter().filter(|s| s.len() >= 8).collect();
-        Ok(Self {
-            path: path.to_owned(),
-            secrets: Arc::new(secrets),
-            lock: Arc::new(Mutex::new(())),
-        })
+        let inherited = log
+            .file()
+            .and_then(|f| f.metadata())
+            .map_err(|e| log.error(e))?
+            .len();
+        Ok(Self { inherited, ..log })
     }
 
     /// Where the log is.
@@ -78,44 +150,192 @@ impl AuditLog {
         &self.path
     }
 
-    /// Appends `entry` and flushes it to disk.
-    pub async fn record(&self, entry: &AuditEntry<'_>) -> Result<(), AuditError> {
-        let mut line =
-            serde_json::to_string(entry).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    /// Records that `tool` is about to run with `arguments`, flushed to disk. `Err`: the call must
+    /// not send anything.
+    pub async fn start(&self, tool: &str, arguments: &RawValue) -> Result<CallId, AuditError> {
+        let call_id = CallId::fresh();
+        let record = Record::Started {
+            call_id: &call_id,
+            time: OffsetDateTime::now_utc(),
+            tool,
+            arguments,
+        };
+        self.append(&record).await?;
+        self.open_calls().insert(call_id.clone(), tool.to_owned());
+        Ok(call_id)
+    }
+
+    /// Records how the call `call_id` of `tool` ended, flushed to disk.
+    pub async fn finish(
+        &self,
+        call_id: &CallId,
+        tool: &str,
+        outcome: Outcome,
+        finish: &Finish<'_>,
+    ) -> Result<(), AuditError> {
+        let record = Record::Finished {
+            call_id,
+            time: OffsetDateTime::now_utc(),
+            tool,
+            outcome,
+            code: finish.code,
+            message: finish.message,
+            references: &finish.references,
+        };
+        self.append(&record).await?;
+        self.open_calls().remove(call_id);
+        Ok(())
+    }
+
+    /// Records every call this process started and did not finish as [`Outcome::Interrupted`]
+    /// (at the end of the shutdown grace). Returns how many there were.
+    pub async fn interrupt_open(&self) -> usize {
+        let open: Vec<(CallId, String)> = self.open_calls().drain().collect();
+        let message = "the server stopped before this call finished; check its effect in SolvaPay";
+        for (call_id, tool) in &open {
+            let finish = Finish {
+                message: Some(message),
+                ..Finish::default()
+            };
+            if let Err(e) = self
+                .finish(call_id, tool, Outcome::Interrupted, &finish)
+                .await
+            {
+                tracing::error!("could not write the audit log: {e}");
+            }
+        }
+        open.len()
+    }
+
+    /// The calls in the log that started and never finished (a crash, a kill, or still running),
+    /// oldest first.
+    pub fn unfinished(&self) -> Result<Vec<Unfinished>, AuditError> {
+        self.scan(u64::MAX)
+    }
+
+    /// [`Self::unfinished`] among the first `limit` bytes of the file.
+    fn scan(&self, limit: u64) -> Result<Vec<Unfinished>, AuditError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Seen {
+            record: Option<String>,
+            call_id: Option<CallId>,
+            tool: Option<String>,
+            time: Option<String>,
+        }
+        let file = std::fs::File::open(&self.path).map_err(|e| self.error(e))?;
+        let mut open: HashMap<CallId, (usize, Unfinished)> = HashMap::new();
+        for (n, line) in std::io::BufReader::new(file.take(limit))
+            .split(b'\n')
+            .enumerate()
+        {
+            let line = line.map_err(|e| self.error(e))?;
+            // A torn or foreign line is skipped, never fatal.
+            let Ok(seen) = serde_json::from_slice::<Seen>(&line) else {
+                continue;
+            };
+            let Some(call_id) = seen.call_id else {
+                continue;
+            };
+            match seen.record.as_deref() {
+                Some("started") => {
+                    let call = Unfinished {
+                        call_id: call_id.clone(),
+                        tool: seen.tool.unwrap_or_default(),
+                        time: seen.time.unwrap_or_default(),
+                    };
+                    open.insert(call_id, (n, call));
+                }
+                Some("finished") => {
+                    open.remove(&call_id);
+                }
+                _ => {}
+            }
+        }
+        let mut calls: Vec<(usize, Unfinished)> = open.into_values().collect();
+        calls.sort_by_key(|(n, _)| *n);
+        Ok(calls.into_iter().map(|(_, call)| call).collect())
+    }
+
+    /// At start: the calls an earlier process left without an outcome, each now closed as
+    /// [`Outcome::Interrupted`] so it is named once. The caller tells the operator.
+    pub async fn recover(&self) -> Result<Vec<Unfinished>, AuditError> {
+        let this = self.clone();
+        // Only what earlier processes wrote: this one's calls may be running.
+        let calls = tokio::task::spawn_blocking(move || this.scan(this.inherited))
+            .await
+            .map_err(|e| self.error(std::io::Error::other(e)))??;
+        let finish = Finish {
+            message: Some(
+                "found without an outcome at start: the server stopped during this call; check \
+                 its effect in SolvaPay",
+            ),
+            ..Finish::default()
+        };
+        for call in &calls {
+            self.finish(&call.call_id, &call.tool, Outcome::Interrupted, &finish)
+                .await?;
+        }
+        Ok(calls)
+    }
+
+    fn open_calls(&self) -> std::sync::MutexGuard<'_, HashMap<CallId, String>> {
+        self.open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    async fn append(&self, record: &Record<'_>) -> Result<(), AuditError> {
+        let mut line = serde_json::to_string(record).map_err(|e| self.error(e.into()))?;
         for secret in self.secrets.iter() {
             line = line.replace(secret.as_str(), "[redacted]");
         }
         line.push('\n');
         let this = self.clone();
-        tokio::task::spawn_blocking(move || this.append(line.as_bytes()))
+        tokio::task::spawn_blocking(move || this.write(line.as_bytes()))
             .await
-            .unwrap_or_else(|e| Err(this_error(&e.to_string())))
+            .map_err(|e| self.error(std::io::Error::other(e)))?
     }
 
-    fn append(&self, bytes: &[u8]) -> Result<(), AuditError> {
-        let error = |source| AuditError {
-            path: self.path.display().to_string(),
-            source,
-        };
+    /// Appends `bytes` (one line) on a fresh line and flushes it to disk.
+    fn write(&self, bytes: &[u8]) -> Result<(), AuditError> {
         let _guard = self
             .lock
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut file = std::fs::OpenOptions::new()
+        let mut file = self.file().map_err(|e| self.error(e))?;
+        if !ends_with_newline(&mut file).map_err(|e| self.error(e))? {
+            file.write_all(b"\n").map_err(|e| self.error(e))?;
+        }
+        file.write_all(bytes).map_err(|e| self.error(e))?;
+        file.sync_data().map_err(|e| self.error(e))
+    }
+
+    fn file(&self) -> std::io::Result<std::fs::File> {
+        std::fs::OpenOptions::new()
             .create(true)
+            .read(true)
             .append(true)
             .open(&self.path)
-            .map_err(error)?;
-        file.write_all(bytes).map_err(error)?;
-        file.sync_data().map_err(error)
+    }
+
+    fn error(&self, source: std::io::Error) -> AuditError {
+        AuditError {
+            path: self.path.display().to_string(),
+            source,
+        }
     }
 }
 
-fn this_error(message: &str) -> AuditError {
-    AuditError {
-        path: "(audit)".into(),
-        source: std::io::Error::other(message.to_owned()),
+/// True when `file` is empty or its last byte is a newline.
+fn ends_with_newline(file: &mut std::fs::File) -> std::io::Result<bool> {
+    if file.metadata()?.len() == 0 {
+        return Ok(true);
     }
+    file.seek(SeekFrom::End(-1))?;
+    let mut last = [0u8; 1];
+    file.read_exact(&mut last)?;
+    Ok(last == [b'\n'])
 }
 
 /// Every string in `value` that looks like a SolvaPay reference, in order, without repeats.
@@ -147,6 +367,14 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn lines(path: &Path) -> Vec<String> {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
     #[test]
     fn finds_references_anywhere() {
         let v = json!({"refund": {"reference": "txn_H1I2J3K4", "source": "txn_D7E8F9G0"}, "url": "https://x/cus_1", "n": [ "cus_A1B2C3D4", "txn_H1I2J3K4" ]});
@@ -156,31 +384,98 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn lines_are_appended_flushed_and_scrubbed() {
+    async fn a_call_is_started_then_finished_under_one_id_and_scrubbed() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a/audit.jsonl");
         let log = AuditLog::open(&path, vec!["sk_live_SECRET123".into()]).unwrap();
-        let args = serde_json::value::RawValue::from_string(
-            json!({"email": "sk_live_SECRET123@x.io"}).to_string(),
+        let args =
+            RawValue::from_string(json!({"email": "sk_live_SECRET123@x.io"}).to_string()).unwrap();
+        let id = log.start("create_customer", &args).await.unwrap();
+        assert_eq!(log.unfinished().unwrap().len(), 1);
+        let finish = Finish {
+            references: vec!["cus_1".into()],
+            ..Finish::default()
+        };
+        log.finish(&id, "create_customer", Outcome::Ok, &finish)
+            .await
+            .unwrap();
+        let text = lines(&path);
+        assert_eq!(text.len(), 2);
+        assert!(!text.concat().contains("SECRET123"));
+        let started: Value = serde_json::from_str(&text[0]).unwrap();
+        let finished: Value = serde_json::from_str(&text[1]).unwrap();
+        assert_eq!(started["record"], "started");
+        assert_eq!(finished["record"], "finished");
+        assert_eq!(started["callId"], finished["callId"]);
+        assert_eq!(finished["outcome"], "ok");
+        assert_eq!(finished["references"], json!(["cus_1"]));
+        assert!(log.unfinished().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_torn_tail_does_not_spoil_the_next_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        std::fs::write(
+            &path,
+            "{\"record\":\"started\",\"callId\":\"call_torn\",\"to",
         )
         .unwrap();
-        for outcome in ["ok", "error"] {
-            let entry = AuditEntry {
-                time: OffsetDateTime::now_utc(),
-                tool: "create_customer",
-                arguments: &args,
-                outcome,
-                code: None,
-                message: None,
-                references: vec!["cus_1".into()],
-            };
-            log.record(&entry).await.unwrap();
+        let log = AuditLog::open(&path, Vec::new()).unwrap();
+        let id = log
+            .start("delete_plan", &RawValue::from_string("{}".into()).unwrap())
+            .await
+            .unwrap();
+        let text = lines(&path);
+        assert_eq!(text.len(), 2, "{text:?}");
+        let record: Value = serde_json::from_str(&text[1]).unwrap();
+        assert_eq!(record["callId"], id.to_string());
+        let unfinished = log.unfinished().unwrap();
+        assert_eq!(unfinished.len(), 1);
+        assert_eq!(unfinished[0].tool, "delete_plan");
+    }
+
+    #[tokio::test]
+    async fn an_earlier_process_s_unfinished_calls_are_named_once_and_this_one_s_never() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let args = RawValue::from_string("{}".into()).unwrap();
+        let earlier = AuditLog::open(&path, Vec::new()).unwrap();
+        let lost = earlier.start("create_customer", &args).await.unwrap();
+        let done = earlier.start("create_product", &args).await.unwrap();
+        earlier
+            .finish(&done, "create_product", Outcome::Ok, &Finish::default())
+            .await
+            .unwrap();
+        let now = AuditLog::open(&path, Vec::new()).unwrap();
+        let running = now.start("delete_plan", &args).await.unwrap();
+        let recovered = now.recover().await.unwrap();
+        assert_eq!(recovered.len(), 1);
+        assert_eq!(recovered[0].call_id, lost);
+        assert_eq!(recovered[0].tool, "create_customer");
+        assert_eq!(now.unfinished().unwrap()[0].call_id, running);
+        now.finish(&running, "delete_plan", Outcome::Ok, &Finish::default())
+            .await
+            .unwrap();
+        let again = AuditLog::open(&path, Vec::new()).unwrap();
+        assert!(again.recover().await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn calls_open_at_shutdown_are_recorded_as_interrupted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let log = AuditLog::open(&path, Vec::new()).unwrap();
+        let args = RawValue::from_string("{}".into()).unwrap();
+        for _ in 0..3 {
+            log.start("create_customer", &args).await.unwrap();
         }
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert_eq!(text.lines().count(), 2);
-        assert!(!text.contains("SECRET123"));
-        let first: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
-        assert_eq!(first["tool"], "create_customer");
-        assert_eq!(first["references"], json!(["cus_1"]));
+        assert_eq!(log.interrupt_open().await, 3);
+        assert!(log.unfinished().unwrap().is_empty());
+        let interrupted = lines(&path)
+            .iter()
+            .filter(|l| l.contains("\"outcome\":\"interrupted\""))
+            .count();
+        assert_eq!(interrupted, 3);
     }
 }

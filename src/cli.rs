@@ -115,6 +115,10 @@ pub struct ServerFlags {
     /// Ask the human to confirm destructive and money-moving calls (when the client supports it).
     #[arg(long, env = "SOLVAPAY_CONFIRM", value_enum, default_value_t = ConfirmMode::Auto)]
     pub confirm: ConfirmMode,
+    /// Seconds a person has to answer a confirmation (both protocol eras).
+    #[arg(long, env = "SOLVAPAY_CONFIRM_TIMEOUT_SECS", default_value_t = 120,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub confirm_timeout_secs: u64,
     /// Audit log of write calls (JSON lines) [default: <data dir>/audit.jsonl].
     #[arg(long, env = "SOLVAPAY_AUDIT_LOG")]
     pub audit_log: Option<PathBuf>,
@@ -182,6 +186,7 @@ impl ServerFlags {
             audit,
             journal,
             confirm: self.confirm,
+            confirm_timeout: std::time::Duration::from_secs(self.confirm_timeout_secs),
             refund_limits: RefundLimits::new(self.max_refund_amount, self.max_refund_total),
         })
     }

@@ -39,8 +39,20 @@ pub struct ToolError {
     pub status: Option<u16>,
     /// SolvaPay's request id, when it sent one.
     pub request_id: Option<String>,
+    /// What the failed call did.
+    pub outcome: Outcome,
+}
+
+/// What a failed call did to SolvaPay's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Outcome {
+    /// Nothing was applied (refused before sending, or SolvaPay refused it).
+    #[default]
+    Failed,
     /// The request may have reached SolvaPay and been acted on, though no answer says so.
-    pub outcome_unknown: bool,
+    Unknown,
+    /// The person did not confirm (or the confirmation did not hold): nothing was sent.
+    Declined,
 }
 
 impl ToolError {
@@ -52,8 +64,14 @@ impl ToolError {
             field: None,
             status: None,
             request_id: None,
-            outcome_unknown: false,
+            outcome: Outcome::Failed,
         }
+    }
+
+    /// The same error, marked as a confirmation that was not given.
+    pub fn declined(mut self) -> Self {
+        self.outcome = Outcome::Declined;
+        self
     }
 
     /// A validation error for `field`.
@@ -80,7 +98,7 @@ impl ToolError {
             if let Some(id) = &self.request_id {
                 error.insert("requestId".into(), json!(id));
             }
-            if self.outcome_unknown {
+            if self.outcome == Outcome::Unknown {
                 error.insert("outcome".into(), json!("unknown"));
             }
         }
@@ -102,7 +120,7 @@ impl From<FieldError> for ToolError {
             field: Some(e.field),
             status: None,
             request_id: None,
-            outcome_unknown: false,
+            outcome: Outcome::Failed,
         }
     }
 }
@@ -192,7 +210,11 @@ impl From<ApiError> for ToolError {
             field: None,
             status: e.status(),
             request_id,
-            outcome_unknown: e.outcome_unknown(),
+            outcome: if e.outcome_unknown() {
+                Outcome::Unknown
+            } else {
+                Outcome::Failed
+            },
         }
     }
 }
@@ -202,7 +224,38 @@ impl IntoCallToolResult for ToolError {
         // The details ride in the text envelope, not in `structuredContent`: clients validate
         // `structuredContent` against the tool's `outputSchema` even on errors (the MCP TypeScript
         // SDK does), and an error is not a result.
+        report::note(&self);
         Ok(CallToolResult::error(vec![ContentBlock::text(self.structured().to_string())]).into())
+    }
+}
+
+/// The failure of the tool call being run, kept (typed) for the audit record: the tools answer
+/// through rmcp's router, which turns a [`ToolError`] into a result, and the audit needs to know
+/// what the error meant, not what its text says.
+pub(crate) mod report {
+    use std::cell::RefCell;
+    use std::future::Future;
+
+    use super::ToolError;
+
+    tokio::task_local! {
+        static FAILURE: RefCell<Option<ToolError>>;
+    }
+
+    /// Runs `call`, returning its output and the last [`ToolError`] it answered with.
+    pub(crate) async fn scope<F: Future>(call: F) -> (F::Output, Option<ToolError>) {
+        FAILURE
+            .scope(RefCell::new(None), async move {
+                let output = call.await;
+                let failure = FAILURE.with(|f| f.borrow_mut().take());
+                (output, failure)
+            })
+            .await
+    }
+
+    /// Records `error` as the running call's failure (outside [`scope`], nothing happens).
+    pub(super) fn note(error: &ToolError) {
+        let _ = FAILURE.try_with(|f| *f.borrow_mut() = Some(error.clone()));
     }
 }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::Parser;
 use rmcp::ServiceExt;
 use rmcp::service::ServerInitializeError;
+use solvapay_mcp::audit::AuditLog;
 use solvapay_mcp::cli::{Cli, Command, SandboxFlags, ServerFlags};
 use solvapay_mcp::config::ConfigError;
 use solvapay_mcp::sandbox::Sandbox;
@@ -91,11 +92,39 @@ async fn run(flags: ServerFlags, sandbox_flags: SandboxFlags) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let code = serve(BillingServer::with_options(api.clone(), options), api).await;
+    let audit = options.audit.clone();
+    if let Some(log) = audit.clone() {
+        tokio::spawn(async move { report_unfinished(&log).await });
+    }
+    let code = serve(
+        BillingServer::with_options(api.clone(), options),
+        api,
+        audit,
+    )
+    .await;
     if let Some(sandbox) = sandbox {
         sandbox.shutdown().await;
     }
     code
+}
+
+/// Names on stderr the write calls an earlier process started and never finished (a crash or a
+/// kill mid-call), so the operator can check them in SolvaPay.
+async fn report_unfinished(log: &AuditLog) {
+    match log.recover().await {
+        Ok(calls) => {
+            for call in calls {
+                tracing::warn!(
+                    "audit: {} (call {}, started {}) has no recorded outcome: the server stopped \
+                     during it; check its effect in SolvaPay",
+                    call.tool,
+                    call.call_id,
+                    call.time
+                );
+            }
+        }
+        Err(e) => tracing::error!("could not read the audit log: {e}"),
+    }
 }
 
 fn config_error(e: &ConfigError) -> ExitCode {
@@ -139,7 +168,7 @@ fn announce(sandbox: &Sandbox) {
     );
 }
 
-async fn serve(server: BillingServer, api: SolvaPayClient) -> ExitCode {
+async fn serve(server: BillingServer, api: SolvaPayClient, audit: Option<AuditLog>) -> ExitCode {
     let in_flight = server.in_flight();
     // Install the handlers before the first message, so no signal can find the default action.
     let signals = Signals::install();
@@ -174,6 +203,13 @@ async fn serve(server: BillingServer, api: SolvaPayClient) -> ExitCode {
             remaining = in_flight.len(),
             "grace period over; exiting with calls unfinished"
         );
+    }
+    // Writes still running are on record as started; say that they were cut off.
+    if let Some(log) = audit {
+        let interrupted = log.interrupt_open().await;
+        if interrupted > 0 {
+            tracing::warn!("audit: {interrupted} write call(s) recorded as interrupted");
+        }
     }
     ExitCode::SUCCESS
 }

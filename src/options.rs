@@ -7,7 +7,8 @@ use crate::audit::AuditLog;
 use crate::journal::RefundJournal;
 use crate::policy::ToolPolicy;
 
-/// Whether destructive and money-moving calls ask the human first (through MCP elicitation).
+/// Whether destructive and money-moving calls ask the human first (MCP elicitation, or an
+/// input-required result on 2026-07-28).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum ConfirmMode {
     /// Ask when the client supports elicitation; otherwise rely on the tool annotations.
@@ -75,6 +76,8 @@ pub struct ServerOptions {
     pub journal: RefundJournal,
     /// Human confirmation of destructive calls.
     pub confirm: ConfirmMode,
+    /// How long a person has to answer a confirmation.
+    pub confirm_timeout: std::time::Duration,
     /// Refund ceilings.
     pub refund_limits: RefundLimits,
 }
@@ -86,6 +89,7 @@ impl Default for ServerOptions {
             audit: None,
             journal: RefundJournal::in_memory(),
             confirm: ConfirmMode::Auto,
+            confirm_timeout: crate::confirm::DEFAULT_TIMEOUT,
             refund_limits: RefundLimits::default(),
         }
     }

@@ -18,10 +18,11 @@ use futures::FutureExt;
 use serde_json::value::RawValue;
 
 use crate::api::SolvaPayClient;
-use crate::error::{ErrorCode, ToolError};
-use crate::guard;
+use crate::audit::{self, AuditLog, CallId, Finish, Outcome as Audited};
+use crate::confirm::{self, Binding, Confirmer, Consent};
+use crate::error::{ErrorCode, Outcome, ToolError, report};
 use crate::options::ServerOptions;
-use crate::tools::catalog;
+use crate::tools::catalog::{self, Effect, ToolSpec};
 
 /// What the model is told about this server once, at connection time.
 pub const INSTRUCTIONS: &str = "SolvaPay billing tools. Money is always an integer in minor units \
@@ -41,6 +42,7 @@ pub struct BillingServer {
     tools: ToolRouter<Self>,
     in_flight: TaskTracker,
     options: Arc<ServerOptions>,
+    confirmer: Arc<Confirmer>,
 }
 
 impl std::fmt::Debug for BillingServer {
@@ -65,11 +67,13 @@ impl BillingServer {
                 + Self::refund_tools()
                 + Self::revenue_tools(),
         );
+        let options = ServerOptions::default();
         Self {
             api,
             tools,
             in_flight: TaskTracker::new(),
-            options: Arc::new(ServerOptions::default()),
+            confirmer: Arc::new(Confirmer::new(options.confirm, options.confirm_timeout)),
+            options: Arc::new(options),
         }
     }
 
@@ -85,6 +89,7 @@ impl BillingServer {
         for name in names.iter().filter(|n| !options.policy.allows(n)) {
             server.tools.remove_route(name);
         }
+        server.confirmer = Arc::new(Confirmer::new(options.confirm, options.confirm_timeout));
         server.options = Arc::new(options);
         server
     }
@@ -92,6 +97,11 @@ impl BillingServer {
     /// The operator's options.
     pub(crate) fn options(&self) -> &ServerOptions {
         &self.options
+    }
+
+    /// Asks the person to confirm a call (see [`crate::confirm`]).
+    pub(crate) fn confirmer(&self) -> &Confirmer {
+        &self.confirmer
     }
 
     /// Tool calls still running. At shutdown, `close()` it and `wait()` (with a grace period) so
@@ -123,8 +133,8 @@ impl ServerHandler for BillingServer {
 
     async fn call_tool(
         &self,
-        request: CallToolRequestParams,
-        context: RequestContext<RoleServer>,
+        mut request: CallToolRequestParams,
+        mut context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let name = request.name.to_string();
         let spec = catalog::find(&name).filter(|_| self.tools.has_route(&name));
@@ -132,53 +142,33 @@ impl ServerHandler for BillingServer {
             // Unknown or disabled: the same protocol error rmcp gives for an unknown tool.
             return Err(ErrorData::invalid_params("tool not found", None));
         };
-        // With an audit log, writes are recorded with their arguments: serialise them once (not a
-        // copy of the tree, which for a 10,000-event bulk call would be large).
-        let audited = (!spec.read_only() && self.options.audit.is_some())
-            .then(|| audit_arguments(request.arguments.as_ref()));
-        let no_arguments = serde_json::Map::new();
-        let arguments = request.arguments.as_ref().unwrap_or(&no_arguments);
-        if let Err(declined) = guard::confirm(&self.options, spec, arguments, &context).await {
-            let response = into_response(declined);
-            if let Some(args) = &audited {
-                guard::audit(&self.options, &name, args, &response).await;
-            }
-            return response;
-        }
-        let cancelled = context.ct.clone();
-        let call = ToolCallContext::new(self, request, context);
-        // A panic in a handler answers this call with an error; the server goes on.
-        let work = self
-            .in_flight
-            .track_future(AssertUnwindSafe(self.tools.call(call)).catch_unwind());
-        let outcome = if spec.read_only() {
-            // A cancelled read is dropped at once (its HTTP request with it). A write that may
-            // already be on the wire runs to completion so its outcome is known and recorded.
-            tokio::select! {
-                outcome = work => outcome,
-                () = cancelled.cancelled() => {
-                    tracing::debug!(tool = %name, "read cancelled by the client");
-                    return Err(ErrorData::internal_error("request cancelled", None));
-                }
-            }
-        } else {
-            work.await
+        // The MRTR answer of a retried call goes to the confirmation, not to the tool.
+        context
+            .extensions
+            .insert(confirm::Answer::take(&mut request));
+        let audit = self.options.audit.as_ref().filter(|_| !spec.read_only());
+        let Some(audit) = audit else {
+            return self.dispatch(spec, request, context).await;
         };
-        let response = match outcome {
-            Ok(response) => response.map(normalize_argument_errors),
-            Err(_) => {
-                tracing::error!(tool = %name, "tool handler panicked");
-                into_response(ToolError::new(
+        // Write-ahead: the call is on record before it can send anything.
+        let call_id = match audit
+            .start(&name, &audit_arguments(request.arguments.as_ref()))
+            .await
+        {
+            Ok(id) => id,
+            Err(e) => {
+                tracing::error!("{e}");
+                return into_response(ToolError::new(
                     ErrorCode::InternalError,
                     format!(
-                        "{name} failed unexpectedly inside solvapay-mcp; the server is still running."
+                        "Not sent: the audit log cannot be written ({e}); {name} was not run. \
+                         Ask the operator to fix the audit log."
                     ),
-                ))
+                ));
             }
         };
-        if let Some(args) = &audited {
-            guard::audit(&self.options, &name, args, &response).await;
-        }
+        let (response, failure) = report::scope(self.dispatch(spec, request, context)).await;
+        finish(audit, &call_id, &name, &response, failure.as_ref()).await;
         response
     }
 
@@ -202,6 +192,108 @@ impl ServerHandler for BillingServer {
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
         self.tools.get(name).cloned()
+    }
+}
+
+impl BillingServer {
+    /// The confirmation (for destructive tools that do not ask themselves), then the tool, with
+    /// panics answered as errors and cancelled reads dropped.
+    async fn dispatch(
+        &self,
+        spec: &'static ToolSpec,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let name = spec.name;
+        // Money-moving tools ask themselves, once they know the amount, currency and customer.
+        if crate::policy::needs_confirmation(spec) && spec.effect != Effect::MoneyMoving {
+            let no_arguments = serde_json::Map::new();
+            let arguments = request.arguments.as_ref().unwrap_or(&no_arguments);
+            let binding = Binding {
+                tool: name,
+                arguments,
+                amount: None,
+            };
+            let question = confirm::question(name, arguments);
+            match self.confirmer.ask(&context, &binding, &question).await {
+                Ok(Consent::Given) => {}
+                Ok(Consent::Ask(input)) => return Ok(CallToolResponse::InputRequired(input)),
+                Err(refused) => return into_response(refused),
+            }
+        }
+        let cancelled = context.ct.clone();
+        let call = ToolCallContext::new(self, request, context);
+        // A panic in a handler answers this call with an error; the server goes on.
+        let work = self
+            .in_flight
+            .track_future(AssertUnwindSafe(self.tools.call(call)).catch_unwind());
+        let outcome = if spec.read_only() {
+            // A cancelled read is dropped at once (its HTTP request with it). A write that may
+            // already be on the wire runs to completion so its outcome is known and recorded.
+            tokio::select! {
+                outcome = work => outcome,
+                () = cancelled.cancelled() => {
+                    tracing::debug!(tool = %name, "read cancelled by the client");
+                    return Err(ErrorData::internal_error("request cancelled", None));
+                }
+            }
+        } else {
+            work.await
+        };
+        match outcome {
+            Ok(response) => response.map(normalize_argument_errors),
+            Err(_) => {
+                tracing::error!(tool = %name, "tool handler panicked");
+                into_response(ToolError::new(
+                    ErrorCode::InternalError,
+                    format!(
+                        "{name} failed unexpectedly inside solvapay-mcp; the server is still running."
+                    ),
+                ))
+            }
+        }
+    }
+}
+
+/// Writes the outcome record of an audited call; a failure to write it is logged, never hidden.
+async fn finish(
+    log: &AuditLog,
+    call_id: &CallId,
+    tool: &str,
+    response: &Result<CallToolResponse, ErrorData>,
+    failure: Option<&ToolError>,
+) {
+    let mut finish = Finish::default();
+    let outcome = match response {
+        Ok(CallToolResponse::Complete(result)) if result.is_error != Some(true) => {
+            finish.references = result
+                .structured_content
+                .as_ref()
+                .map(audit::references)
+                .unwrap_or_default();
+            Audited::Ok
+        }
+        Ok(CallToolResponse::Complete(_)) => match failure {
+            Some(e) => {
+                finish.code = Some(e.code);
+                finish.message = Some(&e.message);
+                match e.outcome {
+                    Outcome::Failed => Audited::Error,
+                    Outcome::Unknown => Audited::Unknown,
+                    Outcome::Declined => Audited::Declined,
+                }
+            }
+            None => Audited::Error,
+        },
+        Ok(CallToolResponse::InputRequired(_)) => Audited::Asked,
+        Ok(_) => Audited::Ok,
+        Err(e) => {
+            finish.message = Some(&e.message);
+            Audited::Error
+        }
+    };
+    if let Err(e) = log.finish(call_id, tool, outcome, &finish).await {
+        tracing::error!("could not write the audit log: {e}");
     }
 }
 

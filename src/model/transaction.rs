@@ -79,6 +79,15 @@ impl TransactionWire {
             .or(self.reference.as_deref())
     }
 
+    /// The one name of this payment whichever way it was looked up: its `txn_…` reference, else its
+    /// internal id.
+    pub fn canonical_ref(&self) -> Option<&str> {
+        self.reference
+            .as_deref()
+            .or(self.id.as_deref())
+            .or(self.transaction_id.as_deref())
+    }
+
     /// True when `key` is this transaction's reference or id.
     pub fn matches(&self, key: &str) -> bool {
         [&self.reference, &self.id, &self.transaction_id]

@@ -14,7 +14,7 @@ mod transactions;
 mod usage;
 mod usage_bulk;
 
-pub(crate) use output::{Json, Summary};
+pub(crate) use output::{Json, Reply, Summary};
 
 use crate::error::ToolError;
 use crate::model::validate;

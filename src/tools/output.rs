@@ -36,6 +36,24 @@ impl<T: Serialize + JsonSchema + Summary + 'static> IntoCallToolResult for Json<
     }
 }
 
+/// A structured result, or (on 2026-07-28) a confirmation the person must give first. Tools that
+/// return it name their `output_schema` in `#[tool]` (the macro only sees through `Json<T>`).
+pub(crate) enum Reply<T> {
+    /// The call ran: its result.
+    Done(T),
+    /// Nothing was sent: the client must ask the person and call again.
+    Ask(rmcp::model::InputRequiredResult),
+}
+
+impl<T: Serialize + JsonSchema + Summary + 'static> IntoCallToolResult for Reply<T> {
+    fn into_call_tool_result(self) -> Result<CallToolResponse, rmcp::ErrorData> {
+        match self {
+            Self::Done(result) => Json(result).into_call_tool_result(),
+            Self::Ask(input) => Ok(CallToolResponse::InputRequired(input)),
+        }
+    }
+}
+
 /// Data from SolvaPay (names, descriptions, metadata) is untrusted text: every string of a result
 /// loses the characters that could disguise it from a person or smuggle instructions to a model,
 /// and control characters other than newline and tab.

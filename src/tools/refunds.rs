@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Map;
 
 use super::transactions::resolve;
-use super::{Json, Summary, opt_text};
+use super::{Reply, Summary, opt_text};
 use crate::api::{ApiError, RefundAnswer, RefundRequest};
+use crate::confirm::{Binding, Consent};
 use crate::error::{ErrorCode, ToolError};
-use crate::guard;
 use crate::journal::{Admission, Prior, RefundIntent, RefundOutcome};
 use crate::model::transaction::{RefundPlan, TransactionWire};
 use crate::model::{Money, TransactionRef};
@@ -75,14 +75,15 @@ impl Summary for RefundResult {
 #[tool_router(router = refund_tools, vis = "pub(crate)")]
 impl BillingServer {
     #[tool(
-        description = "Refund a completed payment, fully (omit amount) or partly. Checked against what is still refundable; an identical refund is never sent twice. Returns the refund reference and status."
+        description = "Refund a completed payment, fully (omit amount) or partly. Checked against what is still refundable; an identical refund is never sent twice. Returns the refund reference and status.",
+        output_schema = rmcp::handler::server::tool::schema_for_output::<RefundResult>()
     )]
     async fn create_refund(
         &self,
         Parameters(args): Parameters<CreateRefundArgs>,
         context: RequestContext<RoleServer>,
-    ) -> Result<Json<RefundResult>, ToolError> {
-        let key = TransactionRef::parse("sourceTransactionRef", &args.source_transaction_ref)?;
+    ) -> Result<Reply<RefundResult>, ToolError> {
+        let named = TransactionRef::parse("sourceTransactionRef", &args.source_transaction_ref)?;
         if let Some(a) = args.amount.filter(|a| *a <= 0) {
             return Err(ToolError::invalid(
                 "amount",
@@ -101,7 +102,12 @@ impl BillingServer {
         }
         let reason = opt_text("reason", args.reason.as_deref(), 500)?
             .unwrap_or_else(|| "requested_by_customer".to_owned());
-        let source = resolve(self, &key).await?;
+        let source = resolve(self, &named).await?;
+        // However the payment was named (reference, internal id, older parameter name), the
+        // question, the journal and the result use its canonical reference.
+        let key = source.canonical_ref().map_or(Ok(named), |r| {
+            TransactionRef::parse("sourceTransactionRef", r)
+        })?;
         let already = self.api().refunded_so_far(&source).await?;
         let plan = RefundPlan::new(&source, already, args.amount)?;
         limits
@@ -110,10 +116,13 @@ impl BillingServer {
         let sent = self
             .guarded_refund(&key, &source, &plan, &args, &reason, &context)
             .await;
-        if sent.is_err() {
+        if !matches!(sent, Ok(Reply::Done(_))) {
             limits.release(plan.amount);
         }
-        Ok(Json(refund_result(key, &plan, reason, sent?)))
+        Ok(match sent? {
+            Reply::Done(answer) => Reply::Done(refund_result(key, &plan, reason, answer)),
+            Reply::Ask(input) => Reply::Ask(input),
+        })
     }
 }
 
@@ -127,8 +136,25 @@ impl BillingServer {
         args: &CreateRefundArgs,
         reason: &str,
         context: &RequestContext<RoleServer>,
-    ) -> Result<RefundAnswer, ToolError> {
-        guard::ask(self.options(), context, &question(key, source, plan)).await?;
+    ) -> Result<Reply<RefundAnswer>, ToolError> {
+        // Bound to the call as understood (the payment however named, the amount resolved), so a
+        // confirmation holds for this refund only.
+        let understood = serde_json::json!({
+            "sourceTransactionRef": key.as_str(),
+            "amount": args.amount,
+            "reason": reason,
+            "newRefund": args.new_refund == Some(true),
+        });
+        let no_arguments = Map::new();
+        let binding = Binding {
+            tool: "create_refund",
+            arguments: understood.as_object().unwrap_or(&no_arguments),
+            amount: Some(plan.amount),
+        };
+        let question = question(key, source, plan);
+        if let Consent::Ask(input) = self.confirmer().ask(context, &binding, &question).await? {
+            return Ok(Reply::Ask(input));
+        }
         let intent = RefundIntent {
             source: key.to_string(),
             amount: args.amount,
@@ -166,7 +192,7 @@ impl BillingServer {
         if let Err(e) = journal.record(&id, outcome).await {
             tracing::error!("refund {id}: outcome not journaled: {e}");
         }
-        answer.map_err(refund_error)
+        answer.map(Reply::Done).map_err(refund_error)
     }
 }
 

@@ -1,0 +1,413 @@
+//! The human's confirmation of a destructive or money-moving call, in both protocol eras.
+//!
+//! - **2025-11-25 sessions** (`initialize`): the server asks with an `elicitation/create` request and
+//!   waits for the answer.
+//! - **2026-07-28 requests** (stateless): there are no server→client requests, so the tool call is
+//!   answered with an *input-required* result (MRTR) carrying the form and a sealed `requestState`;
+//!   the client asks the person and calls again with the answer and the state. The state is sealed
+//!   with a per-process secret and authenticates the tool, the arguments and the resolved amount
+//!   (so it cannot be replayed for another call, or after the amount changed), expires, and can be
+//!   used once.
+//!
+//! Clients that declare no form elicitation are not asked: their own approval prompt, driven by the
+//! tool annotations (`destructiveHint`), is the confirmation.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use rmcp::model::{
+    CallToolRequestParams, ElicitRequest, ElicitRequestParams, ElicitResult, ElicitationAction,
+    ElicitationSchema, InputRequest, InputRequests, InputRequiredResult, InputResponses,
+    ProtocolVersion, RequestStateCodec, SealOptions,
+};
+use rmcp::service::{ElicitationError, RequestContext};
+use rmcp::{RoleServer, elicit_safe};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::{ErrorCode, ToolError};
+use crate::options::ConfirmMode;
+
+/// How long a person has to answer a confirmation, by default.
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The key of the one input request in an input-required result.
+const INPUT_KEY: &str = "confirm";
+
+/// The form shown to the person.
+#[derive(Debug, Deserialize, JsonSchema)]
+struct Confirmation {
+    /// Tick to go ahead.
+    confirm: bool,
+}
+
+elicit_safe!(Confirmation);
+
+/// What a call needs before it may proceed.
+#[derive(Debug)]
+pub(crate) enum Consent {
+    /// Go ahead: the person agreed, or this client is not asked.
+    Given,
+    /// Answer the call with this input-required result (2026-07-28): nothing is sent yet.
+    Ask(InputRequiredResult),
+}
+
+/// Why a confirmation did not lead to the call: nothing was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// The person declined.
+    Declined,
+    /// The person cancelled the form.
+    Cancelled,
+    /// No answer within the time allowed (or the client failed to ask).
+    Unanswered,
+    /// The answer's state expired before the call came back, does not belong to this call (other
+    /// tool, arguments or amount), was altered, or was already used.
+    Stale,
+}
+
+impl Refusal {
+    fn sentence(self, question: &str) -> String {
+        let what = match self {
+            Self::Declined => "the user declined the confirmation",
+            Self::Cancelled => "the user cancelled the confirmation",
+            Self::Unanswered => "the user did not answer the confirmation",
+            Self::Stale => {
+                "the confirmation has expired or does not belong to this call (other arguments or \
+                 amount, altered, or already used); call again to ask anew"
+            }
+        };
+        format!("Not done: {what} (\"{question}\"); nothing was sent to SolvaPay.")
+    }
+}
+
+/// A refused confirmation as the model sees it.
+pub(crate) fn refused(refusal: Refusal, question: &str) -> ToolError {
+    ToolError::new(ErrorCode::ValidationError, refusal.sentence(question)).declined()
+}
+
+/// What a retried 2026-07-28 call carries back: the answers and the sealed state.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Answer {
+    responses: Option<InputResponses>,
+    state: Option<String>,
+}
+
+impl Answer {
+    /// Takes the MRTR fields out of `request` (the tools never see them).
+    pub(crate) fn take(request: &mut CallToolRequestParams) -> Self {
+        Self {
+            responses: request.input_responses.take(),
+            state: request.request_state.take(),
+        }
+    }
+}
+
+/// What a confirmation is bound to: the tool, its arguments and, where it was resolved, the amount.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Binding<'a> {
+    /// The tool called.
+    pub(crate) tool: &'a str,
+    /// The arguments as the client sent them.
+    pub(crate) arguments: &'a Map<String, Value>,
+    /// The amount the call will move (minor units), when it was resolved before asking.
+    pub(crate) amount: Option<i64>,
+}
+
+impl Binding<'_> {
+    /// The bytes the sealed state authenticates. `serde_json::Map` is ordered by key, so the same
+    /// arguments give the same bytes whatever order the client sent them in.
+    fn associated_data(&self) -> Vec<u8> {
+        let arguments = serde_json::to_vec(self.arguments).unwrap_or_default();
+        let amount = self.amount.map(|a| a.to_string()).unwrap_or_default();
+        let mut data = Vec::with_capacity(self.tool.len() + arguments.len() + amount.len() + 2);
+        data.extend_from_slice(self.tool.as_bytes());
+        data.push(0);
+        data.extend_from_slice(&arguments);
+        data.push(0);
+        data.extend_from_slice(amount.as_bytes());
+        data
+    }
+}
+
+/// The sealed payload of a `requestState`.
+#[derive(Debug, Serialize, Deserialize)]
+struct State {
+    /// One-time use: a state is spent when it is accepted.
+    nonce: String,
+}
+
+/// Asks for confirmations; one per server process.
+pub(crate) struct Confirmer {
+    mode: ConfirmMode,
+    timeout: Duration,
+    codec: RequestStateCodec,
+    /// Nonces of states already accepted, with when they stop mattering (their expiry).
+    spent: Mutex<HashMap<String, Instant>>,
+}
+
+impl std::fmt::Debug for Confirmer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Confirmer")
+            .field("mode", &self.mode)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Confirmer {
+    /// A confirmer in `mode`, giving a person `timeout` to answer, with a fresh sealing secret.
+    pub(crate) fn new(mode: ConfirmMode, timeout: Duration) -> Self {
+        // 32 random bytes: the codec's minimum length, so the unchecked constructor is safe here.
+        let secret: [u8; RequestStateCodec::MIN_KEY_LENGTH] = rand::random();
+        Self {
+            mode,
+            timeout,
+            codec: RequestStateCodec::new_unchecked(secret.to_vec()),
+            spent: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Asks the person `question` about the call `binding` describes, unless the operator turned
+    /// confirmation off or the client cannot be asked. `Err` means: do not send anything.
+    pub(crate) async fn ask(
+        &self,
+        context: &RequestContext<RoleServer>,
+        binding: &Binding<'_>,
+        question: &str,
+    ) -> Result<Consent, ToolError> {
+        if self.mode == ConfirmMode::Off {
+            return Ok(Consent::Given);
+        }
+        let stateless = context
+            .protocol_version()
+            .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
+        if !stateless {
+            return self
+                .elicit(context, question)
+                .await
+                .map(|()| Consent::Given);
+        }
+        if !declares_form_elicitation(context) {
+            return Ok(Consent::Given);
+        }
+        let answer = context
+            .extensions
+            .get::<Answer>()
+            .cloned()
+            .unwrap_or_default();
+        match answer.state {
+            None => self.input_required(binding, question).map(Consent::Ask),
+            Some(state) => self.check(binding, question, &state, answer.responses.as_ref()),
+        }
+    }
+
+    /// 2025-11-25: an `elicitation/create` request, awaited.
+    async fn elicit(
+        &self,
+        context: &RequestContext<RoleServer>,
+        question: &str,
+    ) -> Result<(), ToolError> {
+        match context
+            .peer
+            .elicit_with_timeout::<Confirmation>(question, Some(self.timeout))
+            .await
+        {
+            Ok(Some(Confirmation { confirm: true })) => Ok(()),
+            Ok(_) | Err(ElicitationError::UserDeclined | ElicitationError::NoContent) => {
+                Err(refused(Refusal::Declined, question))
+            }
+            Err(ElicitationError::UserCancelled) => Err(refused(Refusal::Cancelled, question)),
+            // The client never offered elicitation: its own approval prompt (driven by the
+            // destructive annotation) is the confirmation.
+            Err(ElicitationError::CapabilityNotSupported) => Ok(()),
+            Err(e) => {
+                tracing::warn!("confirmation failed: {e}");
+                Err(refused(Refusal::Unanswered, question))
+            }
+        }
+    }
+
+    /// 2026-07-28, first round: the form and a sealed state bound to this call.
+    fn input_required(
+        &self,
+        binding: &Binding<'_>,
+        question: &str,
+    ) -> Result<InputRequiredResult, ToolError> {
+        let internal = |e: &dyn std::fmt::Display| {
+            ToolError::new(
+                ErrorCode::InternalError,
+                format!(
+                    "Not done: the confirmation could not be prepared ({e}); nothing was sent."
+                ),
+            )
+        };
+        let schema = ElicitationSchema::from_type::<Confirmation>().map_err(|e| internal(&e))?;
+        let state = State {
+            nonce: format!("{:032x}", rand::random::<u128>()),
+        };
+        let data = binding.associated_data();
+        let sealed = self
+            .codec
+            .seal_json_with(
+                &state,
+                &SealOptions::new().associated_data(&data).ttl(self.timeout),
+            )
+            .map_err(|e| internal(&e))?;
+        let form = ElicitRequest::new(ElicitRequestParams::FormElicitationParams {
+            meta: None,
+            message: question.to_owned(),
+            requested_schema: schema,
+        });
+        let mut requests = InputRequests::new();
+        requests.insert(INPUT_KEY.to_owned(), InputRequest::Elicitation(form));
+        Ok(InputRequiredResult::new(Some(requests), Some(sealed)))
+    }
+
+    /// 2026-07-28, the retried call: the state must open for this very call, and the answer agree.
+    fn check(
+        &self,
+        binding: &Binding<'_>,
+        question: &str,
+        sealed: &str,
+        responses: Option<&InputResponses>,
+    ) -> Result<Consent, ToolError> {
+        let data = binding.associated_data();
+        let state: State = self.codec.open_json_with(sealed, &data).map_err(|e| {
+            // One answer for every failure to open (the codec's advice: no oracle); the detail
+            // goes to the log.
+            tracing::debug!("confirmation state refused: {e}");
+            refused(Refusal::Stale, question)
+        })?;
+        let Some(response) = responses.and_then(|r| r.get(INPUT_KEY)) else {
+            // A state with no answer: ask again, with a fresh state.
+            return self.input_required(binding, question).map(Consent::Ask);
+        };
+        let answer = ElicitResult::deserialize(response).map_err(|_| {
+            ToolError::invalid(
+                "inputResponses",
+                "the confirmation answer is not an elicitation result",
+            )
+        })?;
+        match answer.action {
+            ElicitationAction::Accept => {
+                let confirmed = answer
+                    .content
+                    .as_ref()
+                    .and_then(|c| c.get("confirm"))
+                    .and_then(Value::as_bool)
+                    == Some(true);
+                if !confirmed {
+                    return Err(refused(Refusal::Declined, question));
+                }
+                if !self.spend(state.nonce) {
+                    return Err(refused(Refusal::Stale, question));
+                }
+                Ok(Consent::Given)
+            }
+            ElicitationAction::Cancel => Err(refused(Refusal::Cancelled, question)),
+            // Decline, and any action a newer client may send: not a yes.
+            _ => Err(refused(Refusal::Declined, question)),
+        }
+    }
+
+    /// Marks an accepted state as used; false when it already was. Entries are kept until their
+    /// state would have expired anyway.
+    fn spend(&self, nonce: String) -> bool {
+        let now = Instant::now();
+        let mut spent = self
+            .spent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        spent.retain(|_, until| *until > now);
+        spent.insert(nonce, now + self.timeout).is_none()
+    }
+}
+
+/// True when the request's client declares form elicitation (an empty `elicitation` object means
+/// form, for compatibility).
+fn declares_form_elicitation(context: &RequestContext<RoleServer>) -> bool {
+    context
+        .client_capabilities()
+        .and_then(|c| c.elicitation)
+        .is_some_and(|e| e.form.is_some() || e.url.is_none())
+}
+
+/// The question for a destructive call of `tool` (refunds word their own, once the amount is known).
+pub(crate) fn question(tool: &str, args: &Map<String, Value>) -> String {
+    let arg = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|n| args.get(*n).and_then(Value::as_str))
+            .unwrap_or("?")
+            .to_owned()
+    };
+    match tool {
+        "cancel_renewal" => format!(
+            "Cancel the renewal of purchase {}?",
+            arg(&["purchaseRef", "purchaseId"])
+        ),
+        "delete_customer" => format!("Delete customer {}?", arg(&["reference"])),
+        "delete_product" => format!("Delete product {} and its plans?", arg(&["reference"])),
+        "delete_plan" => format!(
+            "Delete plan {} of product {}?",
+            arg(&["planRef"]),
+            arg(&["productRef"])
+        ),
+        other => format!("Run {other}?"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn args(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn questions_name_what_will_happen() {
+        assert_eq!(
+            question(
+                "cancel_renewal",
+                &args(json!({"purchaseId": "pur_T3U4V5W6"}))
+            ),
+            "Cancel the renewal of purchase pur_T3U4V5W6?"
+        );
+        assert_eq!(
+            question(
+                "delete_plan",
+                &args(json!({"planRef": "pln_1", "productRef": "prd_1"}))
+            ),
+            "Delete plan pln_1 of product prd_1?"
+        );
+    }
+
+    #[test]
+    fn a_binding_ignores_key_order_but_not_values() {
+        let a = args(json!({"reference": "cus_1", "x": 1}));
+        let b = args(json!({"x": 1, "reference": "cus_1"}));
+        let c = args(json!({"reference": "cus_2", "x": 1}));
+        let bind = |arguments, amount| Binding {
+            tool: "delete_customer",
+            arguments,
+            amount,
+        };
+        assert_eq!(
+            bind(&a, None).associated_data(),
+            bind(&b, None).associated_data()
+        );
+        assert_ne!(
+            bind(&a, None).associated_data(),
+            bind(&c, None).associated_data()
+        );
+        assert_ne!(
+            bind(&a, Some(100)).associated_data(),
+            bind(&a, Some(101)).associated_data()
+        );
+    }
+}
