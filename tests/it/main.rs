@@ -10,6 +10,7 @@
 mod support;
 
 mod checkout;
+mod confirmation;
 mod customers;
 mod faults;
 mod lifecycle;

@@ -4,12 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use rmcp::model::{
-    CallToolRequestParams, ClientCapabilities, ClientConfig, ElicitRequestParams, ElicitResult,
-    ElicitationAction, Implementation,
-};
-use rmcp::service::RequestContext;
-use rmcp::{ClientHandler, ErrorData, RoleClient, ServiceExt};
+use rmcp::model::{CallToolRequestParams, ElicitationAction};
 use serde_json::{Value, json};
 use solvapay_mcp::audit::AuditLog;
 use solvapay_mcp::config::KeyMode;
@@ -19,6 +14,7 @@ use solvapay_mcp::{BillingServer, SolvaPayClient};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::support::person::{Confirmer, connect_as};
 use crate::support::{self, request_count};
 
 fn server(upstream: &MockServer, options: ServerOptions) -> BillingServer {
@@ -33,52 +29,6 @@ fn with_selection(selection: &ToolSelection, mode: Option<KeyMode>) -> ServerOpt
         policy: selection.resolve(mode).unwrap(),
         ..ServerOptions::default()
     }
-}
-
-/// A client that answers every confirmation with `answer` and records the questions.
-#[derive(Clone)]
-struct Confirmer {
-    answer: Option<ElicitationAction>,
-    questions: Arc<Mutex<Vec<String>>>,
-}
-
-impl ClientHandler for Confirmer {
-    fn get_info(&self) -> ClientConfig {
-        let capabilities: ClientCapabilities = match self.answer {
-            Some(_) => serde_json::from_value(json!({"elicitation": {"form": {}}})).unwrap(),
-            None => ClientCapabilities::default(),
-        };
-        ClientConfig::new(capabilities, Implementation::new("confirmer", "1"))
-    }
-
-    async fn create_elicitation(
-        &self,
-        request: ElicitRequestParams,
-        _context: RequestContext<RoleClient>,
-    ) -> Result<ElicitResult, ErrorData> {
-        if let ElicitRequestParams::FormElicitationParams { message, .. } = request {
-            self.questions.lock().unwrap().push(message);
-        }
-        let action = self.answer.clone().unwrap_or(ElicitationAction::Decline);
-        let mut result = ElicitResult::new(action.clone());
-        if matches!(action, ElicitationAction::Accept) {
-            result.content = Some(json!({"confirm": true}));
-        }
-        Ok(result)
-    }
-}
-
-async fn connect_as(
-    handler: Confirmer,
-    server: BillingServer,
-) -> rmcp::service::RunningService<RoleClient, Confirmer> {
-    let (server_io, client_io) = tokio::io::duplex(1 << 20);
-    tokio::spawn(async move {
-        if let Ok(running) = server.serve(server_io).await {
-            let _ = running.waiting().await;
-        }
-    });
-    handler.serve(client_io).await.unwrap()
 }
 
 #[tokio::test]
@@ -434,26 +384,40 @@ async fn every_write_is_audited_before_the_result_returns() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let summary: Vec<(String, String)> = lines
+    // Each write: a `started` record with the arguments before anything was sent, then its
+    // outcome under the same call id.
+    let summary: Vec<(String, String, String)> = lines
         .iter()
         .map(|l| {
+            let what = l["outcome"].as_str().unwrap_or("-").to_owned();
             (
+                l["record"].as_str().unwrap().to_owned(),
                 l["tool"].as_str().unwrap().to_owned(),
-                l["outcome"].as_str().unwrap().to_owned(),
+                what,
             )
         })
         .collect();
+    let row = |record: &str, tool: &str, outcome: &str| {
+        (record.to_owned(), tool.to_owned(), outcome.to_owned())
+    };
     assert_eq!(
         summary,
         [
-            ("delete_customer".to_owned(), "ok".to_owned()),
-            ("delete_customer".to_owned(), "declined".to_owned()),
-            ("create_customer".to_owned(), "error".to_owned()),
+            row("started", "delete_customer", "-"),
+            row("finished", "delete_customer", "ok"),
+            row("started", "delete_customer", "-"),
+            row("finished", "delete_customer", "declined"),
+            row("started", "create_customer", "-"),
+            row("finished", "create_customer", "error"),
         ],
         "reads are not audited"
     );
+    for pair in lines.chunks(2) {
+        assert_eq!(pair[0]["callId"], pair[1]["callId"], "{pair:?}");
+    }
+    assert_ne!(lines[0]["callId"], lines[2]["callId"]);
     assert_eq!(lines[0]["arguments"], json!({"reference": "cus_A1B2C3D4"}));
-    assert_eq!(lines[0]["references"], json!(["cus_A1B2C3D4"]));
-    assert_eq!(lines[2]["code"], "VALIDATION_ERROR");
+    assert_eq!(lines[1]["references"], json!(["cus_A1B2C3D4"]));
+    assert_eq!(lines[5]["code"], "VALIDATION_ERROR");
     assert!(!text.contains(support::KEY));
 }

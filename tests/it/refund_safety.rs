@@ -294,7 +294,8 @@ async fn a_refund_answered_500_is_unknown_and_never_sent_again() {
     assert_eq!(journal[1]["outcome"]["status"], "unknown", "{journal:?}");
     // The operator's audit log says the same: the first call's outcome is unknown, not an error.
     let audit = json_lines(&dir.path().join("audit.jsonl"));
-    assert_eq!(audit[0]["outcome"], "unknown", "{audit:?}");
+    assert_eq!(audit[0]["record"], "started", "{audit:?}");
+    assert_eq!(audit[1]["outcome"], "unknown", "{audit:?}");
 }
 
 #[tokio::test]
