@@ -93,15 +93,19 @@ async fn run(flags: ServerFlags, sandbox_flags: SandboxFlags) -> ExitCode {
         }
     };
     let audit = options.audit.clone();
-    if let Some(log) = audit.clone() {
-        tokio::spawn(async move { report_unfinished(&log).await });
-    }
+    // Read off the handshake path; awaited before exit, so the report is never lost.
+    let report = audit
+        .clone()
+        .map(|log| tokio::spawn(async move { report_unfinished(&log).await }));
     let code = serve(
         BillingServer::with_options(api.clone(), options),
         api,
         audit,
     )
     .await;
+    if let Some(report) = report {
+        let _ = report.await;
+    }
     if let Some(sandbox) = sandbox {
         sandbox.shutdown().await;
     }

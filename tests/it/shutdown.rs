@@ -290,3 +290,111 @@ async fn the_canary_key_never_appears_in_any_output() {
         );
     }
 }
+
+/// Five customers and a bulk usage call on a slow upstream: every write is on record as started
+/// before its request leaves.
+async fn writes_in_flight(session: &mut Session, upstream: &wiremock::MockServer) {
+    for n in 0..5 {
+        session
+            .call(
+                10 + n,
+                "create_customer",
+                json!({"email": format!("slow{n}@example.com")}),
+            )
+            .await;
+    }
+    let events: Vec<Value> = (0..10)
+        .map(|n| json!({"customerRef": "cus_A1B2C3D4", "productRef": "prd_P9Q0R1S2", "requestId": format!("req-{n}")}))
+        .collect();
+    session
+        .call(20, "record_bulk_usage", json!({ "events": events }))
+        .await;
+    eventually("six POSTs on the wire", || async {
+        upstream
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .filter(|r| r.method.as_str() == "POST")
+            .count()
+            == 6
+    })
+    .await;
+}
+
+async fn slow_upstream() -> wiremock::MockServer {
+    let upstream = support::upstream().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(201).set_delay(Duration::from_secs(60)))
+        .mount(&upstream)
+        .await;
+    upstream
+}
+
+fn records<'a>(audit: &'a [Value], record: &str) -> Vec<&'a Value> {
+    audit.iter().filter(|l| l["record"] == record).collect()
+}
+
+#[tokio::test]
+async fn sigkill_with_writes_in_flight_leaves_each_started_and_the_next_start_names_them() {
+    let upstream = slow_upstream().await;
+    let data = tempfile::tempdir().unwrap();
+    let mut session = Session::start(&upstream.uri(), data.path(), &[]).await;
+    writes_in_flight(&mut session, &upstream).await;
+    session.child.start_kill().unwrap();
+    let (status, _, _) = session.finish(Duration::from_secs(5)).await;
+    assert!(!status.success());
+
+    let audit = json_lines(&data.path().join("audit.jsonl"));
+    let started = records(&audit, "started");
+    assert_eq!(started.len(), 6, "{audit:?}");
+    assert!(records(&audit, "finished").is_empty(), "{audit:?}");
+    let tools: Vec<&str> = started
+        .iter()
+        .map(|l| l["tool"].as_str().unwrap())
+        .collect();
+    assert_eq!(tools.iter().filter(|t| **t == "create_customer").count(), 5);
+    assert_eq!(
+        started[5]["arguments"]["events"].as_array().unwrap().len(),
+        10
+    );
+
+    // The next start names each call on stderr, once.
+    let mut again = Session::start(&upstream.uri(), data.path(), &[]).await;
+    drop(again.stdin.take());
+    let (_, _, logs) = again.finish(Duration::from_secs(10)).await;
+    for call in &started {
+        let id = call["callId"].as_str().unwrap();
+        assert!(
+            logs.contains(id) && logs.contains("has no recorded outcome"),
+            "{id} not named: {logs}"
+        );
+    }
+    let audit = json_lines(&data.path().join("audit.jsonl"));
+    let closed = records(&audit, "finished");
+    assert_eq!(closed.len(), 6, "{audit:?}");
+    assert!(closed.iter().all(|l| l["outcome"] == "interrupted"));
+    let mut third = Session::start(&upstream.uri(), data.path(), &[]).await;
+    drop(third.stdin.take());
+    let (_, _, logs) = third.finish(Duration::from_secs(10)).await;
+    assert!(!logs.contains("has no recorded outcome"), "{logs}");
+}
+
+#[tokio::test]
+async fn writes_cut_off_by_the_end_of_the_grace_are_recorded_as_interrupted() {
+    let upstream = slow_upstream().await;
+    let data = tempfile::tempdir().unwrap();
+    let mut session = Session::start(&upstream.uri(), data.path(), &[]).await;
+    writes_in_flight(&mut session, &upstream).await;
+    drop(session.stdin.take());
+    let (status, _, logs) = session.finish(Duration::from_secs(20)).await;
+    assert!(status.success(), "{logs}");
+    let audit = json_lines(&data.path().join("audit.jsonl"));
+    assert_eq!(records(&audit, "started").len(), 6, "{audit:?}");
+    let finished = records(&audit, "finished");
+    assert_eq!(finished.len(), 6, "{audit:?}");
+    assert!(
+        finished.iter().all(|l| l["outcome"] == "interrupted"),
+        "{audit:?}"
+    );
+}
