@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # End-to-end checks of the release binary in local-sandbox mode, with real clients:
 #   1. MCP Inspector CLI 2.12.0 (Node 22 from the `node@22` npm package)
-#   2. Python `mcp` 2.3.0, legacy era (initialize) and 2026-07-28 era (Client mode="auto")
+#   2. Python `mcp` 2.3.0, legacy era (initialize) and 2026-07-28 era (Client mode="auto"), and
+#      confirmation on 2026-07-28 (MRTR) with an elicitation callback
 #   3. headless Chromium (Debian's /usr/bin/chromium, playwright-core): checkout Pay, portal cancel
 # Installs what it needs (idempotent): `npm ci` in e2e/, a virtualenv in e2e/.venv, Debian chromium.
 # Usage: e2e/run.sh [path/to/solvapay-mcp]   (default: target/release/solvapay-mcp, built if missing)
-# Env: E2E_SKIP_INSTALL=1 to skip the installs; E2E_ONLY="inspector python browser" to pick suites.
+# Env: E2E_SKIP_INSTALL=1 to skip the installs; E2E_ONLY="inspector python confirm browser" to pick suites.
 set -uo pipefail
 E2E="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(dirname "$E2E")"
 BIN="${1:-$ROOT/target/release/solvapay-mcp}"
-ONLY="${E2E_ONLY:-inspector python browser}"
+ONLY="${E2E_ONLY:-inspector python confirm browser}"
 start=$(date +%s)
 
 log() { printf '== e2e: %s\n' "$*"; }
@@ -79,6 +80,7 @@ for suite in $ONLY; do
   case "$suite" in
     inspector) run "inspector-cli" "$NODE" inspector.mjs "$BIN" ;;
     python) run "python-mcp-client (legacy + 2026-07-28)" "$PY" client.py "$BIN" ;;
+    confirm) run "python-mcp-client confirmation (2026-07-28 MRTR)" "$PY" confirm.py "$BIN" ;;
     browser) run "chromium checkout + portal" "$PY" browser_flow.py "$BIN" ;;
     *) die "unknown suite $suite" ;;
   esac
