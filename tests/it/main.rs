@@ -12,6 +12,7 @@ mod support;
 mod checkout;
 mod customers;
 mod faults;
+mod input_edges;
 mod lifecycle;
 mod operator;
 mod plans;
