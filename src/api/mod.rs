@@ -551,10 +551,17 @@ mod tests {
     }
 
     /// Code points that must never reach the model from upstream text: controls (a space stands in
-    /// for them), bidi embeddings, overrides, isolates and marks, and Unicode tag characters.
+    /// for them), bidi embeddings, overrides, isolates and marks, zero-width characters, line and
+    /// paragraph separators, and Unicode tag characters (written out here, independently of
+    /// `validate::is_disguising`, so the test checks the list too).
     fn banned(c: char) -> bool {
         c.is_control()
             || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{E0000}'..='\u{E007F}')
+            || matches!(
+                c,
+                '\u{200B}'
+                    ..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{180E}' | '\u{2028}' | '\u{2029}'
+            )
     }
 
     /// Text mixing ASCII, emoji, CJK, controls, bidi and tag characters.
@@ -571,6 +578,9 @@ mod tests {
                 Just('\u{2067}'),
                 Just('\u{200F}'),
                 Just('\u{061C}'),
+                Just('\u{200B}'),
+                Just('\u{FEFF}'),
+                Just('\u{2028}'),
                 Just('\u{E0041}'),
                 Just('😀'),
                 Just('漢'),

@@ -1,10 +1,25 @@
 //! ISO 8601 date filters: a whole day (`2026-01-11`, inclusive) or an instant (`2026-01-11T09:30:00Z`).
+//!
+//! Every value is checked against [`EARLIEST`]..=[`LATEST`] when parsed, and nothing here does
+//! unchecked date arithmetic (the lint below keeps it so): `9999-12-31` used to panic one day
+//! past the calendar's end.
+
+#![deny(clippy::arithmetic_side_effects)]
 
 use time::format_description::well_known::Rfc3339;
-use time::macros::format_description;
-use time::{Date, OffsetDateTime, Time};
+use time::macros::{date, format_description, time};
+use time::{Date, OffsetDateTime, Time, UtcOffset};
 
 use super::FieldError;
+
+/// The first day a date argument may name: billing data starts at the Unix epoch.
+pub const EARLIEST: Date = date!(1970 - 01 - 01);
+/// The last day a date argument may name: far enough for any "until further notice", near
+/// enough that every day and 30-day step around it stays inside the calendar.
+pub const LATEST: Date = date!(2999 - 12 - 31);
+
+/// The last instant of a day.
+const DAY_END: Time = time!(23:59:59.999);
 
 /// An ISO 8601 date (`2026-01-11`) or date-time (`2026-01-11T09:30:00Z`) filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,39 +31,52 @@ pub enum IsoDate {
 }
 
 impl IsoDate {
-    /// Parses `raw` for the argument `field`.
+    /// Parses `raw` for the argument `field`: a date or RFC 3339 date-time between
+    /// [`EARLIEST`] and [`LATEST`] (UTC).
     pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
         let raw = raw.trim();
-        if let Ok(d) = Date::parse(raw, format_description!("[year]-[month]-[day]")) {
-            return Ok(Self::Day(d));
+        let value = match Date::parse(raw, format_description!("[year]-[month]-[day]")) {
+            Ok(d) => Self::Day(d),
+            Err(_) => OffsetDateTime::parse(raw, &Rfc3339)
+                .map(Self::At)
+                .map_err(|_| {
+                    FieldError::new(
+                        field,
+                        format!("{raw:?} is not an ISO 8601 date (2026-01-11) or date-time (2026-01-11T09:30:00Z)"),
+                    )
+                })?,
+        };
+        let in_range = value.start() >= EARLIEST.midnight().assume_utc()
+            && value.end() <= LATEST.with_time(DAY_END).assume_utc();
+        if !in_range {
+            return Err(FieldError::new(
+                field,
+                format!("{raw:?} is out of range: give a date from {EARLIEST} to {LATEST}"),
+            ));
         }
-        OffsetDateTime::parse(raw, &Rfc3339)
-            .map(Self::At)
-            .map_err(|_| {
-                FieldError::new(
-                    field,
-                    format!("{raw:?} is not an ISO 8601 date (2026-01-11) or date-time (2026-01-11T09:30:00Z)"),
-                )
-            })
+        Ok(value)
     }
 
     /// The first instant covered.
     pub fn start(self) -> OffsetDateTime {
         match self {
-            Self::Day(d) => d.with_time(Time::MIDNIGHT).assume_utc(),
+            Self::Day(d) => d.midnight().assume_utc(),
             Self::At(t) => t,
         }
     }
 
-    /// The last instant covered (a day is inclusive).
+    /// The last instant covered (a day is inclusive, to the millisecond).
     pub fn end(self) -> OffsetDateTime {
         match self {
-            Self::Day(d) => {
-                d.with_time(Time::MIDNIGHT).assume_utc() + time::Duration::days(1)
-                    - time::Duration::milliseconds(1)
-            }
+            Self::Day(d) => d.with_time(DAY_END).assume_utc(),
             Self::At(t) => t,
         }
+    }
+
+    /// The first instant covered, in UTC (a parsed value is always representable in UTC).
+    pub fn start_utc(self) -> OffsetDateTime {
+        let start = self.start();
+        start.checked_to_offset(UtcOffset::UTC).unwrap_or(start)
     }
 
     /// The value sent to SolvaPay and echoed back.
@@ -91,5 +119,58 @@ mod tests {
             IsoDate::parse("toDate", "11/01/2026").unwrap_err().field,
             "toDate"
         );
+        assert_eq!(
+            from.end(),
+            IsoDate::parse("t", "2026-01-11T23:59:59.999Z")
+                .unwrap()
+                .start()
+        );
+    }
+
+    #[test]
+    fn the_calendar_edges_are_refused_naming_the_field() {
+        for raw in [
+            "9999-12-31",
+            "3000-01-01",
+            "0000-01-01",
+            "1969-12-31",
+            "-0001-01-01",
+            "+10000-01-01",
+            "9999-12-31T23:59:59Z",
+            "2999-12-31T23:30:00-01:00",
+            "1970-01-01T00:30:00+01:00",
+            "0000-01-01T00:00:00+23:59",
+        ] {
+            let e = IsoDate::parse("toDate", raw).unwrap_err();
+            assert_eq!(e.field, "toDate", "{raw}");
+        }
+        for raw in ["1970-01-01", "2999-12-31", "2999-12-31T23:59:59.999Z"] {
+            let d = IsoDate::parse("toDate", raw).unwrap();
+            assert!(d.start() <= d.end(), "{raw}");
+        }
+    }
+
+    fn date_like() -> impl proptest::strategy::Strategy<Value = String> {
+        proptest::prop_oneof![
+            "\\PC{0,40}",
+            "[+-]?[0-9]{1,6}-[0-9]{1,2}-[0-9]{1,2}",
+            "[+-]?[0-9]{4,6}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9](\\.[0-9]{1,9})?(Z|[+-][0-2][0-9]:[0-5][0-9])",
+        ]
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_string_parses_or_is_refused_without_panicking(raw in date_like()) {
+            match IsoDate::parse("fromDate", &raw) {
+                Ok(d) => {
+                    proptest::prop_assert!(d.start() <= d.end());
+                    proptest::prop_assert!(d.start_utc().date() >= EARLIEST);
+                    proptest::prop_assert!(d.end() <= LATEST.with_time(DAY_END).assume_utc());
+                    proptest::prop_assert!(!d.wire().is_empty());
+                    proptest::prop_assert!(check_range(Some(d), Some(d)).is_ok());
+                }
+                Err(e) => proptest::prop_assert_eq!(e.field, "fromDate"),
+            }
+        }
     }
 }

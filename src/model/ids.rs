@@ -1,6 +1,9 @@
-//! Reference newtypes (`cus_…`, `prd_…`, …). Opaque strings: the prefix is documented but not enforced
-//! (SolvaPay also accepts internal IDs), while the character set is strict so a reference is always
-//! exactly one URL path segment.
+//! Reference newtypes (`cus_…`, `prd_…`, …). Opaque beyond their kind: a caller's reference must be
+//! its kind's prefix plus at least one character, or a 24-hex internal ID (SolvaPay's documented
+//! ObjectId form, CONTRACT "IDs"); nothing else about the tail is assumed. The character set is
+//! strict so a reference is always exactly one URL path segment. A reference of the wrong kind
+//! (`prd_…` given as a customer) is refused before any request: SolvaPay would only answer
+//! "customer not found" after storing, e.g., a usage event against it.
 
 use std::fmt;
 
@@ -37,8 +40,54 @@ pub fn check_reference(field: &str, raw: &str) -> Result<String, FieldError> {
     Ok(value.to_owned())
 }
 
+/// The documented reference prefixes, with what each names (CONTRACT "IDs"), longest first.
+const KINDS: [(&str, &str); 8] = [
+    ("usage_", "usage record"),
+    ("cus_", "customer"),
+    ("prd_", "product"),
+    ("pln_", "plan"),
+    ("pur_", "purchase"),
+    ("txn_", "transaction"),
+    ("mtr_", "meter"),
+    ("usg_", "usage record"),
+];
+
+/// True for SolvaPay's internal ID form: 24 hex digits (a MongoDB ObjectId).
+fn is_internal_id(value: &str) -> bool {
+    value.len() == 24 && value.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Checks a caller-supplied reference of one kind: [`check_reference`]'s alphabet, then `prefix`
+/// followed by at least one character, or an internal ID.
+fn check_kind(
+    field: &str,
+    raw: &str,
+    prefix: &str,
+    noun: &str,
+    example: &str,
+) -> Result<String, FieldError> {
+    let value = check_reference(field, raw)?;
+    if value
+        .strip_prefix(prefix)
+        .is_some_and(|tail| !tail.is_empty())
+        || is_internal_id(&value)
+    {
+        return Ok(value);
+    }
+    let message = if value == prefix {
+        format!("{value:?} is only the prefix of a {noun} reference (e.g. {example})")
+    } else if let Some((_, other)) = KINDS.iter().find(|(p, _)| value.starts_with(p)) {
+        format!("{value:?} is a {other} reference, not a {noun} reference (e.g. {example})")
+    } else {
+        format!(
+            "{value:?} is not a {noun} reference (expected {prefix}…, e.g. {example}, or a 24-hex internal ID)"
+        )
+    };
+    Err(FieldError::new(field, message))
+}
+
 macro_rules! reference {
-    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal, $noun:literal, $example:literal) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(transparent)]
@@ -48,8 +97,15 @@ macro_rules! reference {
             /// The documented prefix of this kind of reference.
             pub const PREFIX: &'static str = $prefix;
 
-            /// Validates a caller-supplied reference for the argument `field`.
+            /// Validates a caller-supplied reference for the argument `field`: this kind's prefix
+            /// and at least one more character, or an internal ID.
             pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+                check_kind(field, raw, $prefix, $noun, $example).map(Self)
+            }
+
+            /// A reference SolvaPay itself returned: only the path-segment alphabet is checked
+            /// (its answers are not held to the documented prefixes).
+            pub fn from_upstream(field: &str, raw: &str) -> Result<Self, FieldError> {
                 check_reference(field, raw).map(Self)
             }
 
@@ -75,23 +131,23 @@ macro_rules! reference {
 
 reference!(
     /// A customer reference, e.g. `cus_A1B2C3D4`.
-    CustomerRef, "cus_"
+    CustomerRef, "cus_", "customer", "cus_A1B2C3D4"
 );
 reference!(
     /// A product reference, e.g. `prd_P9Q0R1S2`.
-    ProductRef, "prd_"
+    ProductRef, "prd_", "product", "prd_P9Q0R1S2"
 );
 reference!(
     /// A plan reference, e.g. `pln_K5L6M7N8`.
-    PlanRef, "pln_"
+    PlanRef, "pln_", "plan", "pln_K5L6M7N8"
 );
 reference!(
     /// A purchase reference, e.g. `pur_T3U4V5W6`.
-    PurchaseRef, "pur_"
+    PurchaseRef, "pur_", "purchase", "pur_T3U4V5W6"
 );
 reference!(
     /// A transaction reference, e.g. `txn_D7E8F9G0`.
-    TransactionRef, "txn_"
+    TransactionRef, "txn_", "transaction", "txn_D7E8F9G0"
 );
 
 #[cfg(test)]
@@ -107,6 +163,28 @@ mod tests {
             "cus_A1B2C3D4"
         );
         assert!(TransactionRef::parse("transactionRef", "507f1f77bcf86cd799439011").is_ok());
+    }
+
+    #[test]
+    fn a_reference_must_be_of_its_kind() {
+        for (bad, says) in [
+            ("prd_P9Q0R1S2", "is a product reference"),
+            ("txn_D7E8F9G0", "is a transaction reference"),
+            ("usage_A1B2C3D4", "is a usage record reference"),
+            ("cus_", "only the prefix"),
+            ("bad", "not a customer reference"),
+            ("CUS_A1B2", "not a customer reference"),
+            ("507f1f77bcf86cd79943901", "not a customer reference"),
+        ] {
+            let err = CustomerRef::parse("customerRef", bad).unwrap_err();
+            assert_eq!(err.field, "customerRef", "{bad}");
+            assert!(err.message.contains(says), "{bad}: {}", err.message);
+        }
+        assert!(CustomerRef::parse("customerRef", "cus_A").is_ok());
+        assert!(CustomerRef::parse("customerRef", "507f1f77bcf86cd799439011").is_ok());
+        assert!(ProductRef::parse("productRef", "cus_A1B2C3D4").is_err());
+        assert!(ProductRef::parse("productRef", "prd_").is_err());
+        assert!(ProductRef::from_upstream("productRef", "legacy-product").is_ok());
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! Money: integer minor units with an ISO 4217 currency, and the formatted text a model reads.
 //! Never floating point: `2500` USD is `$25.00`, `2500` JPY is `¥2,500`.
 
+#![deny(clippy::arithmetic_side_effects)]
+
 use std::fmt;
+use std::num::NonZeroU128;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -87,13 +90,18 @@ impl Currency {
     /// `amount` minor units as a person writes it: `$3,871.00`, `-€0.50`, `¥2,500`, `12.345 KWD`.
     pub fn format(&self, amount: i64) -> String {
         let exp = self.exponent();
-        let divisor = 10u128.pow(exp);
+        // 10^exp with exp ≤ 4: never zero, never overflows.
+        let divisor = 10u128
+            .checked_pow(exp)
+            .and_then(NonZeroU128::new)
+            .unwrap_or(NonZeroU128::MIN);
         let abs = u128::from(amount.unsigned_abs());
         let (major, minor) = (abs / divisor, abs % divisor);
         let mut grouped = String::new();
         let digits = major.to_string();
         for (i, ch) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            // Digits still to come after this one, a multiple of 3 where a comma goes.
+            if i > 0 && digits.len().saturating_sub(i) % 3 == 0 {
                 grouped.push(',');
             }
             grouped.push(ch);

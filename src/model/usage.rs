@@ -124,6 +124,46 @@ impl UsageEvent {
         ];
         format!("mcp-{:032x}", fnv1a_128(&parts))
     }
+
+    /// When `answer` is a duplicate describing the earlier event and that event is not this one:
+    /// the conflict.
+    ///
+    /// What identifies an event is what is billed: customer, product, action type, units and
+    /// outcome. The timestamp is not compared (a repeat of a call without one is stamped anew, and
+    /// SolvaPay may shift it), nor are `action`, `duration` and other metadata (they describe the
+    /// event, they do not change what is counted).
+    pub fn conflict_with(&self, answer: &UsageResponse) -> Option<UsageConflict> {
+        let earlier = answer.event.as_ref().filter(|_| answer.is_duplicate())?;
+        let fields: Vec<&'static str> = [
+            ("customerRef", earlier.customer_ref == self.customer_ref),
+            ("productRef", earlier.product_ref == self.product_ref),
+            (
+                "actionType",
+                earlier.action_type == self.action_type.as_str(),
+            ),
+            ("units", earlier.units == self.units),
+            ("outcome", earlier.outcome == self.outcome.as_str()),
+        ]
+        .into_iter()
+        .filter_map(|(field, same)| (!same).then_some(field))
+        .collect();
+        (!fields.is_empty()).then(|| UsageConflict {
+            earlier: earlier.clone(),
+            fields,
+            sent: describe(
+                &self.customer_ref,
+                self.product_ref.as_deref(),
+                self.units,
+                self.action_type.as_str(),
+                self.outcome.as_str(),
+            ),
+        })
+    }
+}
+
+/// `Some` when `event` reads as a [`StoredUsage`]; anything else is as good as absent.
+fn lenient<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<StoredUsage>, D::Error> {
+    Ok(serde_json::from_value(Value::deserialize(d)?).ok())
 }
 
 /// FNV-1a, 128 bit, over `parts` separated by a unit separator byte.
@@ -200,6 +240,104 @@ pub struct UsageResponse {
     /// Credit debit, when the plan is credit based.
     #[serde(default)]
     pub credit_debit: Option<CreditDebit>,
+    /// For a duplicate: the event stored earlier under the same key, when the answer says (the
+    /// local sandbox does; SolvaPay's documented answer does not, see [`StoredUsage`]). An
+    /// unreadable description counts as none: it must not sink the answer.
+    #[serde(default, deserialize_with = "lenient")]
+    pub event: Option<StoredUsage>,
+}
+
+impl UsageResponse {
+    /// True when SolvaPay recognised the idempotency key.
+    pub fn is_duplicate(&self) -> bool {
+        self.credit_debit
+            .as_ref()
+            .is_some_and(CreditDebit::is_duplicate)
+    }
+}
+
+// SolvaPay answers a repeated `idempotencyKey` with 200, the first call's `reference` and
+// `creditDebit.reason: "duplicate"`, and is silent on a repeat whose body differs (BEHAVIOUR §4.3:
+// the first event wins; nothing in CONTRACT, EVIDENCE or openapi.json's `UsageRecordResponse` says
+// more). So a reused `requestId` would silently drop a different event. The local sandbox
+// therefore adds the stored event to its duplicate answer (`event`), and the tools compare it with
+// what they sent (`UsageEvent::conflict_with`); against an answer without it, a duplicate stays a
+// duplicate. (A `//` comment: the type's doc lands in the bulk tool's output schema.)
+/// The event stored first under the key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredUsage {
+    /// Its usage record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    pub customer_ref: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_ref: Option<String>,
+    pub action_type: String,
+    pub units: i64,
+    pub outcome: String,
+    /// When it happened (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<String>,
+}
+
+impl StoredUsage {
+    /// "usage_X: customer cus_A, product prd_B, 3 units (api_call, success) at 2026-…".
+    pub fn describe(&self) -> String {
+        let at = self
+            .timestamp
+            .as_deref()
+            .map(|t| format!(" at {t}"))
+            .unwrap_or_default();
+        format!(
+            "{}: {}{at}",
+            self.reference.as_deref().unwrap_or("no reference"),
+            describe(
+                &self.customer_ref,
+                self.product_ref.as_deref(),
+                self.units,
+                &self.action_type,
+                &self.outcome
+            )
+        )
+    }
+}
+
+fn describe(
+    customer: &str,
+    product: Option<&str>,
+    units: i64,
+    kind: &str,
+    outcome: &str,
+) -> String {
+    let unit = if units == 1 { "unit" } else { "units" };
+    format!(
+        "customer {customer}, product {}, {units} {unit} ({kind}, {outcome})",
+        product.unwrap_or("none")
+    )
+}
+
+/// A key already used by a different event: what was stored first, and where the new one differs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageConflict {
+    /// The event stored under the key.
+    pub earlier: StoredUsage,
+    /// The identifying fields that differ (`customerRef`, `units`, …).
+    pub fields: Vec<&'static str>,
+    /// The event just sent, described like [`StoredUsage::describe`].
+    pub sent: String,
+}
+
+impl UsageConflict {
+    /// One sentence naming both events.
+    pub fn describe(&self, key: &str) -> String {
+        format!(
+            "{key:?} was already used for a different event ({}): {}. This event ({}) was not recorded; give it its own requestId",
+            self.fields.join(", "),
+            self.earlier.describe(),
+            self.sent
+        )
+    }
 }
 
 /// Answer of `POST /v1/sdk/usages/bulk`.
@@ -254,6 +392,54 @@ mod tests {
         let mut more = event();
         more.units = 2;
         assert_ne!(key, more.derived_key(0, "call-1"));
+    }
+
+    fn duplicate_of(earlier: Value) -> UsageResponse {
+        serde_json::from_value(serde_json::json!({
+            "success": true, "reference": "usage_FIRST",
+            "creditDebit": {"debited": false, "reason": "duplicate"},
+            "event": earlier
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_duplicate_of_another_event_is_a_conflict() {
+        let same = serde_json::json!({
+            "reference": "usage_FIRST", "customerRef": "cus_X7Y8Z9W0", "productRef": "prd_P9Q0R1S2",
+            "actionType": "api_call", "units": 1, "outcome": "success",
+            "timestamp": "2026-02-11T09:00:00.000Z"
+        });
+        assert_eq!(event().conflict_with(&duplicate_of(same.clone())), None);
+        let mut other = same.clone();
+        other["customerRef"] = "cus_OTHER".into();
+        other["units"] = 3.into();
+        let conflict = event().conflict_with(&duplicate_of(other)).unwrap();
+        assert_eq!(conflict.fields, ["customerRef", "units"]);
+        let text = conflict.describe("req-1");
+        for part in [
+            "usage_FIRST",
+            "cus_OTHER",
+            "3 units",
+            "2026-02-11T09:00:00.000Z",
+            "cus_X7Y8Z9W0, product prd_P9Q0R1S2, 1 unit",
+        ] {
+            assert!(text.contains(part), "{part}: {text}");
+        }
+        let mut no_product = same;
+        no_product.as_object_mut().unwrap().remove("productRef");
+        assert_eq!(
+            event()
+                .conflict_with(&duplicate_of(no_product))
+                .unwrap()
+                .fields,
+            ["productRef"]
+        );
+        // An answer that does not describe the earlier event, or describes it unreadably, cannot
+        // be checked: a plain duplicate.
+        assert_eq!(event().conflict_with(&duplicate_of(Value::Null)), None);
+        let garbled = duplicate_of(serde_json::json!({"units": "many"}));
+        assert!(garbled.event.is_none() && garbled.is_duplicate());
     }
 
     #[test]

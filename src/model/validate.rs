@@ -1,6 +1,12 @@
 //! Argument rules checked before any request is sent: each failure names the field at fault.
+//! [`is_disguising`] is the one list of characters that hide or reorder text; input refuses them
+//! here, and the output filters (`api::sanitize`, the tool result scrubber) drop them.
+
+#![deny(clippy::arithmetic_side_effects)]
 
 use std::fmt;
+
+use serde_json::{Map, Value};
 
 /// One argument that breaks a rule: which field, and what is expected instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +55,15 @@ pub fn email(field: &str, raw: &str) -> Result<String, FieldError> {
             format!("{value:?} is not a valid email address (expected name@example.com)"),
         )
     };
+    if let Some(c) = value.chars().find(|c| is_disguising(*c)) {
+        return Err(FieldError::new(
+            field,
+            format!(
+                "contains the invisible or bidi character U+{:04X}; an email address cannot carry it",
+                u32::from(c)
+            ),
+        ));
+    }
     if value.len() > 254 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(bad());
     }
@@ -115,8 +130,8 @@ pub fn telephone(field: &str, raw: &str) -> Result<String, FieldError> {
     }
 }
 
-/// Free text: at most `max` characters, no control characters (newlines and tabs allowed) and no
-/// bidirectional-override characters (they can disguise what a human approves).
+/// Free text: at most `max` characters, no control characters (newlines and tabs allowed) and
+/// nothing [`is_disguising`].
 pub fn text(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
     let count = raw.chars().count();
     if count > max {
@@ -125,27 +140,64 @@ pub fn text(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
             format!("is {count} characters long; the limit is {max}"),
         ));
     }
-    if let Some(c) = raw.chars().find(|c| is_forbidden_char(*c)) {
-        return Err(FieldError::new(
-            field,
-            format!(
-                "contains the control or bidi character U+{:04X}; remove it",
-                u32::from(c)
-            ),
-        ));
-    }
+    refuse_forbidden(field, raw)?;
     Ok(raw.to_owned())
 }
 
+/// Free-form metadata (`metadata`, `features`, `limits`): every key and every string inside, at
+/// any depth, follows the [`text`] character rules; the error names the path (`metadata.note`).
+pub fn metadata(field: &str, map: &Map<String, Value>) -> Result<(), FieldError> {
+    for (key, value) in map {
+        let path = format!("{field}.{key}");
+        refuse_forbidden(&path, key)?;
+        metadata_value(&path, value)?;
+    }
+    Ok(())
+}
+
+fn metadata_value(path: &str, value: &Value) -> Result<(), FieldError> {
+    match value {
+        Value::String(s) => refuse_forbidden(path, s),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, v)| metadata_value(&format!("{path}[{i}]"), v)),
+        Value::Object(map) => metadata(path, map),
+        _ => Ok(()),
+    }
+}
+
+fn refuse_forbidden(field: &str, raw: &str) -> Result<(), FieldError> {
+    match raw.chars().find(|c| is_forbidden_char(*c)) {
+        Some(c) => Err(FieldError::new(
+            field,
+            format!(
+                "contains the control, invisible or bidi character U+{:04X}; remove it",
+                u32::from(c)
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// What free text may not carry: control characters other than newline, tab and carriage return,
+/// and anything [`is_disguising`].
 fn is_forbidden_char(c: char) -> bool {
     (c.is_control() && !matches!(c, '\n' | '\t' | '\r')) || is_disguising(c)
 }
 
-/// Characters that reorder or hide text: bidi embeddings, overrides, isolates and marks (they can
-/// make a person approve something other than what runs) and Unicode tag characters (invisible, and
-/// a known way to smuggle instructions to a model).
+/// Characters that hide or reorder text, so a person may approve something other than what runs:
+/// bidi embeddings, overrides, isolates and marks; zero-width spaces, joiners and no-break spaces
+/// (U+200B–U+200D, U+2060, U+FEFF, U+180E); the line and paragraph separators (U+2028, U+2029),
+/// which break a line where no newline shows; and Unicode tag characters (invisible, and a known
+/// way to smuggle instructions to a model). The one list: input validation refuses these, output
+/// sanitising drops them.
 pub fn is_disguising(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{E0000}'..='\u{E007F}')
+    matches!(c,
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+        | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{180E}'
+        | '\u{2028}' | '\u{2029}'
+        | '\u{E0000}'..='\u{E007F}')
 }
 
 /// Page size: 1–100, default 20.
@@ -226,11 +278,79 @@ mod tests {
     }
 
     #[test]
-    fn text_rejects_controls_and_bidi() {
+    fn text_rejects_controls_bidi_zero_width_and_separators() {
         assert!(text("reason", "Double charge\nsee ticket", 100).is_ok());
-        assert!(text("reason", "a\u{0007}b", 100).is_err());
-        assert!(text("reason", "refund \u{202E}001$", 100).is_err());
+        assert!(text("reason", "Zoë 漢字 😀", 100).is_ok());
         assert!(text("reason", &"x".repeat(101), 100).is_err());
+        for c in [
+            '\u{0007}',
+            '\u{202A}',
+            '\u{202E}',
+            '\u{2066}',
+            '\u{2069}',
+            '\u{200E}',
+            '\u{200F}',
+            '\u{061C}',
+            '\u{200B}',
+            '\u{200C}',
+            '\u{200D}',
+            '\u{2060}',
+            '\u{FEFF}',
+            '\u{180E}',
+            '\u{2028}',
+            '\u{2029}',
+            '\u{E0041}',
+        ] {
+            let e = text("reason", &format!("refund{c}001$"), 100).unwrap_err();
+            assert_eq!(e.field, "reason");
+            assert!(
+                e.message.contains(&format!("U+{:04X}", u32::from(c))),
+                "{}",
+                e.message
+            );
+        }
+    }
+
+    #[test]
+    fn emails_and_names_refuse_disguising_characters() {
+        for c in ['\u{202E}', '\u{200B}', '\u{FEFF}', '\u{2028}', '\u{2066}'] {
+            assert_eq!(
+                email("email", &format!("jane{c}@acme.com"))
+                    .unwrap_err()
+                    .field,
+                "email"
+            );
+            assert_eq!(
+                name("name", &format!("Jane{c}Doe"), 1, 100)
+                    .unwrap_err()
+                    .field,
+                "name"
+            );
+        }
+    }
+
+    #[test]
+    fn metadata_strings_and_keys_follow_the_text_rules() {
+        let ok = serde_json::json!({"note": "line 1\nline 2", "n": 3, "tags": ["a", "b"], "deep": {"x": "ü"}});
+        assert!(metadata("metadata", ok.as_object().unwrap()).is_ok());
+        for (bad, path) in [
+            (
+                serde_json::json!({"note": "pay\u{202E}me"}),
+                "metadata.note",
+            ),
+            (serde_json::json!({"k\u{200B}": 1}), "metadata.k\u{200B}"),
+            (
+                serde_json::json!({"tags": ["ok", "x\u{FEFF}"]}),
+                "metadata.tags[1]",
+            ),
+            (
+                serde_json::json!({"deep": {"x": "a\u{2028}b"}}),
+                "metadata.deep.x",
+            ),
+        ] {
+            let e = metadata("metadata", bad.as_object().unwrap()).unwrap_err();
+            assert_eq!(e.field, path);
+        }
     }
 
     #[test]
@@ -254,6 +374,9 @@ mod tests {
                     proptest::char::range('a', 'z'),
                     proptest::strategy::Just('\u{202E}'),
                     proptest::strategy::Just('\u{200F}'),
+                    proptest::strategy::Just('\u{200B}'),
+                    proptest::strategy::Just('\u{FEFF}'),
+                    proptest::strategy::Just('\u{2028}'),
                     proptest::strategy::Just('\n'),
                 ],
                 0..40,
@@ -276,7 +399,7 @@ mod tests {
         #[test]
         fn emails_never_carry_whitespace_or_controls(raw in "\\PC{0,40}|[a-z]{1,8}@[a-z]{1,8}\\.[a-z]{2,4}") {
             if let Ok(value) = email("email", &raw) {
-                proptest::prop_assert!(!value.chars().any(|c| c.is_whitespace() || c.is_control()));
+                proptest::prop_assert!(!value.chars().any(|c| c.is_whitespace() || c.is_control() || is_disguising(c)));
                 proptest::prop_assert_eq!(value.matches('@').count(), 1);
             }
         }

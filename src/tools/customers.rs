@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{Json, PageInfo, Summary, opt_text};
+use super::{Json, PageInfo, Summary, opt_metadata, opt_text};
 use crate::error::ToolError;
 use crate::model::customer::{CreateCustomer, Customer, CustomerLookup, UpdateCustomer};
 use crate::model::{CustomerRef, validate};
@@ -164,7 +164,7 @@ impl BillingServer {
             email: validate::email("email", &args.email)?,
             name: opt_name(args.name.as_deref())?,
             telephone: opt_telephone(args.telephone.as_deref())?,
-            metadata: args.metadata.unwrap_or_default(),
+            metadata: opt_metadata("metadata", args.metadata)?.unwrap_or_default(),
             external_ref: None,
         };
         let customer = self.api().create_customer(&body).await?;
@@ -228,7 +228,7 @@ impl BillingServer {
             email: opt_email(args.email.as_deref())?,
             name: opt_name(args.name.as_deref())?,
             telephone: opt_telephone(args.telephone.as_deref())?,
-            metadata: args.metadata,
+            metadata: opt_metadata("metadata", args.metadata)?,
         };
         if body.is_empty() {
             return Err(ToolError::invalid(

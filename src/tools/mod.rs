@@ -31,6 +31,18 @@ pub(crate) fn opt_text(
     }
 }
 
+/// An optional free-form object (`metadata`, `features`, `limits`), passed on unchanged once its
+/// keys and strings pass the free-text character rules.
+pub(crate) fn opt_metadata(
+    field: &str,
+    value: Option<serde_json::Map<String, serde_json::Value>>,
+) -> Result<Option<serde_json::Map<String, serde_json::Value>>, ToolError> {
+    if let Some(map) = &value {
+        validate::metadata(field, map)?;
+    }
+    Ok(value)
+}
+
 /// The paging facts every list result carries, so a model never mistakes a page for everything.
 #[derive(Debug, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]

@@ -55,8 +55,9 @@ impl<T: Serialize + JsonSchema + Summary + 'static> IntoCallToolResult for Reply
 }
 
 /// Data from SolvaPay (names, descriptions, metadata) is untrusted text: every string of a result
-/// loses the characters that could disguise it from a person or smuggle instructions to a model,
-/// and control characters other than newline and tab.
+/// loses the characters that could disguise it from a person or smuggle instructions to a model
+/// ([`is_disguising`], the same list input validation refuses), and control characters other than
+/// newline and tab.
 fn scrub(value: &mut Value) {
     match value {
         Value::String(s) if s.chars().any(hidden) => *s = scrub_text(s),
@@ -81,11 +82,11 @@ mod tests {
 
     #[test]
     fn strings_lose_disguising_characters_everywhere() {
-        let mut v = json!({"name": "Jane\u{202E}evil", "metadata": {"note": ["ok\u{E0041}\u{E0042}", "a\u{0007}b\nc"]}, "n": 3});
+        let mut v = json!({"name": "Jane\u{202E}evil", "metadata": {"note": ["ok\u{E0041}\u{E0042}", "a\u{0007}b\nc", "z\u{200B}w\u{FEFF}x\u{2028}y"]}, "n": 3});
         scrub(&mut v);
         assert_eq!(
             v,
-            json!({"name": "Janeevil", "metadata": {"note": ["ok", "ab\nc"]}, "n": 3})
+            json!({"name": "Janeevil", "metadata": {"note": ["ok", "ab\nc", "zwxy"]}, "n": 3})
         );
     }
 }

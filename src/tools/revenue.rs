@@ -12,6 +12,7 @@ use time::{Duration, OffsetDateTime};
 use super::{Json, Summary};
 use crate::api::SolvaPayClient;
 use crate::error::ToolError;
+use crate::model::dates::EARLIEST;
 use crate::model::transaction::{IsoDate, check_range};
 use crate::model::{Currency, Money, ProductRef};
 use crate::server::BillingServer;
@@ -117,8 +118,10 @@ fn stats_range(args: &StatsArgs) -> Result<(IsoDate, IsoDate), ToolError> {
     let to = parse("toDate", args.to_date.as_deref())?;
     check_range(from, to)?;
     let to = to.unwrap_or(IsoDate::Day(OffsetDateTime::now_utc().date()));
-    let from =
-        from.unwrap_or_else(|| IsoDate::Day((to.end() - Duration::days(DEFAULT_DAYS)).date()));
+    let from = from.unwrap_or_else(|| {
+        let start = to.end().checked_sub(Duration::days(DEFAULT_DAYS));
+        IsoDate::Day(start.map_or(EARLIEST, |t| t.date()))
+    });
     check_range(Some(from), Some(to))?;
     Ok((from, to))
 }

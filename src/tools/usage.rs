@@ -11,7 +11,7 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
-use time::{Duration, OffsetDateTime, UtcOffset};
+use time::{Duration, OffsetDateTime};
 
 use super::usage_bulk::{BulkUsageResult, send_chunks};
 use super::{Json, Summary};
@@ -36,7 +36,7 @@ pub(crate) struct RecordUsageArgs {
     /// success, paywall or fail.
     outcome: Outcome,
     action: Option<String>,
-    /// Unique event id; repeats are ignored. Give one to make a repeated call safe.
+    /// Unique event id, making a repeat safe: repeats are ignored, reuse for another event refused.
     request_id: Option<String>,
     /// Duration, ms.
     action_duration: Option<i64>,
@@ -180,21 +180,20 @@ fn build_event(
 /// The event time, UTC to the millisecond: the caller's (within SolvaPay's 30 days back / 24 h ahead), or now.
 fn timestamp(raw: Option<&str>, now: OffsetDateTime) -> Result<String, FieldError> {
     let at = match raw {
-        Some(r) => IsoDate::parse("timestamp", r)?.start(),
+        Some(r) => IsoDate::parse("timestamp", r)?.start_utc(),
         None => now,
     };
-    if at < now - Duration::days(30) || at > now + Duration::hours(24) {
+    let earliest = now.checked_sub(Duration::days(30));
+    let latest = now.checked_add(Duration::hours(24));
+    if earliest.is_none_or(|e| at < e) || latest.is_none_or(|l| at > l) {
         return Err(FieldError::new(
             "timestamp",
             "must be within the last 30 days and at most 24 h ahead",
         ));
     }
-    let at = at.to_offset(UtcOffset::UTC);
     // Millisecond precision: an event in the same second as a purchase's start still falls inside
     // its period.
-    let at = at
-        .replace_nanosecond(u32::from(at.millisecond()) * 1_000_000)
-        .unwrap_or(at);
+    let at = at.truncate_to_millisecond();
     at.format(&Rfc3339)
         .map_err(|e| FieldError::new("timestamp", e.to_string()))
 }
@@ -251,6 +250,8 @@ fn build_events(args: Vec<UsageEventArgs>, call: &str) -> Result<Vec<UsageEvent>
 
 #[tool_router(router = usage_tools, vis = "pub(crate)")]
 impl BillingServer {
+    // A requestId SolvaPay already holds for a different event is refused (VALIDATION_ERROR naming
+    // both events) rather than reported as a duplicate: the new event was not recorded.
     #[tool(
         description = "Record one usage event (deduplicated by requestId). Returns its reference and any credit debit."
     )]
@@ -265,11 +266,18 @@ impl BillingServer {
             &call_scope(&context),
         )?;
         let answer = self.api().record_usage(&event).await?;
+        if let Some(conflict) = event.conflict_with(&answer) {
+            return Err(ToolError::invalid(
+                "requestId",
+                conflict.describe(&event.idempotency_key),
+            ));
+        }
+        let duplicate = answer.is_duplicate();
         let debit = answer.credit_debit;
         Ok(Json(UsageRecorded {
             success: answer.success,
             reference: answer.reference,
-            duplicate: debit.as_ref().is_some_and(CreditDebit::is_duplicate),
+            duplicate,
             idempotency_key: event.idempotency_key,
             warnings: debit.iter().filter_map(CreditDebit::warning).collect(),
             credit_debit: debit,

@@ -6,6 +6,9 @@
 //! finishes the job without double counting. The failed chunk's events are `failed` when SolvaPay
 //! definitely refused them (a 4xx: it validates a whole chunk before storing any), else `unknown`.
 //! When the very first chunk is refused, nothing was recorded and the tool fails outright.
+//!
+//! An event whose key SolvaPay already holds for a *different* event (a reused `requestId`) is a
+//! `conflict`, not a duplicate: it was not recorded, and the report names the earlier event.
 
 use std::collections::BTreeMap;
 
@@ -15,7 +18,7 @@ use serde::Serialize;
 use super::Summary;
 use crate::api::{ApiError, MAX_BULK_EVENTS, SolvaPayClient};
 use crate::error::ToolError;
-use crate::model::usage::{BulkUsageResponse, UsageEvent};
+use crate::model::usage::{BulkUsageResponse, StoredUsage, UsageConflict, UsageEvent};
 
 /// What happened to one event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
@@ -25,6 +28,8 @@ pub(crate) enum EventStatus {
     Recorded,
     /// Already stored by an earlier call with the same key; not counted again.
     Duplicate,
+    /// Its key (requestId) already holds a different event (`earlier`); this one was not recorded.
+    Conflict,
     /// Refused by SolvaPay; not stored.
     Failed,
     /// Not sent because an earlier chunk failed.
@@ -40,12 +45,16 @@ pub(crate) struct EventReport {
     /// Position in `events`.
     index: usize,
     status: EventStatus,
-    /// Why no credit was debited, when SolvaPay says.
+    /// Why no credit was debited, when SolvaPay says; for a conflict, how the events differ.
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
-    /// Given for failed / not_sent / unknown events: resend with requestId = this key to stay safe.
+    /// Given for conflict / failed / not_sent / unknown events: resend with requestId = this key
+    /// to stay safe (a conflict needs a new requestId instead).
     #[serde(skip_serializing_if = "Option::is_none")]
     idempotency_key: Option<String>,
+    /// For a conflict: the event stored earlier under the key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    earlier: Option<StoredUsage>,
 }
 
 /// The outcome of `record_bulk_usage`. Its size follows what went wrong, not the batch: a clean
@@ -53,12 +62,14 @@ pub(crate) struct EventReport {
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct BulkUsageResult {
-    /// True when every event is recorded or duplicate.
+    /// True when every event is recorded or a duplicate of the same event.
     success: bool,
     /// Events newly stored (SolvaPay's count).
     inserted: u64,
     recorded: usize,
     duplicates: usize,
+    /// Events whose requestId already holds a different event: not recorded.
+    conflicts: usize,
     failed: usize,
     not_sent: usize,
     unknown: usize,
@@ -71,7 +82,7 @@ pub(crate) struct BulkUsageResult {
     warnings: Vec<String>,
     /// Per event, in input order: its usage record (a duplicate's earlier one), or null if not stored.
     references: Vec<Option<String>>,
-    /// Every event not plainly recorded (duplicate, failed, not_sent, unknown, or with a reason).
+    /// Every event not plainly recorded: any other status, or recorded with a reason.
     events: Vec<EventReport>,
 }
 
@@ -83,6 +94,10 @@ impl Summary for BulkUsageResult {
             self.recorded, self.duplicates
         );
         for (count, what) in [
+            (
+                self.conflicts,
+                "conflicting (requestId already used for another event; not recorded)",
+            ),
             (self.failed, "failed"),
             (self.unknown, "outcome unknown"),
             (self.not_sent, "not sent"),
@@ -98,12 +113,20 @@ impl Summary for BulkUsageResult {
     }
 }
 
+/// What a listed event's entry says besides its index and status.
+#[derive(Default)]
+struct Detail {
+    reason: Option<String>,
+    idempotency_key: Option<String>,
+    earlier: Option<StoredUsage>,
+}
+
 /// The report being built, one event at a time in input order.
 #[derive(Default)]
 struct Tally {
     references: Vec<Option<String>>,
     events: Vec<EventReport>,
-    counts: [usize; 5],
+    counts: [usize; 6],
     /// Events recorded without a debit, by SolvaPay's reason.
     reasons: BTreeMap<String, usize>,
 }
@@ -122,31 +145,56 @@ impl Tally {
             *self.reasons.entry(r.clone()).or_default() += 1;
         }
         let listed = status != EventStatus::Recorded || reason.is_some();
-        self.push(status, reference, listed.then_some((reason, None)));
+        self.push(
+            status,
+            reference,
+            listed.then(|| Detail {
+                reason,
+                ..Detail::default()
+            }),
+        );
     }
 
     /// An event that was not stored (as far as anyone knows): listed with the key to resend it with.
     fn unsent(&mut self, status: EventStatus, event: &UsageEvent) {
-        let key = Some(event.idempotency_key.clone());
-        self.push(status, None, Some((None, key)));
+        let detail = Detail {
+            idempotency_key: Some(event.idempotency_key.clone()),
+            ..Detail::default()
+        };
+        self.push(status, None, Some(detail));
     }
 
-    /// Counts the event, keeps its reference, and lists it with `(reason, key)` when given.
-    fn push(
-        &mut self,
-        status: EventStatus,
-        reference: Option<String>,
-        listed: Option<(Option<String>, Option<String>)>,
-    ) {
+    /// An event refused because its key holds another: listed with the key and the earlier event.
+    fn conflict(&mut self, event: &UsageEvent, conflict: UsageConflict) {
+        let reason = format!(
+            "requestId already used for a different event (differs in {}); not recorded",
+            conflict.fields.join(", ")
+        );
+        let detail = Detail {
+            reason: Some(reason),
+            idempotency_key: Some(event.idempotency_key.clone()),
+            earlier: Some(conflict.earlier),
+        };
+        self.push(EventStatus::Conflict, None, Some(detail));
+    }
+
+    /// Counts the event, keeps its reference, and lists it when `listed` gives its details.
+    fn push(&mut self, status: EventStatus, reference: Option<String>, listed: Option<Detail>) {
         let index = self.references.len();
         self.references.push(reference);
         self.counts[status as usize] += 1;
-        if let Some((reason, idempotency_key)) = listed {
+        if let Some(Detail {
+            reason,
+            idempotency_key,
+            earlier,
+        }) = listed
+        {
             self.events.push(EventReport {
                 index,
                 status,
                 reason,
                 idempotency_key,
+                earlier,
             });
         }
     }
@@ -157,8 +205,12 @@ impl Tally {
         for event in chunk {
             match results.next() {
                 Some(r) => {
+                    if let Some(conflict) = event.conflict_with(&r) {
+                        self.conflict(event, conflict);
+                        continue;
+                    }
+                    let duplicate = r.is_duplicate();
                     let debit = r.credit_debit;
-                    let duplicate = debit.as_ref().is_some_and(|d| d.is_duplicate());
                     let (status, reason) = if duplicate {
                         (EventStatus::Duplicate, None)
                     } else {
@@ -195,6 +247,7 @@ impl Tally {
             inserted,
             recorded: self.count(EventStatus::Recorded),
             duplicates: self.count(EventStatus::Duplicate),
+            conflicts: self.count(EventStatus::Conflict),
             failed: self.count(EventStatus::Failed),
             not_sent: self.count(EventStatus::NotSent),
             unknown: self.count(EventStatus::Unknown),

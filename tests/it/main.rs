@@ -13,6 +13,7 @@ mod checkout;
 mod confirmation;
 mod customers;
 mod faults;
+mod input_edges;
 mod lifecycle;
 mod operator;
 mod plans;

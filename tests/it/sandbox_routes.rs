@@ -414,11 +414,22 @@ async fn sandbox_usage_is_idempotent() {
     let first = usage(&sb, body.clone()).await;
     assert_eq!(first["success"], true);
     assert!(first["reference"].as_str().unwrap().starts_with("usage_"));
-    let second = usage(&sb, body).await;
+    // A replay with another body: still the first event (it wins), and the answer says what it was.
+    let mut replay = body;
+    replay["units"] = json!(5);
+    let second = usage(&sb, replay).await;
     assert_eq!(second["reference"], first["reference"]);
     assert_eq!(
         second["creditDebit"],
         json!({"debited": false, "reason": "duplicate"})
+    );
+    assert_eq!(
+        (
+            &second["event"]["reference"],
+            &second["event"]["customerRef"],
+            &second["event"]["units"]
+        ),
+        (&first["reference"], &json!(cus), &json!(3))
     );
     assert_eq!(limits(&sb, &cus, &prd).await["remaining"], 7);
     let unknown = usage(

@@ -128,20 +128,39 @@ fn validation_failed(errors: Vec<Value>) -> ApiError {
 
 /// Store one event (or recognise a replay) and debit credits (§4.1, §4.3). Returns
 /// `(result, newly_inserted)`.
+///
+/// A replay answers as SolvaPay does (§4.3: 200, the first call's `reference`, `creditDebit.reason
+/// "duplicate"`, nothing stored, the first event wins, whatever the new body says). SolvaPay's docs
+/// are silent on a replay whose body differs, so the sandbox adds the stored event as `event`
+/// (reference, customerRef, productRef, actionType, units, outcome, timestamp): an extra field a
+/// client may ignore, and what lets the MCP tools tell a retry from a reused `requestId`.
 fn process(tx: &Transaction<'_>, e: &Event, now: OffsetDateTime) -> ApiResult<(Value, bool)> {
     if let Some(key) = &e.idempotency_key {
-        let prior: Option<String> = tx
+        let prior = tx
             .query_row(
-                "SELECT reference FROM usage_events WHERE idempotency_key = ?1",
+                "SELECT reference, customer_ref, product_ref, action_type, units, outcome, ts
+                 FROM usage_events WHERE idempotency_key = ?1",
                 [key],
-                |r| r.get(0),
+                |r| {
+                    Ok(json!({
+                        "reference": r.get::<_, String>(0)?,
+                        "customerRef": r.get::<_, String>(1)?,
+                        "productRef": r.get::<_, Option<String>>(2)?,
+                        "actionType": r.get::<_, String>(3)?,
+                        "units": r.get::<_, i64>(4)?,
+                        "outcome": r.get::<_, String>(5)?,
+                        "timestamp": r.get::<_, String>(6)?,
+                    }))
+                },
             )
             .optional()?;
-        if let Some(reference) = prior {
-            return Ok((
-                json!({"reference": reference, "creditDebit": {"debited": false, "reason": "duplicate"}}),
-                false,
-            ));
+        if let Some(stored) = prior {
+            let answer = json!({
+                "reference": stored["reference"],
+                "creditDebit": {"debited": false, "reason": "duplicate"},
+                "event": stored,
+            });
+            return Ok((answer, false));
         }
     }
     let debit = credit_debit(tx, e)?;

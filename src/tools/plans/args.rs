@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::super::opt_text;
+use super::super::{opt_metadata, opt_text};
 use crate::error::ToolError;
 use crate::model::Currency;
 use crate::model::plan::{
@@ -119,9 +119,9 @@ macro_rules! plan_body {
             limit: bounded("limit", $a.limit, 0, i64::MAX)?,
             credits_per_unit: bounded("creditsPerUnit", $a.credits_per_unit, 1, i64::MAX)?,
             rollover_unused_units: $a.rollover_unused_units,
-            features: $a.features,
-            limits: $a.limits,
-            metadata: $a.metadata,
+            features: opt_metadata("features", $a.features)?,
+            limits: opt_metadata("limits", $a.limits)?,
+            metadata: opt_metadata("metadata", $a.metadata)?,
             default: $a.default,
             status: $a.status,
             plan_type: None,

@@ -135,7 +135,7 @@ impl BillingServer {
             .map(move |(i, product)| {
                 let api = api.clone();
                 async move {
-                    let reference = ProductRef::parse("productRef", &product)?;
+                    let reference = ProductRef::from_upstream("productRef", &product)?;
                     let plans = api.list_product_plans(&reference).await?;
                     Ok::<_, ToolError>((i, product, plans))
                 }
