@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use crate::config::KeyMode;
-use crate::tools::catalog::{self, Domain, Effect, TOOLS, ToolSpec};
+use crate::tools::catalog::{self, Domain, TOOLS, ToolSpec};
 
 /// The operator's choices, as given on the command line or in the environment.
 #[derive(Debug, Clone, Default)]
@@ -27,6 +27,7 @@ pub struct ToolSelection {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ToolPolicy {
     enabled: BTreeSet<&'static str>,
+    read_only: bool,
     /// Guards in force, for the startup line.
     pub guards: Vec<String>,
 }
@@ -91,12 +92,16 @@ impl ToolSelection {
             enabled.retain(|name| catalog::find(name).is_some_and(ToolSpec::read_only));
             guards.push("read-only".to_owned());
         } else if live && !self.allow_destructive {
-            enabled.retain(|name| catalog::find(name).is_some_and(|t| !t.destructive()));
+            enabled.retain(|name| catalog::find(name).is_some_and(|t| !t.guarded()));
             guards.push("live key: destructive and money-moving tools off (--allow-destructive enables them)".to_owned());
         } else if live {
             guards.push("live key: destructive tools enabled by --allow-destructive".to_owned());
         }
-        Ok(ToolPolicy { enabled, guards })
+        Ok(ToolPolicy {
+            enabled,
+            read_only: self.read_only,
+            guards,
+        })
     }
 }
 
@@ -105,8 +110,14 @@ impl ToolPolicy {
     pub fn all() -> Self {
         Self {
             enabled: TOOLS.iter().map(|t| t.name).collect(),
+            read_only: false,
             guards: Vec::new(),
         }
+    }
+
+    /// True when the operator asked for `--read-only`: only tools that change nothing are enabled.
+    pub fn read_only(&self) -> bool {
+        self.read_only
     }
 
     /// Whether `name` is enabled.
@@ -169,9 +180,10 @@ fn tool(name: &str) -> Result<&'static ToolSpec, UnknownName> {
     })
 }
 
-/// True for the tools a human should confirm.
+/// True for the tools a human should confirm: those that remove data, end service or move money
+/// (not overwrites, which change only the values the caller names).
 pub fn needs_confirmation(spec: &ToolSpec) -> bool {
-    matches!(spec.effect, Effect::Destructive | Effect::MoneyMoving)
+    spec.guarded()
 }
 
 #[cfg(test)]
@@ -233,6 +245,7 @@ mod tests {
                 .all(|n| catalog::find(n).is_some_and(ToolSpec::read_only))
         );
         assert!(!all_read.allows("create_customer") && all_read.allows("list_transactions"));
+        assert!(all_read.read_only() && !ToolPolicy::all().read_only());
     }
 
     #[test]
@@ -250,6 +263,17 @@ mod tests {
             assert!(!guarded.allows(t), "{t}");
         }
         assert!(guarded.allows("create_customer"));
+        // Overwrites are destructiveHint but not guarded: they stay, unconfirmed.
+        for t in [
+            "update_customer",
+            "update_product",
+            "update_plan",
+            "create_plan",
+        ] {
+            assert!(guarded.allows(t), "{t}");
+            assert!(!needs_confirmation(catalog::find(t).unwrap()), "{t}");
+        }
+        assert!(needs_confirmation(catalog::find("cancel_renewal").unwrap()));
         let unknown_prefix = ToolSelection::default()
             .resolve(Some(KeyMode::Unrecognised))
             .unwrap();

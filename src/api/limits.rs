@@ -6,7 +6,9 @@ use super::{ApiError, CallClass, Routes, SolvaPayClient};
 use crate::model::limits::{LimitResponse, LimitsRequest};
 
 impl SolvaPayClient {
-    /// `POST /v1/sdk/limits`: a read (at most it mints another checkout session), so retried as one.
+    /// `POST /v1/sdk/limits`. A read, retried as one, when `includeCheckoutSession` is false and the
+    /// customer already has a purchase (otherwise SolvaPay may create a checkout session, or enrol
+    /// the customer in a free default plan; see `tools/checkout/limits.rs`).
     pub async fn check_limits(&self, body: &LimitsRequest) -> Result<LimitResponse, ApiError> {
         self.send_as(
             CallClass::Read,

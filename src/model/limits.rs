@@ -10,7 +10,9 @@ pub struct LimitsRequest {
     pub customer_ref: String,
     /// Product reference.
     pub product_ref: String,
-    /// Always true: the answer then carries a checkout URL when the customer must pay.
+    /// True makes SolvaPay create a checkout session when the customer must pay (CONTRACT.md,
+    /// `check_limits`). `check_limits` is a read, so it sends false; links come from
+    /// `create_checkout_session`.
     pub include_checkout_session: bool,
 }
 
@@ -47,12 +49,6 @@ pub struct LimitResponse {
     /// Units left this period.
     #[serde(default)]
     pub remaining: i64,
-    /// Where the customer can pay or upgrade.
-    #[serde(default)]
-    pub checkout_url: Option<String>,
-    /// The checkout session behind `checkout_url`.
-    #[serde(default)]
-    pub checkout_session_id: Option<String>,
     /// The unit being counted, e.g. "requests".
     #[serde(default)]
     pub meter_name: Option<String>,

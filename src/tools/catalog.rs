@@ -21,18 +21,24 @@ pub enum Domain {
     Payments,
 }
 
-/// What calling a tool does to SolvaPay's state.
+/// What calling a tool does to SolvaPay's state. Each MCP hint and each operator guard is one
+/// exhaustive `match` on this, so a new kind of effect must be decided everywhere.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effect {
-    /// Reads only.
+    /// Reads only: creates, changes and sends nothing.
     Read,
-    /// Creates or changes data; repeating the same call with the same arguments is harmless.
-    IdempotentWrite,
-    /// Creates data; each call creates something new.
+    /// Adds data; each call adds something new.
     Write,
-    /// Removes data or ends something a customer pays for.
+    /// Adds data at most once: a repeat with the same arguments finds what the first call made.
+    IdempotentWrite,
+    /// Replaces values of existing data; a repeat with the same arguments changes nothing more.
+    Overwrite,
+    /// Adds data and may replace values of existing data (a new default plan stops the old one being
+    /// the default); each call adds something new.
+    OverwritingWrite,
+    /// Removes data or ends something a customer pays for; a repeat changes nothing more.
     Destructive,
-    /// Moves money (refunds).
+    /// Moves money (refunds); each call can move more.
     MoneyMoving,
 }
 
@@ -50,29 +56,59 @@ pub struct ToolSpec {
 }
 
 impl ToolSpec {
-    /// True for tools that change nothing.
+    /// `readOnlyHint`: the tool changes nothing.
     pub fn read_only(&self) -> bool {
-        self.effect == Effect::Read
+        match self.effect {
+            Effect::Read => true,
+            Effect::Write
+            | Effect::IdempotentWrite
+            | Effect::Overwrite
+            | Effect::OverwritingWrite
+            | Effect::Destructive
+            | Effect::MoneyMoving => false,
+        }
     }
 
-    /// True for tools that remove data, end service or move money.
-    pub fn destructive(&self) -> bool {
-        matches!(self.effect, Effect::Destructive | Effect::MoneyMoving)
+    /// `destructiveHint`: the tool may change or remove what exists (false: it only adds).
+    pub fn destructive_hint(&self) -> bool {
+        match self.effect {
+            Effect::Overwrite
+            | Effect::OverwritingWrite
+            | Effect::Destructive
+            | Effect::MoneyMoving => true,
+            Effect::Read | Effect::Write | Effect::IdempotentWrite => false,
+        }
     }
 
-    /// True when repeating a call has no further effect.
+    /// `idempotentHint`: repeating a call with the same arguments has no further effect.
     pub fn idempotent(&self) -> bool {
-        matches!(
-            self.effect,
-            Effect::Read | Effect::IdempotentWrite | Effect::Destructive
-        )
+        match self.effect {
+            Effect::Read | Effect::IdempotentWrite | Effect::Overwrite | Effect::Destructive => {
+                true
+            }
+            Effect::Write | Effect::OverwritingWrite | Effect::MoneyMoving => false,
+        }
+    }
+
+    /// Removes data, ends service or moves money: hidden with a live key unless the operator allows
+    /// it, and confirmed by the human. Overwrites are not guarded: they change values the caller
+    /// names and can be set back.
+    pub fn guarded(&self) -> bool {
+        match self.effect {
+            Effect::Destructive | Effect::MoneyMoving => true,
+            Effect::Read
+            | Effect::Write
+            | Effect::IdempotentWrite
+            | Effect::Overwrite
+            | Effect::OverwritingWrite => false,
+        }
     }
 
     /// The MCP annotations, every hint set explicitly (the spec's defaults are the unsafe ones).
     pub fn annotations(&self) -> ToolAnnotations {
         ToolAnnotations::with_title(self.title)
             .read_only(self.read_only())
-            .destructive(self.destructive())
+            .destructive(self.destructive_hint())
             .idempotent(self.idempotent())
             .open_world(true)
     }
@@ -95,12 +131,7 @@ pub const TOOLS: &[ToolSpec] = &[
     spec("create_customer", "Create customer", Customers, Write),
     spec("get_customer", "Get customer", Customers, Read),
     spec("list_customers", "List customers", Customers, Read),
-    spec(
-        "update_customer",
-        "Update customer",
-        Customers,
-        IdempotentWrite,
-    ),
+    spec("update_customer", "Update customer", Customers, Overwrite),
     spec("delete_customer", "Delete customer", Customers, Destructive),
     spec(
         "ensure_customer",
@@ -111,9 +142,9 @@ pub const TOOLS: &[ToolSpec] = &[
     spec("create_product", "Create product", Catalog, Write),
     spec("get_product", "Get product", Catalog, Read),
     spec("list_products", "List products", Catalog, Read),
-    spec("update_product", "Update product", Catalog, IdempotentWrite),
+    spec("update_product", "Update product", Catalog, Overwrite),
     spec("delete_product", "Delete product", Catalog, Destructive),
-    spec("create_plan", "Create plan", Catalog, Write),
+    spec("create_plan", "Create plan", Catalog, OverwritingWrite),
     spec("get_plan", "Get plan", Catalog, Read),
     spec("list_plans", "List plans (all products)", Catalog, Read),
     spec(
@@ -122,7 +153,7 @@ pub const TOOLS: &[ToolSpec] = &[
         Catalog,
         Read,
     ),
-    spec("update_plan", "Update plan", Catalog, IdempotentWrite),
+    spec("update_plan", "Update plan", Catalog, Overwrite),
     spec("delete_plan", "Delete plan", Catalog, Destructive),
     spec("list_purchases", "List purchases", Purchases, Read),
     spec("get_purchase", "Get purchase", Purchases, Read),
@@ -153,12 +184,12 @@ pub const TOOLS: &[ToolSpec] = &[
         Write,
     ),
     spec("get_product_balance", "Product revenue", Payments, Read),
-    spec("record_usage", "Record usage event", Usage, IdempotentWrite),
+    spec("record_usage", "Record usage event", Usage, Write),
     spec(
         "record_bulk_usage",
         "Record usage events in bulk",
         Usage,
-        IdempotentWrite,
+        Write,
     ),
     spec("list_transactions", "List transactions", Payments, Read),
     spec("get_transaction", "Get transaction", Payments, Read),

@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{Json, PageInfo, Summary, opt_metadata, opt_text};
+use super::{Json, PageInfo, Summary, opt_metadata, opt_text, unless_absent};
 use crate::error::ToolError;
 use crate::model::customer::{CreateCustomer, Customer, CustomerLookup, UpdateCustomer};
 use crate::model::{CustomerRef, validate};
@@ -84,6 +84,7 @@ pub(crate) struct CustomerList {
 #[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct DeletedCustomer {
     reference: String,
+    /// False when there was no such customer (deleted before, or a wrong reference).
     deleted: bool,
 }
 
@@ -112,7 +113,14 @@ impl Summary for CustomerList {
 
 impl Summary for DeletedCustomer {
     fn summary(&self) -> String {
-        format!("Deleted customer {}", self.reference)
+        if self.deleted {
+            format!("Deleted customer {}", self.reference)
+        } else {
+            format!(
+                "Nothing deleted: there is no customer {} (already deleted, or a wrong reference)",
+                self.reference
+            )
+        }
     }
 }
 
@@ -244,16 +252,18 @@ impl BillingServer {
         ))
     }
 
-    #[tool(description = "Delete a customer (soft delete: hidden from lists, history kept).")]
+    #[tool(
+        description = "Delete a customer (soft delete: hidden from lists, history kept). Safe to repeat: deleted is false when there is no such customer."
+    )]
     async fn delete_customer(
         &self,
         Parameters(args): Parameters<CustomerRefArgs>,
     ) -> Result<Json<DeletedCustomer>, ToolError> {
         let reference = CustomerRef::parse("reference", &args.reference)?;
-        self.api().delete_customer(&reference).await?;
+        let deleted = unless_absent(self.api().delete_customer(&reference).await)?;
         Ok(Json(DeletedCustomer {
             reference: reference.to_string(),
-            deleted: true,
+            deleted: deleted.is_some(),
         }))
     }
 

@@ -16,8 +16,19 @@ mod usage_bulk;
 
 pub(crate) use output::{Json, Reply, Summary};
 
-use crate::error::ToolError;
+use crate::api::ApiError;
+use crate::error::{ErrorCode, ToolError};
 use crate::model::validate;
+
+/// A delete's outcome, `None` when SolvaPay says there is no such object (an earlier call deleted
+/// it, or it never existed): a repeated delete then answers "nothing to delete" instead of failing.
+pub(crate) fn unless_absent<T>(result: Result<T, ApiError>) -> Result<Option<T>, ToolError> {
+    match result.map_err(ToolError::from) {
+        Ok(done) => Ok(Some(done)),
+        Err(e) if e.code == ErrorCode::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
 
 /// Optional free text, trimmed; empty means absent.
 pub(crate) fn opt_text(

@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Map;
 
-use super::{Json, PageInfo, Summary, opt_text};
+use super::{Json, PageInfo, Summary, opt_text, unless_absent};
 use crate::api::ProductQuery;
 use crate::error::ToolError;
 use crate::model::product::{CreateProduct, Product, ProductStatus, UpdateProduct};
@@ -67,6 +67,7 @@ pub(crate) struct ProductList {
 #[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct DeletedProduct {
     reference: String,
+    /// False when there was no such product (deleted before, or a wrong reference).
     deleted: bool,
     /// `deleted` (gone), `deactivated` (kept: it has purchases) or `soft_deleted`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -104,6 +105,12 @@ impl Summary for ProductList {
 
 impl Summary for DeletedProduct {
     fn summary(&self) -> String {
+        if !self.deleted {
+            return format!(
+                "Nothing deleted: there is no product {} (already deleted, or a wrong reference)",
+                self.reference
+            );
+        }
         let action = self.action.as_deref().unwrap_or("deleted");
         format!("Product {} {action}", self.reference)
     }
@@ -196,18 +203,18 @@ impl BillingServer {
     }
 
     #[tool(
-        description = "Delete a product. Sandbox: removed; live: soft-deleted, or deactivated if it has purchases (see action)."
+        description = "Delete a product. Sandbox: removed; live: soft-deleted, or deactivated if it has purchases (see action). Safe to repeat: deleted is false when there is no such product."
     )]
     async fn delete_product(
         &self,
         Parameters(args): Parameters<ProductRefArgs>,
     ) -> Result<Json<DeletedProduct>, ToolError> {
         let reference = ProductRef::parse("reference", &args.reference)?;
-        let outcome = self.api().delete_product(&reference).await?;
+        let outcome = unless_absent(self.api().delete_product(&reference).await)?;
         Ok(Json(DeletedProduct {
             reference: reference.to_string(),
-            deleted: true,
-            action: outcome.action,
+            deleted: outcome.is_some(),
+            action: outcome.and_then(|o| o.action),
         }))
     }
 }

@@ -75,7 +75,10 @@ pub(crate) struct PurchaseList {
 
 /// The purchase after its renewal was cancelled.
 #[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct CancelledRenewal {
+    /// True when an earlier call had cancelled it: this one changed nothing.
+    already_cancelled: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<String>,
     #[serde(flatten)]
@@ -112,8 +115,13 @@ impl Summary for CancelledRenewal {
             .access_until
             .as_deref()
             .unwrap_or("the end of the current period");
+        let done = if self.already_cancelled {
+            "was already cancelled (nothing changed)"
+        } else {
+            "cancelled"
+        };
         format!(
-            "Renewal of {} cancelled; status {}, access until {until}",
+            "Renewal of {} {done}; status {}, access until {until}",
             self.purchase.reference, self.purchase.status
         )
     }
@@ -200,7 +208,7 @@ impl BillingServer {
     }
 
     #[tool(
-        description = "Stop a purchase from renewing. The customer keeps access until accessUntil (end of the paid period)."
+        description = "Stop a purchase from renewing. The customer keeps access until accessUntil (end of the paid period). Safe to repeat: a renewal already cancelled answers alreadyCancelled true."
     )]
     async fn cancel_renewal(
         &self,
@@ -210,10 +218,27 @@ impl BillingServer {
         let body = CancelPurchase {
             reason: opt_text("reason", args.reason.as_deref(), 500)?,
         };
-        let (purchase, message) = self.api().cancel_purchase(&reference, &body).await?;
-        Ok(Json(CancelledRenewal {
-            message,
-            purchase: purchase.with_derived(),
-        }))
+        let api = self.api();
+        let refused = match api.cancel_purchase(&reference, &body).await {
+            Ok((purchase, message)) => {
+                return Ok(Json(CancelledRenewal {
+                    already_cancelled: false,
+                    message,
+                    purchase: purchase.with_derived(),
+                }));
+            }
+            // SolvaPay answers 400 for a purchase it cannot cancel, for whatever reason; the
+            // purchase itself says whether that is because its renewal is cancelled already.
+            Err(e) if e.status() == Some(400) => e,
+            Err(e) => return Err(e.into()),
+        };
+        match api.get_purchase(&reference).await {
+            Ok(purchase) if purchase.cancelled_at.is_some() => Ok(Json(CancelledRenewal {
+                already_cancelled: true,
+                message: Some("The renewal was already cancelled; nothing changed.".to_owned()),
+                purchase: purchase.with_derived(),
+            })),
+            _ => Err(refused.into()),
+        }
     }
 }

@@ -253,7 +253,7 @@ impl BillingServer {
     // A requestId SolvaPay already holds for a different event is refused (VALIDATION_ERROR naming
     // both events) rather than reported as a duplicate: the new event was not recorded.
     #[tool(
-        description = "Record one usage event (deduplicated by requestId). Returns its reference and any credit debit."
+        description = "Record one usage event. Not idempotent: a repeated call counts again unless it carries the same requestId or timestamp (then it is a duplicate, not counted). Returns its reference and any credit debit."
     )]
     async fn record_usage(
         &self,
@@ -285,7 +285,7 @@ impl BillingServer {
     }
 
     #[tool(
-        description = "Record many usage events (chunks of 1000, each keyed so a retry never double counts). Returns every event's status."
+        description = "Record many usage events (chunks of 1000; this server's own retries never double count). Not idempotent: a repeated call counts its events again unless each has a requestId or timestamp. Returns every event's status."
     )]
     async fn record_bulk_usage(
         &self,

@@ -1,10 +1,14 @@
 //! Checkout, billing-portal and usage-limit tools against a mocked SolvaPay.
 
+use rmcp::ServiceExt;
 use serde_json::{Value, json};
+use solvapay_mcp::options::ServerOptions;
+use solvapay_mcp::policy::ToolSelection;
+use solvapay_mcp::{BillingServer, SolvaPayClient};
 use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{KEY, call, connect, err, ok, request_count, text, upstream};
+use crate::support::{self, Client, KEY, call, connect, err, ok, request_count, text, upstream};
 
 #[tokio::test]
 async fn checkout_session_sends_the_refs_and_returns_the_link() {
@@ -133,16 +137,21 @@ async fn customer_session_returns_portal_link_expiry_and_name() {
     assert!(expires.len() >= 20 && expires.contains('T'), "{expires}");
 }
 
+/// SolvaPay's limit answer (asked never to make a checkout session) and the customer's purchases.
 async fn mount_limits(api: &MockServer, answer: Value, purchases: Value) {
     Mock::given(method("POST"))
         .and(path("/v1/sdk/limits"))
         .and(body_json(json!({
-            "customerRef": "cus_X7Y8Z9W0", "productRef": "prd_P9Q0R1S2", "includeCheckoutSession": true
+            "customerRef": "cus_X7Y8Z9W0", "productRef": "prd_P9Q0R1S2", "includeCheckoutSession": false
         })))
         .respond_with(ResponseTemplate::new(200).set_body_json(answer))
         .expect(1)
         .mount(api)
         .await;
+    mount_purchases(api, purchases).await;
+}
+
+async fn mount_purchases(api: &MockServer, purchases: Value) {
     Mock::given(method("GET"))
         .and(path("/v1/sdk/purchases"))
         .and(query_param("customerRef", "cus_X7Y8Z9W0"))
@@ -150,6 +159,39 @@ async fn mount_limits(api: &MockServer, answer: Value, purchases: Value) {
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"purchases": purchases})))
         .mount(api)
         .await;
+}
+
+/// The product's plans, read when the customer has no purchase.
+async fn mount_plans(api: &MockServer, plans: Value) {
+    Mock::given(method("GET"))
+        .and(path("/v1/sdk/products/prd_P9Q0R1S2/plans"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"plans": plans})))
+        .expect(1)
+        .mount(api)
+        .await;
+}
+
+fn plan(reference: &str, name: &str, price: i64, default: bool) -> Value {
+    json!({"reference": reference, "name": name, "type": "recurring", "price": price,
+           "currency": "USD", "status": "active", "default": default,
+           "requiresPayment": price > 0, "limit": 100, "freeUnits": 100})
+}
+
+/// A client of a server started with `selection`.
+async fn connect_selecting(api: &MockServer, selection: ToolSelection) -> Client {
+    let options = ServerOptions {
+        policy: selection.resolve(None).unwrap(),
+        ..ServerOptions::default()
+    };
+    let client = SolvaPayClient::new(&support::config(&api.uri())).unwrap();
+    let server = BillingServer::with_options(client, options);
+    let (server_io, client_io) = tokio::io::duplex(1 << 20);
+    tokio::spawn(async move {
+        if let Ok(running) = server.serve(server_io).await {
+            let _ = running.waiting().await;
+        }
+    });
+    ().serve(client_io).await.unwrap()
 }
 
 fn free_tier(used: i64) -> Value {
@@ -202,29 +244,135 @@ async fn check_limits_seed_call_reports_used_allowance_and_period() {
     assert_eq!(out["unlimited"], false);
 }
 
+fn over_the_limit() -> Value {
+    json!({"withinLimits": false, "remaining": 0, "meterName": "requests",
+           "plans": [{"reference": "pln_FREE", "name": "Free", "requiresPayment": false},
+                     {"reference": "pln_K5L6M7N8", "name": "Pro", "requiresPayment": true}]})
+}
+
 #[tokio::test]
-async fn check_limits_over_the_limit_carries_the_checkout_url() {
+async fn check_limits_over_the_limit_makes_no_link_and_names_the_tool_that_does() {
     let api = upstream().await;
-    mount_limits(
-        &api,
-        json!({"withinLimits": false, "remaining": 0, "meterName": "requests",
-               "checkoutUrl": "https://solvapay.com/customer/checkout?id=abc", "checkoutSessionId": "abc"}),
-        json!([free_tier(100)]),
-    )
-    .await;
+    mount_limits(&api, over_the_limit(), json!([free_tier(100)])).await;
     let client = connect(&api.uri()).await;
-    let out = ok(
+    let result = call(
         &client,
         "check_limits",
         json!({"customerId": "cus_X7Y8Z9W0", "productReference": "prd_P9Q0R1S2"}),
     )
     .await;
+    let out = result.structured_content.clone().unwrap();
     assert_eq!(out["state"], "limit_reached");
     assert_eq!(out["withinLimits"], false);
     assert_eq!(out["used"], 100);
+    assert!(out.get("checkoutUrl").is_none(), "{out}");
     assert_eq!(
-        out["checkoutUrl"],
-        "https://solvapay.com/customer/checkout?id=abc"
+        out["nextStep"],
+        "For a payment link, call create_checkout_session with customerRef cus_X7Y8Z9W0 and \
+         productRef prd_P9Q0R1S2 (planRef: one of pln_K5L6M7N8 (Pro))."
+    );
+    let summary = text(&result);
+    let summary = summary.lines().next().unwrap();
+    assert!(
+        summary.starts_with("Limit reached: used 100 of 100 requests this period")
+            && summary.ends_with("call create_checkout_session with customerRef cus_X7Y8Z9W0 and productRef prd_P9Q0R1S2 (planRef: one of pln_K5L6M7N8 (Pro))."),
+        "{summary}"
+    );
+}
+
+#[tokio::test]
+async fn check_limits_under_read_only_says_how_to_get_a_link() {
+    let api = upstream().await;
+    mount_limits(&api, over_the_limit(), json!([free_tier(100)])).await;
+    let read_only = ToolSelection {
+        read_only: true,
+        ..ToolSelection::default()
+    };
+    let client = connect_selecting(&api, read_only).await;
+    let out = ok(
+        &client,
+        "check_limits",
+        json!({"customerRef": "cus_X7Y8Z9W0", "productRef": "prd_P9Q0R1S2"}),
+    )
+    .await;
+    let next = out["nextStep"].as_str().unwrap();
+    assert!(
+        next.starts_with("No payment link was made: check_limits only reads, and this server runs with --read-only. Run it without --read-only, then call create_checkout_session with customerRef cus_X7Y8Z9W0"),
+        "{next}"
+    );
+    // Left out by the tool flags rather than --read-only: the advice says so.
+    let api = upstream().await;
+    mount_limits(&api, over_the_limit(), json!([free_tier(100)])).await;
+    let without_checkout = ToolSelection {
+        tools: vec!["check_limits".into()],
+        ..ToolSelection::default()
+    };
+    let client = connect_selecting(&api, without_checkout).await;
+    let out = ok(
+        &client,
+        "check_limits",
+        json!({"customerRef": "cus_X7Y8Z9W0", "productRef": "prd_P9Q0R1S2"}),
+    )
+    .await;
+    let next = out["nextStep"].as_str().unwrap();
+    assert!(
+        next.contains("create_checkout_session is not enabled on this server"),
+        "{next}"
+    );
+}
+
+#[tokio::test]
+async fn check_limits_without_a_purchase_never_sends_the_check_that_enrols() {
+    // SolvaPay's limit check enrols a customer without a purchase in a free default plan.
+    let api = upstream().await;
+    mount_purchases(&api, json!([])).await;
+    mount_plans(
+        &api,
+        json!([
+            plan("pln_K5L6M7N8", "Pro", 4900, false),
+            plan("pln_FREE", "Free", 0, true)
+        ]),
+    )
+    .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/sdk/customers/cus_X7Y8Z9W0"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "reference": "cus_X7Y8Z9W0", "email": "bob@startup.io", "name": "Bob"
+        })))
+        .expect(1)
+        .mount(&api)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/sdk/limits"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&api)
+        .await;
+    let client = connect(&api.uri()).await;
+    let result = call(
+        &client,
+        "check_limits",
+        json!({"customerRef": "cus_X7Y8Z9W0", "productRef": "prd_P9Q0R1S2"}),
+    )
+    .await;
+    let out = result.structured_content.clone().unwrap();
+    assert_eq!(out["state"], "not_enrolled", "{out}");
+    assert_eq!(
+        (
+            out["withinLimits"].clone(),
+            out["used"].clone(),
+            out["allowance"].clone(),
+            out["remaining"].clone()
+        ),
+        (json!(true), json!(0), json!(100), json!(100))
+    );
+    assert_eq!(out["planName"], "Free");
+    assert!(
+        text(&result).starts_with(
+            "No purchase yet: the free default plan Free applies (used 0 of 100 units)"
+        ),
+        "{}",
+        text(&result)
     );
 }
 
@@ -233,11 +381,16 @@ async fn check_limits_reports_activation_as_needs_activation() {
     let api = upstream().await;
     mount_limits(
         &api,
-        json!({"withinLimits": false, "remaining": 0, "activationRequired": true,
-               "checkoutUrl": "https://solvapay.com/customer/checkout?id=act"}),
+        json!({"withinLimits": false, "remaining": 0, "activationRequired": true}),
         json!([]),
     )
     .await;
+    // The default plan is priced: SolvaPay asks for activation and enrols nobody.
+    let mut payg = plan("pln_PAYG", "PAYG", 0, true);
+    payg["type"] = json!("usage-based");
+    payg["creditsPerUnit"] = json!(100);
+    payg["requiresPayment"] = json!(true);
+    mount_plans(&api, json!([payg])).await;
     let client = connect(&api.uri()).await;
     let result = call(
         &client,
@@ -254,11 +407,20 @@ async fn check_limits_reports_activation_as_needs_activation() {
     let out = result.structured_content.unwrap();
     assert_eq!(out["state"], "needs_activation");
     assert!(out.get("used").is_none());
+    assert!(
+        out["nextStep"]
+            .as_str()
+            .unwrap()
+            .contains("call create_checkout_session"),
+        "{out}"
+    );
 }
 
 #[tokio::test]
 async fn check_limits_unknown_customer_is_not_found() {
     let api = upstream().await;
+    mount_purchases(&api, json!([])).await;
+    mount_plans(&api, json!([plan("pln_K5L6M7N8", "Pro", 4900, false)])).await;
     Mock::given(method("POST"))
         .and(path("/v1/sdk/limits"))
         .respond_with(ResponseTemplate::new(404).set_body_json(json!({

@@ -272,6 +272,53 @@ async fn delete_customer_uses_the_ui_route_and_accepts_204() {
 }
 
 #[tokio::test]
+async fn delete_customer_repeated_answers_nothing_to_delete() {
+    let upstream = support::upstream().await;
+    Mock::given(method("DELETE"))
+        .and(path("/v1/ui/customers/cus_A1B2C3D4"))
+        .respond_with(
+            ResponseTemplate::new(404)
+                .set_body_json(json!({"statusCode": 404, "message": "Customer not found"})),
+        )
+        .expect(1)
+        .mount(&upstream)
+        .await;
+    // A missing route (the key cannot reach it) is not "nothing to delete".
+    Mock::given(method("DELETE"))
+        .and(path("/v1/ui/customers/cus_X7Y8Z9W0"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({
+            "statusCode": 404, "message": "Cannot DELETE /v1/ui/customers/cus_X7Y8Z9W0"
+        })))
+        .mount(&upstream)
+        .await;
+    let client = support::connect(&upstream.uri()).await;
+    let result = call(
+        &client,
+        "delete_customer",
+        json!({"reference": "cus_A1B2C3D4"}),
+    )
+    .await;
+    assert_eq!(
+        result.structured_content,
+        Some(json!({"reference": "cus_A1B2C3D4", "deleted": false}))
+    );
+    assert!(
+        text(&result).starts_with(
+            "Nothing deleted: there is no customer cus_A1B2C3D4 (already deleted, or a wrong reference)"
+        ),
+        "{}",
+        text(&result)
+    );
+    let e = err(
+        &client,
+        "delete_customer",
+        json!({"reference": "cus_X7Y8Z9W0"}),
+    )
+    .await;
+    assert_eq!(e["error"]["code"], "UNAUTHORIZED");
+}
+
+#[tokio::test]
 async fn ensure_customer_returns_the_existing_customer_without_writing() {
     let upstream = support::upstream().await;
     Mock::given(method("GET"))

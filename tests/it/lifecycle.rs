@@ -104,7 +104,7 @@ async fn a_customer_buys_uses_is_refunded_and_it_all_survives_a_restart() {
     assert_eq!(pln["priceFormatted"], "$15.00", "{pln}");
     let pln = pln["reference"].as_str().unwrap().to_owned();
 
-    // Before paying, the customer has no purchase: the limit check offers a checkout link.
+    // Before paying, the customer has no purchase: the limit check names the tool for a link.
     let before = ok(
         &client,
         "check_limits",
@@ -112,7 +112,13 @@ async fn a_customer_buys_uses_is_refunded_and_it_all_survives_a_restart() {
     )
     .await;
     assert_eq!(before["withinLimits"], false, "{before}");
-    assert!(before["checkoutUrl"].is_string(), "{before}");
+    assert!(
+        before["nextStep"]
+            .as_str()
+            .unwrap()
+            .contains("call create_checkout_session"),
+        "{before}"
+    );
 
     let checkout = ok(
         &client,
@@ -161,10 +167,10 @@ async fn a_customer_buys_uses_is_refunded_and_it_all_survives_a_restart() {
     assert_eq!(over["withinLimits"], false, "{over}");
     assert_eq!(over["used"], 3);
     assert!(
-        over["checkoutUrl"]
+        over["nextStep"]
             .as_str()
             .unwrap()
-            .contains("/customer/checkout?id="),
+            .contains("create_checkout_session"),
         "{over}"
     );
 

@@ -9,6 +9,7 @@
 
 mod support;
 
+mod annotations;
 mod checkout;
 mod confirmation;
 mod customers;

@@ -128,6 +128,7 @@ async fn cancel_renewal_accepts_the_seed_call_and_reports_access_until() {
     assert_eq!(out["cancellationReason"], "Customer requested downgrade");
     assert_eq!(out["accessUntil"], "2026-02-15T10:00:00Z");
     assert_eq!(out["message"], "Renewal cancelled successfully");
+    assert_eq!(out["alreadyCancelled"], false);
 }
 
 #[tokio::test]
@@ -165,6 +166,49 @@ async fn cancel_renewal_tolerates_flat_and_message_shapes_and_sends_an_object() 
         (out["message"].as_str(), out["accessUntil"].as_str()),
         (Some("ok"), Some("2026-02-20T00:00:00Z"))
     );
+}
+
+#[tokio::test]
+async fn cancel_renewal_repeated_answers_already_cancelled_as_a_success() {
+    let api = upstream().await;
+    // SolvaPay refuses a second cancel with a 400; the purchase shows the renewal is cancelled.
+    Mock::given(method("POST"))
+        .and(path("/v1/sdk/purchases/pur_T3U4V5W6/cancel"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "statusCode": 400, "message": "Purchase cannot be cancelled or does not belong to provider"
+        })))
+        .expect(1)
+        .mount(&api)
+        .await;
+    let mut cancelled = pro("active");
+    cancelled["autoRenew"] = json!(false);
+    cancelled["cancelledAt"] = json!("2026-02-01T09:00:00Z");
+    cancelled["endDate"] = json!("2026-02-15T10:00:00Z");
+    Mock::given(method("GET"))
+        .and(path("/v1/sdk/purchases/pur_T3U4V5W6"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(cancelled))
+        .expect(1)
+        .mount(&api)
+        .await;
+    let client = connect(&api.uri()).await;
+    let result = call(
+        &client,
+        "cancel_renewal",
+        json!({"purchaseRef": "pur_T3U4V5W6", "reason": "Downgrade"}),
+    )
+    .await;
+    assert_ne!(result.is_error, Some(true), "{}", text(&result));
+    assert!(
+        text(&result).starts_with(
+            "Renewal of pur_T3U4V5W6 was already cancelled (nothing changed); status active, access until 2026-02-15T10:00:00Z"
+        ),
+        "{}",
+        text(&result)
+    );
+    let out = result.structured_content.unwrap();
+    assert_eq!(out["alreadyCancelled"], true);
+    assert_eq!(out["accessUntil"], "2026-02-15T10:00:00Z");
+    assert_eq!(out["cancelledAt"], "2026-02-01T09:00:00Z");
 }
 
 #[tokio::test]
@@ -246,11 +290,19 @@ async fn purchase_errors_map_and_bad_arguments_send_nothing() {
         )
         .mount(&api)
         .await;
+    // Refused, and not because its renewal is cancelled already: the refusal stands.
     Mock::given(method("POST"))
         .and(path("/v1/sdk/purchases/pur_DONE/cancel"))
         .respond_with(ResponseTemplate::new(400).set_body_json(json!({
-            "statusCode": 400, "message": "Purchase pur_DONE cannot be cancelled: renewal is already cancelled"
+            "statusCode": 400, "message": "Purchase pur_DONE cannot be cancelled (status: expired)"
         })))
+        .mount(&api)
+        .await;
+    let mut expired = pro("expired");
+    expired["reference"] = json!("pur_DONE");
+    Mock::given(method("GET"))
+        .and(path("/v1/sdk/purchases/pur_DONE"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(expired))
         .mount(&api)
         .await;
     let e = err(&client, "get_purchase", json!({"reference": "pur_NOPE"})).await;

@@ -58,7 +58,7 @@ async fn every_listed_tool_is_in_the_catalog_and_fully_annotated() {
         assert_eq!(a.read_only_hint, Some(spec.read_only()), "{}", tool.name);
         assert_eq!(
             a.destructive_hint,
-            Some(spec.destructive()),
+            Some(spec.destructive_hint()),
             "{}",
             tool.name
         );

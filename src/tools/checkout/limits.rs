@@ -1,13 +1,79 @@
 //! The `check_limits` result: SolvaPay's limit answer joined with the customer's active purchase,
-//! so the model can say "used 87 of 100 requests this period".
+//! so the model can say "used 87 of 100 requests this period", and what to do when they must pay.
+//! `check_limits` is a read: it never asks SolvaPay for a checkout session, and it never sends the
+//! limit check that would enrol a customer without a purchase in a free default plan.
 
 use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::super::Summary;
 use crate::model::limits::LimitResponse;
+use crate::model::plan::Plan;
 use crate::model::purchase::Purchase;
 use crate::model::{CustomerRef, ProductRef};
+use crate::policy::ToolPolicy;
+
+/// The `remaining` given for a plan without a cap, as SolvaPay's limit answer gives it (BEHAVIOUR
+/// §3.1, a sentinel); `unlimited` is the field to read.
+const UNCAPPED_REMAINING: i64 = 999_999;
+
+/// Where the customer stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum LimitState {
+    /// They may use the product.
+    WithinLimits,
+    /// Their plan's allowance for this period is used up.
+    LimitReached,
+    /// A priced default plan must be activated first (not "used up").
+    NeedsActivation,
+    /// No purchase: they must buy a plan.
+    PurchaseRequired,
+    /// No purchase yet; the free default plan applies (SolvaPay enrols them at first use).
+    NotEnrolled,
+}
+
+/// Whether this server can make the payment link `check_limits` does not make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum LinkTool {
+    /// `create_checkout_session` is enabled.
+    Enabled,
+    /// The operator started the server with `--read-only`.
+    ReadOnly,
+    /// `create_checkout_session` is left out by the toolset/tool flags.
+    NotEnabled,
+}
+
+impl LinkTool {
+    pub(super) fn of(policy: &ToolPolicy) -> Self {
+        if policy.allows("create_checkout_session") {
+            Self::Enabled
+        } else if policy.read_only() {
+            Self::ReadOnly
+        } else {
+            Self::NotEnabled
+        }
+    }
+
+    /// The sentence telling the model how to get a payment link for `customer` and `product`.
+    fn advice(self, customer: &CustomerRef, product: &ProductRef, plans: &str) -> String {
+        let call = format!(
+            "create_checkout_session with customerRef {customer} and productRef {product}{plans}"
+        );
+        match self {
+            Self::Enabled => format!("For a payment link, call {call}."),
+            Self::ReadOnly => format!(
+                "No payment link was made: check_limits only reads, and this server runs with \
+                 --read-only. Run it without --read-only, then call {call}."
+            ),
+            Self::NotEnabled => format!(
+                "No payment link was made: check_limits only reads, and create_checkout_session is \
+                 not enabled on this server (--toolsets, --tools, --exclude-tools). Enable it, then \
+                 call {call}."
+            ),
+        }
+    }
+}
 
 /// Where a customer stands against their usage allowance.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -15,8 +81,7 @@ use crate::model::{CustomerRef, ProductRef};
 pub(crate) struct LimitsResult {
     customer_ref: String,
     product_ref: String,
-    /// `within_limits`, `limit_reached`, `needs_activation` or `purchase_required`.
-    state: String,
+    state: LimitState,
     within_limits: bool,
     /// Units left this period.
     remaining: i64,
@@ -41,11 +106,11 @@ pub(crate) struct LimitsResult {
     free: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     purchase_ref: Option<String>,
-    /// Where to pay, upgrade or activate.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    checkout_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     credit_balance: Option<i64>,
+    /// How to get a payment link when they must pay (check_limits never creates one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_step: Option<String>,
 }
 
 impl Summary for LimitsResult {
@@ -59,19 +124,28 @@ impl Summary for LimitsResult {
             (Some(s), Some(e)) => format!(" this period ({s} to {e})"),
             _ => String::new(),
         };
-        let pay = self
-            .checkout_url
+        let next = self
+            .next_step
             .as_deref()
-            .map(|u| format!("; checkout: {u}"))
+            .map(|n| format!(". {n}"))
             .unwrap_or_default();
-        match self.state.as_str() {
-            "needs_activation" => format!("Needs activation before use (not used up){pay}"),
-            "purchase_required" => format!("No active purchase: the customer must buy a plan{pay}"),
-            "limit_reached" => format!(
-                "Limit reached: {usage}{period}; {} remaining{pay}",
+        match self.state {
+            LimitState::NeedsActivation => {
+                format!("Needs activation before use (not used up){next}")
+            }
+            LimitState::PurchaseRequired => {
+                format!("No active purchase: the customer must buy a plan{next}")
+            }
+            LimitState::LimitReached => format!(
+                "Limit reached: {usage}{period}; {} remaining{next}",
                 self.remaining
             ),
-            _ => format!(
+            LimitState::NotEnrolled => format!(
+                "No purchase yet: the free default plan {} applies ({usage}); SolvaPay enrols the \
+                 customer in it at their first paywalled call",
+                self.plan_name.as_deref().unwrap_or("of the product")
+            ),
+            LimitState::WithinLimits => format!(
                 "Within limits: {usage}{period}; {} remaining",
                 self.remaining
             ),
@@ -79,11 +153,15 @@ impl Summary for LimitsResult {
     }
 }
 
-/// The allowance of a plan snapshot: the smallest positive of `limit` and `freeUnits`; `Some(0)`
-/// means unlimited; `None` means unknown.
+/// The allowance of a plan snapshot: see [`cap`].
 fn allowance(purchase: &Purchase) -> Option<i64> {
     let plan = purchase.plan_snapshot.as_ref()?;
-    let caps = [plan.limit, plan.free_units];
+    cap(plan.limit, plan.free_units)
+}
+
+/// The smallest positive of `limit` and `freeUnits`; `Some(0)` means unlimited; `None` means unknown.
+fn cap(limit: Option<i64>, free_units: Option<i64>) -> Option<i64> {
+    let caps = [limit, free_units];
     if caps.iter().all(Option::is_none) {
         return None;
     }
@@ -96,11 +174,66 @@ fn allowance(purchase: &Purchase) -> Option<i64> {
     )
 }
 
+/// True for the purchase a limit check counts against: active or trialing, of a plan (a credit
+/// top-up grants no plan access, BEHAVIOUR §2), of `product`.
+pub(super) fn grants_plan_access(purchase: &Purchase, product: &ProductRef) -> bool {
+    purchase.grants_access()
+        && purchase.plan_snapshot.is_some()
+        && purchase
+            .product_ref
+            .as_deref()
+            .is_none_or(|r| r == product.as_str())
+}
+
+/// True for the plan SolvaPay enrols a customer without a purchase in when their limits are checked:
+/// the product's active, free default plan (BEHAVIOUR §1.4 and §3.1 step 2a). Sending that check
+/// would create a purchase, so `check_limits` answers from the plan instead.
+pub(super) fn enrols_on_check(plan: &Plan) -> bool {
+    let priced = plan.price > 0
+        || plan.credits_per_unit.unwrap_or(0) > 0
+        || plan.base_price.as_ref().is_some_and(|b| b.amount > 0);
+    plan.default == Some(true)
+        && plan.status.as_deref().is_none_or(|s| s == "active")
+        && !plan.requires_payment.unwrap_or(priced)
+}
+
+/// The answer for a customer with no purchase whose product's free default plan `plan` would apply.
+pub(super) fn not_enrolled(
+    customer: &CustomerRef,
+    product: &ProductRef,
+    plan: &Plan,
+) -> LimitsResult {
+    let allowance = cap(plan.limit, plan.free_units).unwrap_or(0);
+    LimitsResult {
+        customer_ref: customer.to_string(),
+        product_ref: product.to_string(),
+        state: LimitState::NotEnrolled,
+        within_limits: true,
+        remaining: if allowance > 0 {
+            allowance
+        } else {
+            UNCAPPED_REMAINING
+        },
+        used: Some(0),
+        allowance: (allowance > 0).then_some(allowance),
+        unlimited: allowance == 0,
+        unit: "units".to_owned(),
+        period_start: None,
+        period_end: None,
+        plan_name: plan.name.clone(),
+        free: Some(true),
+        purchase_ref: None,
+        credit_balance: None,
+        next_step: None,
+    }
+}
+
 pub(super) fn limits_result(
     customer: &CustomerRef,
     product: &ProductRef,
     limits: LimitResponse,
     purchase: Option<Purchase>,
+    link: LinkTool,
 ) -> LimitsResult {
     let allowance = purchase.as_ref().and_then(allowance);
     let unlimited = allowance == Some(0);
@@ -111,19 +244,35 @@ pub(super) fn limits_result(
             .map(|a| (a - limits.remaining).max(0))
     });
     let state = if limits.activation_required == Some(true) {
-        "needs_activation"
+        LimitState::NeedsActivation
     } else if limits.within_limits {
-        "within_limits"
+        LimitState::WithinLimits
     } else if purchase.is_none() {
-        "purchase_required"
+        LimitState::PurchaseRequired
     } else {
-        "limit_reached"
+        LimitState::LimitReached
     };
     let plan = purchase.as_ref().and_then(|p| p.plan_snapshot.as_ref());
+    let current = plan.and_then(|p| p.reference.as_deref());
+    let offered: Vec<String> = limits
+        .plans
+        .iter()
+        .filter(|p| !p.reference.is_empty() && Some(p.reference.as_str()) != current)
+        .map(|p| match &p.name {
+            Some(name) => format!("{} ({name})", p.reference),
+            None => p.reference.clone(),
+        })
+        .collect();
+    let plans = match offered.as_slice() {
+        [] => String::new(),
+        offered => format!(" (planRef: one of {})", offered.join(", ")),
+    };
+    let next_step =
+        (state != LimitState::WithinLimits).then(|| link.advice(customer, product, &plans));
     LimitsResult {
         customer_ref: customer.to_string(),
         product_ref: product.to_string(),
-        state: state.to_owned(),
+        state,
         within_limits: limits.within_limits,
         remaining: limits.remaining,
         used,
@@ -135,7 +284,7 @@ pub(super) fn limits_result(
         plan_name: plan.and_then(|p| p.name.clone()),
         free: plan.map(|p| p.price == 0),
         purchase_ref: purchase.as_ref().map(|p| p.reference.clone()),
-        checkout_url: limits.checkout_url,
         credit_balance: limits.credit_balance,
+        next_step,
     }
 }

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 
 mod limits;
 
-use self::limits::{LimitsResult, limits_result};
+use self::limits::{
+    LimitsResult, LinkTool, enrols_on_check, grants_plan_access, limits_result, not_enrolled,
+};
 use super::{Json, Summary};
 use crate::api::PurchaseQuery;
 use crate::error::ToolError;
@@ -179,7 +181,7 @@ impl BillingServer {
     }
 
     #[tool(
-        description = "Check a customer's usage against their plan for a product: used, allowance, remaining, period, and a checkoutUrl when they must pay or upgrade."
+        description = "Check a customer's usage against their plan for a product: used, allowance, remaining, period. Only reads: creates no checkout session and no purchase; when the customer must pay or upgrade, nextStep says how to get a link (create_checkout_session)."
     )]
     async fn check_limits(
         &self,
@@ -187,24 +189,36 @@ impl BillingServer {
     ) -> Result<Json<LimitsResult>, ToolError> {
         let customer = CustomerRef::parse("customerRef", &args.customer_ref)?;
         let product = ProductRef::parse("productRef", &args.product_ref)?;
-        let body = LimitsRequest {
-            customer_ref: customer.to_string(),
-            product_ref: product.to_string(),
-            include_checkout_session: true,
-        };
+        let api = self.api();
         let filter = PurchaseQuery {
             customer: Some(&customer),
             product: Some(&product),
             status: None,
         };
-        let api = self.api();
-        let (limits, purchases) = tokio::join!(api.check_limits(&body), api.list_purchases(filter));
-        let purchase = purchases.unwrap_or_default().into_iter().find(|p| {
-            p.grants_access()
-                && p.product_ref
-                    .as_deref()
-                    .is_none_or(|r| r == product.as_str())
-        });
-        Ok(Json(limits_result(&customer, &product, limits?, purchase)))
+        // The purchase is read first: for a customer without one, SolvaPay's limit check enrols
+        // them in the product's free default plan, a write this tool must not make.
+        let purchase = api
+            .list_purchases(filter)
+            .await?
+            .into_iter()
+            .find(|p| grants_plan_access(p, &product));
+        if purchase.is_none() {
+            let plans = api.list_product_plans(&product).await?;
+            if let Some(plan) = plans.iter().find(|p| enrols_on_check(p)) {
+                // Unknown customers are NOT_FOUND, as SolvaPay's limit check would answer.
+                api.get_customer(&customer).await?;
+                return Ok(Json(not_enrolled(&customer, &product, plan)));
+            }
+        }
+        let body = LimitsRequest {
+            customer_ref: customer.to_string(),
+            product_ref: product.to_string(),
+            include_checkout_session: false,
+        };
+        let limits = api.check_limits(&body).await?;
+        let link = LinkTool::of(&self.options().policy);
+        Ok(Json(limits_result(
+            &customer, &product, limits, purchase, link,
+        )))
     }
 }

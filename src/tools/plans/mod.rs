@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 mod args;
 
 use self::args::{CreatePlanArgs, UpdatePlanArgs, create_body, update_body};
-use super::{Json, PageInfo, Summary, opt_text};
+use super::{Json, PageInfo, Summary, opt_text, unless_absent};
 use crate::error::{ErrorCode, ToolError};
 use crate::model::plan::{Plan, PlanStatus, PlanType};
 use crate::model::{PlanRef, ProductRef, validate};
@@ -67,6 +67,7 @@ pub(crate) struct PlanList {
 pub(crate) struct DeletedPlan {
     product_ref: String,
     plan_ref: String,
+    /// False when the product has no such plan (deleted before, or a wrong reference).
     deleted: bool,
 }
 
@@ -97,7 +98,14 @@ impl Summary for PlanList {
 
 impl Summary for DeletedPlan {
     fn summary(&self) -> String {
-        format!("Deleted plan {} of {}", self.plan_ref, self.product_ref)
+        if self.deleted {
+            format!("Deleted plan {} of {}", self.plan_ref, self.product_ref)
+        } else {
+            format!(
+                "Nothing deleted: {} has no plan {} (already deleted, or a wrong reference)",
+                self.product_ref, self.plan_ref
+            )
+        }
     }
 }
 
@@ -247,18 +255,20 @@ impl BillingServer {
         Ok(Json(in_product(updated, product.as_str())))
     }
 
-    #[tool(description = "Delete a plan from a product. Existing purchases keep their terms.")]
+    #[tool(
+        description = "Delete a plan from a product. Existing purchases keep their terms. Safe to repeat: deleted is false when there is no such plan."
+    )]
     async fn delete_plan(
         &self,
         Parameters(args): Parameters<PlanRefArgs>,
     ) -> Result<Json<DeletedPlan>, ToolError> {
         let product = ProductRef::parse("productRef", &args.product_ref)?;
         let plan = PlanRef::parse("planRef", &args.plan_ref)?;
-        self.api().delete_plan(&product, &plan).await?;
+        let deleted = unless_absent(self.api().delete_plan(&product, &plan).await)?;
         Ok(Json(DeletedPlan {
             product_ref: product.to_string(),
             plan_ref: plan.to_string(),
-            deleted: true,
+            deleted: deleted.is_some(),
         }))
     }
 }
