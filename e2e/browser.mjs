@@ -1,16 +1,18 @@
 // Headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core) on a sandbox page.
-// Usage: node browser.mjs checkout|portal <url> <artifact-prefix>
+// Usage: node browser.mjs checkout|portal|return <url> <artifact-prefix> [return-url]
 // checkout: screenshot, click Pay, expect "Payment successful", screenshot; prints the purchase ref.
 // portal:   screenshot, click "Cancel renewal", expect "Renewal cancelled", screenshot.
+// return:   screenshot, click Pay, expect to land on <return-url> (another origin: the page's
+//           Content-Security-Policy form-action must allow the redirect), screenshot.
 // Prints one JSON line on stdout; exit 0 on success, 1 on failure.
 import { chromium } from "playwright-core";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const [mode, url, prefix] = process.argv.slice(2);
-if (!["checkout", "portal"].includes(mode) || !url || !prefix) {
-  console.error("usage: node browser.mjs checkout|portal <url> <artifact-prefix>");
+const [mode, url, prefix, returnUrl] = process.argv.slice(2);
+if (!["checkout", "portal", "return"].includes(mode) || !url || !prefix || (mode === "return") !== Boolean(returnUrl)) {
+  console.error("usage: node browser.mjs checkout|portal|return <url> <artifact-prefix> [return-url]");
   process.exit(2);
 }
 
@@ -52,6 +54,13 @@ try {
     out.purchaseRef = (await page.locator("code").first().textContent())?.trim();
     out.after = (await page.textContent("body"))?.replace(/\s+/g, " ").trim();
     out.ok = out.status === 200 && /^pur_/.test(out.purchaseRef ?? "");
+  } else if (mode === "return") {
+    const pay = page.locator("form[action='/customer/checkout'] button[type=submit]");
+    out.button = (await pay.textContent())?.trim();
+    await Promise.all([page.waitForURL(returnUrl, { waitUntil: "load" }), pay.click()]);
+    out.landed = page.url();
+    out.after = (await page.textContent("body"))?.replace(/\s+/g, " ").trim();
+    out.ok = out.status === 200 && out.landed === returnUrl;
   } else {
     const cancel = page.getByRole("button", { name: "Cancel renewal" });
     out.buttons = await cancel.count();

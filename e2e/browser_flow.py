@@ -23,9 +23,9 @@ ARTIFACTS = os.path.join(HERE, "artifacts")
 NODE = os.path.join(HERE, "node_modules", ".bin", "node")
 
 
-async def browse(mode: str, url: str, prefix: str) -> tuple[int, dict]:
+async def browse(mode: str, url: str, prefix: str, *extra: str) -> tuple[int, dict]:
     proc = await asyncio.create_subprocess_exec(
-        NODE, os.path.join(HERE, "browser.mjs"), mode, url, os.path.join(ARTIFACTS, prefix),
+        NODE, os.path.join(HERE, "browser.mjs"), mode, url, os.path.join(ARTIFACTS, prefix), *extra,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(proc.communicate(), timeout=90)
@@ -81,6 +81,15 @@ async def flow(c: Checks, binary: str) -> None:
 
         code, page = await browse("checkout", checkout_url, "checkout-reused")
         c.check("a used checkout link shows 'already completed', no Pay button", code != 0 and page.get("completed") is True, page)
+
+        # The return URL is another origin (localhost instead of 127.0.0.1, the sandbox's /healthz):
+        # the page's CSP form-action must let the Pay redirect go there.
+        return_url = checkout_url.split("/customer/")[0].replace("127.0.0.1", "localhost") + "/healthz"
+        r = await s.call_tool(
+            "create_checkout_session", {"customerRef": cus, "productRef": prd, "planRef": pln, "returnUrl": return_url}
+        )
+        code, page = await browse("return", sc(r).get("checkoutUrl", ""), "checkout-return", return_url)
+        c.check("Chromium: Pay on a checkout with a returnUrl lands on the return URL", code == 0 and page.get("after") == "ok", page)
 
 
 async def main() -> int:

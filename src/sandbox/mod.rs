@@ -4,13 +4,15 @@
 //!
 //! Layout: `db` (schema, transactions) · `model` (rows) · `views` (response bodies) · `billing`
 //! (rules and the "Sandbox choice" functions) · `routes/*` (one file per resource) · `pages` (HTML)
-//! · `demo` (seed data) · `clock` · `error` (NestJS error bodies).
+//! · `guard` (Host allow-list, CSRF tokens, form-post checks) · `demo` (seed data) · `clock` · `error`
+//! (NestJS error bodies).
 
 mod billing;
 mod clock;
 mod db;
 mod demo;
 mod error;
+mod guard;
 mod model;
 mod pages;
 mod routes;
@@ -91,6 +93,10 @@ pub(crate) struct AppState {
     pub(crate) clock: Clock,
     pub(crate) key: String,
     pub(crate) base_url: String,
+    /// The `Host` values every route answers to.
+    pub(crate) hosts: guard::HostPolicy,
+    /// Signs the pages' CSRF tokens.
+    pub(crate) csrf: guard::CsrfKey,
 }
 
 pub(crate) type St = State<Arc<AppState>>;
@@ -147,6 +153,7 @@ impl Sandbox {
         }
         let listener = tokio::net::TcpListener::bind(opts.listen).await?;
         let mut addr = listener.local_addr()?;
+        let hosts = guard::HostPolicy::for_listener(addr);
         if addr.ip().is_unspecified() {
             addr.set_ip(IpAddr::V4(Ipv4Addr::LOCALHOST));
         }
@@ -156,6 +163,8 @@ impl Sandbox {
             clock: clock.clone(),
             key: key.clone(),
             base_url: base_url.clone(),
+            hosts,
+            csrf: guard::CsrfKey::random(),
         });
         let app = router(state);
         let (stop, stopped) = oneshot::channel::<()>();
@@ -220,6 +229,11 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .fallback(unknown_route)
         .layer(middleware::from_fn(json_errors))
+        // Outermost: a request under a foreign Host gets the plain refusal and nothing else.
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            guard::require_host,
+        ))
         .with_state(state)
 }
 
@@ -231,15 +245,11 @@ async fn require_key(State(st): St, headers: HeaderMap, req: Request, next: Next
         .and_then(|v| v.strip_prefix("Bearer "))
         .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()))
         .unwrap_or("");
-    if constant_time_eq(given.trim().as_bytes(), st.key.as_bytes()) {
+    if guard::constant_time_eq(given.trim().as_bytes(), st.key.as_bytes()) {
         next.run(req).await
     } else {
         ApiError::unauthorized().into_response()
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 async fn unknown_route(method: Method, uri: Uri) -> ApiError {

@@ -1,5 +1,8 @@
 //! The hosted pages the session URLs point at: checkout (`/customer/checkout?id=`) and the customer
-//! portal (`/customer/manage?id=`). Plain HTML forms, no JavaScript; every value is HTML-escaped.
+//! portal (`/customer/manage?id=`). Plain HTML forms, no JavaScript, no inline style; every value is
+//! HTML-escaped. Every form post is checked by `guard::check_form_post` (own origin, urlencoded,
+//! the page's CSRF token) before it touches the ledger, and every response carries the headers of
+//! `PAGE_HEADERS` and a Content-Security-Policy.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -7,36 +10,126 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use rusqlite::{OptionalExtension, Transaction, params};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use super::error::ApiError;
+use super::guard::{self, PageForm, Refusal};
 use super::model::{self, Plan};
 use super::routes::cancel_purchase;
 use super::util::{fmt_ts, html_escape as esc, query_map};
 use super::{AppState, St, billing};
 
 pub(crate) fn router() -> Router<Arc<AppState>> {
-    Router::new()
+    let pages = Router::new()
         .route(
             "/customer/checkout",
             get(checkout_page).post(checkout_submit),
         )
         .route("/customer/manage", get(portal_page))
         .route("/customer/manage/cancel", post(portal_cancel))
+        .route(STYLESHEET, get(stylesheet))
+        // A checkout page with a return URL sets its own policy (see `csp`).
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            csp(None),
+        ));
+    PAGE_HEADERS
+        .into_iter()
+        .fold(pages, |pages, (name, value)| {
+            pages.layer(SetResponseHeaderLayer::overriding(
+                name,
+                HeaderValue::from_static(value),
+            ))
+        })
+}
+
+/// The headers of every page response. `Referrer-Policy` is `same-origin`, not `no-referrer`: under
+/// `no-referrer` Chromium sends `Origin: null` with the page's own form post, which the origin check
+/// must refuse; `same-origin` still sends no Referer (with the session id in it) to any other site.
+const PAGE_HEADERS: [(HeaderName, &str); 4] = [
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (header::REFERRER_POLICY, "same-origin"),
+    (header::CACHE_CONTROL, "no-store"),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+];
+
+/// `default-src 'self'; form-action 'self'; frame-ancestors 'none'`. Browsers apply `form-action`
+/// to the redirect that answers a form post too, so a checkout with a return URL also allows that
+/// URL's origin (see `csp_source`), or the Pay button could not land there.
+fn csp(return_source: Option<&str>) -> HeaderValue {
+    const BASE: &str = "default-src 'self'; form-action 'self'; frame-ancestors 'none'";
+    return_source
+        .and_then(|source| {
+            HeaderValue::from_str(&format!(
+                "default-src 'self'; form-action 'self' {source}; frame-ancestors 'none'"
+            ))
+            .ok()
+        })
+        .unwrap_or(HeaderValue::from_static(BASE))
+}
+
+/// `scheme://host[:port]` of a return URL, when it makes a CSP host-source: a DNS name or an IPv4
+/// address, nothing (a `;`, a quote) that could end the directive.
+fn csp_source(return_url: &str) -> Option<String> {
+    let url = url::Url::parse(return_url).ok()?;
+    let host = match url.host()? {
+        url::Host::Domain(name)
+            if name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') =>
+        {
+            name.to_owned()
+        }
+        url::Host::Ipv4(ip) => ip.to_string(),
+        _ => return None,
+    };
+    Some(match url.port() {
+        Some(port) => format!("{}://{host}:{port}", url.scheme()),
+        None => format!("{}://{host}", url.scheme()),
+    })
+}
+
+/// The pages' only style, served from here so the policy needs no `'unsafe-inline'`.
+const STYLESHEET: &str = "/customer/sandbox.css";
+
+async fn stylesheet() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        "body{font-family:sans-serif;max-width:40rem;margin:2rem auto}\n\
+         .card{border:1px solid #ccc;border-radius:8px;padding:1rem;margin:1rem 0}\n",
+    )
+        .into_response()
 }
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title>\
-         <style>body{{font-family:sans-serif;max-width:40rem;margin:2rem auto}}\
-         .card{{border:1px solid #ccc;border-radius:8px;padding:1rem;margin:1rem 0}}</style></head>\
+         <link rel=\"stylesheet\" href=\"{STYLESHEET}\"></head>\
          <body><p><strong>SolvaPay sandbox</strong> (no real payments)</p><h1>{t}</h1>{body}</body></html>",
         t = esc(title)
     );
     (status, Html(html)).into_response()
+}
+
+/// A refused form post: says why, and that nothing happened.
+fn refused(r: Refusal) -> Response {
+    page(
+        r.status(),
+        "Request refused",
+        &format!("<p>{}</p><p>Nothing was changed.</p>", esc(&r.to_string())),
+    )
+}
+
+/// The hidden field that carries `form`'s CSRF token for `session_id`.
+fn token_field(st: &AppState, form: PageForm, session_id: &str) -> String {
+    format!(
+        "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
+        esc(&st.csrf.token(form, session_id))
+    )
 }
 
 fn failure(e: &ApiError) -> Response {
@@ -80,10 +173,11 @@ fn load_session(tx: &Transaction<'_>, id: &str) -> Result<SessionRow, ApiError> 
 
 async fn checkout_page(State(st): St, RawQuery(q): RawQuery) -> Response {
     let id = query_map(q.as_deref()).remove("id").unwrap_or_default();
+    let token = token_field(&st, PageForm::Checkout, &id);
     let out = st
         .db
         .tx(st.clock.now(), move |tx, _| {
-            let (customer_id, product_id, plan_id, _, status) = load_session(tx, &id)?;
+            let (customer_id, product_id, plan_id, return_url, status) = load_session(tx, &id)?;
             if status == "used" {
                 return Ok(page(StatusCode::OK, "Checkout complete", "<p>This checkout session has already been completed.</p>"));
             }
@@ -101,7 +195,7 @@ async fn checkout_page(State(st): St, RawQuery(q): RawQuery) -> Response {
                 .collect();
             let mut body = format!(
                 "<div class=\"card\"><p>Product: <strong>{}</strong></p><p>Customer: {}</p></div>\
-                 <form method=\"post\" action=\"/customer/checkout\"><input type=\"hidden\" name=\"id\" value=\"{}\">",
+                 <form method=\"post\" action=\"/customer/checkout\"><input type=\"hidden\" name=\"id\" value=\"{}\">{token}",
                 esc(&product.name), esc(&customer.email), esc(&id)
             );
             match plans.as_slice() {
@@ -126,16 +220,24 @@ async fn checkout_page(State(st): St, RawQuery(q): RawQuery) -> Response {
                     body.push_str("</fieldset><button type=\"submit\">Pay</button></form>");
                 }
             }
-            Ok(page(StatusCode::OK, &format!("Checkout: {}", product.name), &body))
+            let mut res = page(StatusCode::OK, &format!("Checkout: {}", product.name), &body);
+            if let Some(source) = return_url.as_deref().and_then(csp_source) {
+                res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, csp(Some(&source)));
+            }
+            Ok(res)
         })
         .await;
     out.unwrap_or_else(|e| failure(&e))
 }
 
 /// The Pay button: activates the purchase and records the payment (§5.3).
-async fn checkout_submit(State(st): St, body: Bytes) -> Response {
+async fn checkout_submit(State(st): St, headers: HeaderMap, body: Bytes) -> Response {
     let form = form_map(&body);
     let id = form.get("id").cloned().unwrap_or_default();
+    let token = form.get("csrf").map(String::as_str);
+    if let Err(r) = guard::check_form_post(&headers, &st.csrf, PageForm::Checkout, &id, token) {
+        return refused(r);
+    }
     let plan_ref = form.get("planRef").cloned();
     let out = st
         .db
@@ -193,6 +295,7 @@ fn portal_session(tx: &Transaction<'_>, id: &str) -> Result<(String, String), Ap
 
 async fn portal_page(State(st): St, RawQuery(q): RawQuery) -> Response {
     let id = query_map(q.as_deref()).remove("id").unwrap_or_default();
+    let token = token_field(&st, PageForm::PortalCancel, &id);
     let out = st
         .db
         .tx(st.clock.now(), move |tx, _| {
@@ -223,7 +326,7 @@ async fn portal_page(State(st): St, RawQuery(q): RawQuery) -> Response {
                 ));
                 if billing::grants_access(&p.status) && p.cancelled_at.is_none() {
                     body.push_str(&format!(
-                        "<form method=\"post\" action=\"/customer/manage/cancel\"><input type=\"hidden\" name=\"id\" value=\"{}\">\
+                        "<form method=\"post\" action=\"/customer/manage/cancel\"><input type=\"hidden\" name=\"id\" value=\"{}\">{token}\
                          <input type=\"hidden\" name=\"purchaseRef\" value=\"{}\"><button type=\"submit\">Cancel renewal</button></form>",
                         esc(&id), esc(&p.reference)
                     ));
@@ -237,9 +340,13 @@ async fn portal_page(State(st): St, RawQuery(q): RawQuery) -> Response {
 }
 
 /// The cancel-renewal button of the portal.
-async fn portal_cancel(State(st): St, body: Bytes) -> Response {
+async fn portal_cancel(State(st): St, headers: HeaderMap, body: Bytes) -> Response {
     let form = form_map(&body);
     let id = form.get("id").cloned().unwrap_or_default();
+    let token = form.get("csrf").map(String::as_str);
+    if let Err(r) = guard::check_form_post(&headers, &st.csrf, PageForm::PortalCancel, &id, token) {
+        return refused(r);
+    }
     let purchase_ref = form.get("purchaseRef").cloned().unwrap_or_default();
     let back = format!(
         "/customer/manage?id={}",
@@ -275,5 +382,36 @@ async fn portal_cancel(State(st): St, body: Bytes) -> Response {
     match out {
         Ok(()) => (StatusCode::SEE_OTHER, [(header::LOCATION, back)]).into_response(),
         Err(e) => failure(&e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_return_url_widens_form_action_only_by_a_clean_host_source() {
+        let cases = [
+            (
+                "https://app.example.com/done?x=1",
+                Some("https://app.example.com"),
+            ),
+            ("http://127.0.0.1:3000/back", Some("http://127.0.0.1:3000")),
+            (
+                "https://APP.example.com:443/",
+                Some("https://app.example.com"),
+            ),
+            ("https://a;script-src *.example/", None),
+            ("https://a'b.example/", None),
+            ("http://[::1]:3000/", None),
+            ("not a url", None),
+        ];
+        for (url, expected) in cases {
+            assert_eq!(csp_source(url).as_deref(), expected, "{url}");
+        }
+        assert_eq!(
+            csp(Some("https://app.example.com")),
+            "default-src 'self'; form-action 'self' https://app.example.com; frame-ancestors 'none'"
+        );
     }
 }

@@ -53,6 +53,7 @@ async fn pay(checkout_url: &str, plan: &str) {
         html.contains("Lifecycle API") && html.contains("$15.00"),
         "{html}"
     );
+    let csrf = crate::sandbox_support::csrf_of(&html);
     let url = url::Url::parse(checkout_url).unwrap();
     let id = url
         .query_pairs()
@@ -64,10 +65,12 @@ async fn pay(checkout_url: &str, plan: &str) {
     let form = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("id", &id)
         .append_pair("planRef", plan)
+        .append_pair("csrf", &csrf)
         .finish();
     let paid = http
         .post(action)
         .header("content-type", "application/x-www-form-urlencoded")
+        .header("origin", url.origin().ascii_serialization())
         .body(form)
         .send()
         .await

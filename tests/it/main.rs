@@ -22,6 +22,7 @@ mod products;
 mod purchases;
 mod refund_safety;
 mod revenue;
+mod sandbox_pages;
 mod sandbox_routes;
 mod sandbox_support;
 mod sandbox_validation;

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use solvapay_mcp::sandbox::{DbLocation, SandboxOptions};
 use time::macros::datetime;
 
-use super::sandbox_support::{Sb, memory, start, start_with};
+use super::sandbox_support::{Sb, csrf_of, memory, start, start_with};
 
 const GET: Method = Method::GET;
 const POST: Method = Method::POST;
@@ -74,13 +74,17 @@ async fn sandbox_full_lifecycle() {
         "{html}"
     );
     assert!(html.contains("<form method=\"post\" action=\"/customer/checkout\">"));
+    let csrf = csrf_of(&html);
     let res = sb
-        .form("/customer/checkout", &[("id", id), ("planRef", &pln)])
+        .form(
+            "/customer/checkout",
+            &[("id", id), ("planRef", &pln), ("csrf", &csrf)],
+        )
         .await;
     assert_eq!(res.status().as_u16(), 200);
     // The session is used up: a second Pay does nothing.
     assert_eq!(
-        sb.form("/customer/checkout", &[("id", id)])
+        sb.form("/customer/checkout", &[("id", id), ("csrf", &csrf)])
             .await
             .status()
             .as_u16(),
@@ -679,7 +683,7 @@ async fn sandbox_portal_cancels_renewal() {
     let res = sb
         .form(
             "/customer/manage/cancel",
-            &[("id", id), ("purchaseRef", &pur)],
+            &[("id", id), ("purchaseRef", &pur), ("csrf", &csrf_of(&html))],
         )
         .await;
     assert_eq!(res.status().as_u16(), 303);

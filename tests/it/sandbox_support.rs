@@ -214,7 +214,8 @@ impl Sb {
         value
     }
 
-    /// Submit an HTML form (no key: the pages are public).
+    /// Submit an HTML form as the sandbox's own page does in a browser: urlencoded, with the
+    /// sandbox's `Origin` (no key: the pages are public). The caller passes the page's `csrf` field.
     pub(crate) async fn form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         let body: String = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(fields)
@@ -222,6 +223,7 @@ impl Sb {
         self.http
             .post(self.url(path))
             .header("content-type", "application/x-www-form-urlencoded")
+            .header("origin", self.sandbox.base_url())
             .body(body)
             .send()
             .await
@@ -286,8 +288,13 @@ impl Sb {
             )
             .await;
         let id = s["sessionId"].as_str().unwrap().to_owned();
+        let (status, page) = self.page(s["checkoutUrl"].as_str().unwrap()).await;
+        assert_eq!(status, 200, "{page}");
         let res = self
-            .form("/customer/checkout", &[("id", &id), ("planRef", plan)])
+            .form(
+                "/customer/checkout",
+                &[("id", &id), ("planRef", plan), ("csrf", &csrf_of(&page))],
+            )
             .await;
         assert_eq!(res.status().as_u16(), 200);
         let html = res.text().await.unwrap();
@@ -311,6 +318,17 @@ impl Sb {
             u["purchases"].as_array().unwrap().len(),
         )
     }
+}
+
+/// The CSRF token a hosted page renders into its forms (the `csrf` hidden field).
+pub(crate) fn csrf_of(html: &str) -> String {
+    const FIELD: &str = "name=\"csrf\" value=\"";
+    let start = html
+        .find(FIELD)
+        .unwrap_or_else(|| panic!("no csrf field in the page: {html}"))
+        + FIELD.len();
+    let len = html[start..].find('"').unwrap();
+    html[start..start + len].to_owned()
 }
 
 /// An object from `json!` (for building bodies field by field).
