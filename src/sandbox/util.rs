@@ -14,7 +14,8 @@ const REF_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 pub(crate) fn new_ref(prefix: &str) -> String {
     let mut rng = rand::rng();
     let tail: String = (0..8)
-        .map(|_| char::from(REF_ALPHABET[rng.random_range(0..REF_ALPHABET.len())]))
+        .filter_map(|_| REF_ALPHABET.get(rng.random_range(0..REF_ALPHABET.len())))
+        .map(|b| char::from(*b))
         .collect();
     format!("{prefix}_{tail}")
 }
@@ -23,7 +24,7 @@ pub(crate) fn new_ref(prefix: &str) -> String {
 pub(crate) fn hex(n: usize) -> String {
     let mut rng = rand::rng();
     (0..n)
-        .map(|_| char::from(b"0123456789abcdef"[rng.random_range(0..16)]))
+        .filter_map(|_| char::from_digit(rng.random_range(0..16), 16))
         .collect()
 }
 

@@ -182,7 +182,9 @@ impl Tally {
     fn push(&mut self, status: EventStatus, reference: Option<String>, listed: Option<Detail>) {
         let index = self.references.len();
         self.references.push(reference);
-        self.counts[status as usize] += 1;
+        if let Some(count) = self.counts.get_mut(status as usize) {
+            *count += 1;
+        }
         if let Some(Detail {
             reason,
             idempotency_key,
@@ -224,7 +226,7 @@ impl Tally {
     }
 
     fn count(&self, status: EventStatus) -> usize {
-        self.counts[status as usize]
+        self.counts.get(status as usize).copied().unwrap_or(0)
     }
 
     fn finish(

@@ -270,7 +270,10 @@ async fn list(State(st): St, RawQuery(q): RawQuery) -> ApiResult<Json<Value>> {
             for r in rows {
                 let c = model::require_customer(tx, &r)?;
                 let mut v = views::customer(tx, &c)?;
-                let is_active = v["purchases"].as_array().is_some_and(|p| !p.is_empty());
+                let is_active = v
+                    .get("purchases")
+                    .and_then(Value::as_array)
+                    .is_some_and(|p| !p.is_empty());
                 if let Some(m) = v.as_object_mut() {
                     m.insert(
                         "status".into(),

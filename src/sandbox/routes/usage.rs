@@ -156,7 +156,7 @@ fn process(tx: &Transaction<'_>, e: &Event, now: OffsetDateTime) -> ApiResult<(V
             .optional()?;
         if let Some(stored) = prior {
             let answer = json!({
-                "reference": stored["reference"],
+                "reference": stored.get("reference"),
                 "creditDebit": {"debited": false, "reason": "duplicate"},
                 "event": stored,
             });
