@@ -19,7 +19,7 @@ pub(super) enum Frame {
     Oversized,
 }
 
-/// Splits input into lines of at most `max_line` bytes (not counting the `\n`).
+/// Splits input into lines of at most `max_line` bytes, the `\n` included.
 #[derive(Debug)]
 pub(super) struct LineDecoder {
     max_line: usize,
@@ -59,12 +59,13 @@ impl Decoder for LineDecoder {
                     buf.clear();
                     return Ok(None);
                 }
-                (Some(at), false) if at > self.max_line => {
+                (Some(at), false) if at >= self.max_line => {
                     buf.advance(at + 1);
                     return Ok(Some(Frame::Oversized));
                 }
                 (Some(at), false) => return Ok(Some(Frame::Line(buf.split_to(at + 1)))),
-                (None, false) if buf.len() > self.max_line => {
+                // Not ended yet and already at the cap: with its `\n` it will be over.
+                (None, false) if buf.len() >= self.max_line => {
                     buf.clear();
                     self.discarding = true;
                     return Ok(Some(Frame::Oversized));
@@ -178,9 +179,11 @@ mod tests {
     }
 
     #[test]
-    fn the_cap_counts_the_line_without_its_newline() {
-        assert_eq!(frames(5, &[b"12345\n"]), [line("12345\n")]);
-        assert_eq!(frames(5, &[b"123456\n"]), [Frame::Oversized]);
+    fn the_cap_counts_the_line_with_its_newline() {
+        assert_eq!(frames(6, &[b"12345\n"]), [line("12345\n")]);
+        assert_eq!(frames(6, &[b"123", b"45\n"]), [line("12345\n")]);
+        assert_eq!(frames(5, &[b"12345\n"]), [Frame::Oversized]);
+        assert_eq!(frames(5, &[b"123", b"45", b"\n"]), [Frame::Oversized]);
     }
 
     #[test]

@@ -194,6 +194,7 @@ impl InFlight {
                 self.last += 1;
                 let ours = self.last;
                 let theirs = std::mem::replace(&mut request.id, RequestId::Number(ours));
+                tracing::debug!(id = ours, client_id = %theirs, "request admitted");
                 self.by_client.insert(theirs.clone(), ours);
                 self.by_server.insert(ours, theirs);
                 Admission::Forward(JsonRpcMessage::Request(request))

@@ -6,6 +6,9 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream, Lines};
 
 use super::*;
 
+/// Long enough for anything that will happen at all.
+const WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 struct Harness {
     transport: StdioTransport<DuplexStream, DuplexStream>,
     client_in: DuplexStream,
@@ -30,12 +33,14 @@ impl Harness {
 
     /// The next message the server is given, as JSON.
     async fn received(&mut self) -> Value {
-        serde_json::to_value(self.transport.receive().await.unwrap()).unwrap()
+        let message = tokio::time::timeout(WAIT, self.transport.receive()).await;
+        serde_json::to_value(message.expect("a message in time").unwrap()).unwrap()
     }
 
     /// The next line the client reads, as JSON.
     async fn answer(&mut self) -> Value {
-        serde_json::from_str(&self.client_out.next_line().await.unwrap().unwrap()).unwrap()
+        let line = tokio::time::timeout(WAIT, self.client_out.next_line()).await;
+        serde_json::from_str(&line.expect("an answer in time").unwrap().unwrap()).unwrap()
     }
 
     /// The server answers request `id` (as it knows it).
@@ -177,4 +182,112 @@ async fn an_error_from_the_server_without_an_id_is_written_with_id_null() {
         h.answer().await,
         json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32603, "message": "boom"}})
     );
+}
+
+/// One line of a generated session: requests and cancellations over a few ids, and junk.
+#[derive(Debug, Clone)]
+enum Piece {
+    Ping(i64),
+    Cancel(i64),
+    Junk(Vec<u8>),
+}
+
+fn piece() -> impl proptest::strategy::Strategy<Value = Piece> {
+    use proptest::prelude::*;
+    prop_oneof![
+        (0..3i64).prop_map(Piece::Ping),
+        (0..3i64).prop_map(Piece::Cancel),
+        Just(Piece::Junk(b"not json".to_vec())),
+        Just(Piece::Junk(b"[]".to_vec())),
+        Just(Piece::Junk(
+            br#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":[1]}"#.to_vec()
+        )),
+        (200..400usize).prop_map(|n| Piece::Junk(vec![b'x'; n])),
+        proptest::collection::vec(any::<u8>().prop_filter("no \n", |b| *b != b'\n'), 0..40)
+            .prop_map(Piece::Junk),
+    ]
+}
+
+/// What the server must be given for `pieces`, no request being answered meanwhile: each
+/// request whose id is free (taking it), and each cancellation of an id taken (freeing it).
+fn expected(pieces: &[Piece]) -> (Vec<Piece>, usize) {
+    let mut taken = std::collections::HashSet::new();
+    let mut given = Vec::new();
+    let mut refused = 0;
+    for piece in pieces {
+        match piece {
+            Piece::Ping(id) if taken.insert(*id) => given.push(piece.clone()),
+            Piece::Ping(_) => refused += 1,
+            Piece::Cancel(id) if taken.remove(id) => given.push(piece.clone()),
+            Piece::Cancel(_) | Piece::Junk(_) => {}
+        }
+    }
+    (given, refused)
+}
+
+proptest::proptest! {
+    /// Whatever arrives: reading ends at end of input; the server is given exactly the requests
+    /// whose id is free and the cancellations of requests it was given (naming them by its own
+    /// id); every duplicate is refused; and every line written back is a JSON-RPC error answer
+    /// with an id member.
+    #[test]
+    fn any_input_keeps_the_transport_s_promises(
+        pieces in proptest::collection::vec(piece(), 0..40),
+        unterminated in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..20),
+    ) {
+        let mut input = Vec::new();
+        for piece in &pieces {
+            match piece {
+                Piece::Ping(id) => input.extend_from_slice(ping(json!(id)).as_bytes()),
+                Piece::Cancel(id) => input.extend_from_slice(cancel(json!(id)).as_bytes()),
+                Piece::Junk(bytes) => input.extend_from_slice(bytes),
+            }
+            input.push(b'\n');
+        }
+        input.extend_from_slice(&unterminated);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let (messages, output) = runtime.block_on(async {
+            let (server_out, mut client_out) = tokio::io::duplex(1 << 20);
+            let mut transport = StdioTransport::new(std::io::Cursor::new(input), server_out, 128);
+            let mut messages = Vec::new();
+            while let Some(message) = transport.receive().await {
+                messages.push(serde_json::to_value(message).unwrap());
+            }
+            transport.close().await.unwrap();
+            drop(transport);
+            let mut output = String::new();
+            tokio::io::AsyncReadExt::read_to_string(&mut client_out, &mut output).await.unwrap();
+            (messages, output)
+        });
+
+        let (given, refused) = expected(&pieces);
+        proptest::prop_assert_eq!(messages.len(), given.len(), "{:?}", messages);
+        // The server's id of the request each client id was last given under.
+        let mut ours = HashMap::new();
+        for (message, piece) in messages.iter().zip(&given) {
+            match piece {
+                Piece::Ping(id) => {
+                    proptest::prop_assert_eq!(&message["method"], "ping");
+                    ours.insert(*id, message["id"].clone());
+                }
+                Piece::Cancel(id) => {
+                    proptest::prop_assert_eq!(&message["method"], "notifications/cancelled");
+                    proptest::prop_assert_eq!(&message["params"]["requestId"], &ours[id]);
+                }
+                Piece::Junk(_) => unreachable!(),
+            }
+        }
+        let mut duplicates = 0;
+        for line in output.lines() {
+            let answer: Value = serde_json::from_str(line).unwrap();
+            proptest::prop_assert_eq!(&answer["jsonrpc"], "2.0");
+            proptest::prop_assert!(answer.get("id").is_some(), "{}", line);
+            let code = answer["error"]["code"].as_i64().unwrap_or_default();
+            proptest::prop_assert!([-32700, -32600, -32602].contains(&code), "{}", line);
+            if answer["error"]["message"].as_str().is_some_and(|m| m.contains("already in use")) {
+                duplicates += 1;
+            }
+        }
+        proptest::prop_assert_eq!(duplicates, refused);
+    }
 }
