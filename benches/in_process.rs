@@ -1,5 +1,5 @@
 //! In-process costs (criterion): money formatting, the tool list, and whole tool calls through an
-//! in-process MCP client (tokio duplex) against a trivial local upstream. `cargo bench --bench in_process`.
+//! in-process MCP client (the server's stdio transport over a tokio duplex) against a trivial local upstream. `cargo bench --bench in_process`.
 //! Whole-process figures (spawn, RSS, concurrency, bulk) come from `benches/whole_process.py`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
@@ -15,7 +15,7 @@ use rmcp::service::RunningService;
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::json;
 use solvapay_mcp::model::money::Currency;
-use solvapay_mcp::{BillingServer, Config, SolvaPayClient};
+use solvapay_mcp::{BillingServer, Config, SolvaPayClient, stdio};
 
 const CUSTOMER: &str = r#"{"reference":"cus_A1B2C3D4","email":"jane@example.com","name":"Jane Doe","metadata":{},"createdAt":"2026-02-01T10:00:00.000Z","purchases":[]}"#;
 
@@ -39,8 +39,11 @@ fn server(base_url: &str) -> BillingServer {
 async fn connect(base_url: &str) -> RunningService<RoleClient, ()> {
     let server = server(base_url);
     let (server_io, client_io) = tokio::io::duplex(1 << 20);
+    // The server's own stdio transport, over the in-memory pipe.
+    let (input, output) = tokio::io::split(server_io);
+    let transport = stdio::over(input, output, stdio::MAX_LINE_BYTES);
     tokio::spawn(async move {
-        if let Ok(running) = server.serve(server_io).await {
+        if let Ok(running) = server.serve(transport).await {
             let _ = running.waiting().await;
         }
     });

@@ -1,16 +1,23 @@
 //! The stdio transport. Standard input and output are driven by the I/O reactor when they are pipes
 //! (Python and most launchers) or sockets (Node-based clients: Claude Desktop, Cursor, the
 //! Inspector spawn servers over socket pairs), so a message costs no hand-off to a blocking thread;
-//! anything else (a terminal, a file) falls back to Tokio's blocking handles. One JSON-RPC line is
-//! capped: an oversized line is discarded (and logged), and the server reads on.
+//! anything else (a terminal, a file) falls back to Tokio's blocking handles. Over any of them runs
+//! our own JSON-RPC transport ([`StdioTransport`]): a line the server cannot process gets the answer
+//! JSON-RPC 2.0 prescribes and a notification never gets one, a request whose id is still in flight
+//! is refused, and a line is capped (an oversized one is discarded, logged and answered), the server
+//! reading on.
+
+mod codec;
+mod transport;
+mod triage;
 
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 
-use rmcp::RoleServer;
-use rmcp::transport::async_rw::AsyncRwTransport;
 use tokio::io::{AsyncRead, AsyncWrite};
+
+pub use transport::StdioTransport;
 
 /// Longest accepted JSON-RPC line (4 MiB): far above any real request, far below memory trouble.
 pub const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
@@ -22,7 +29,7 @@ pub type Output = Box<dyn AsyncWrite + Send + Unpin>;
 
 /// The server's transport over the process's standard input and output. Must be called inside the
 /// runtime.
-pub fn transport() -> AsyncRwTransport<RoleServer, Input, Output> {
+pub fn transport() -> StdioTransport<Input, Output> {
     let (input, output): (Input, Output) = match sockets() {
         Some((input, output)) => {
             tracing::debug!("stdin and stdout are sockets: non-blocking");
@@ -67,40 +74,10 @@ fn identity(fd: BorrowedFd<'_>) -> Option<(u64, u64)> {
 }
 
 /// The same framing over any reader and writer, lines capped at `max_line` bytes (tests, fuzzing).
-pub fn over<R, W>(input: R, output: W, max_line: usize) -> AsyncRwTransport<RoleServer, R, W>
+pub fn over<R, W>(input: R, output: W, max_line: usize) -> StdioTransport<R, W>
 where
     R: AsyncRead + Send + Unpin,
     W: AsyncWrite + Send + Unpin + 'static,
 {
-    AsyncRwTransport::new_server(input, output).with_max_line_length(max_line)
-}
-
-#[cfg(test)]
-mod tests {
-    use rmcp::model::ClientJsonRpcMessage;
-    use rmcp::transport::Transport;
-
-    use super::*;
-
-    #[tokio::test]
-    async fn an_oversized_line_is_dropped_and_reading_goes_on() {
-        let ping = |id: u32| format!("{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"ping\"}}\n");
-        let long = format!(
-            "{{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\",\"params\":{{\"pad\":\"{}\"}}}}\n",
-            "x".repeat(200)
-        );
-        let input = [ping(1), long, "not json\n".into(), ping(3)].concat();
-        let mut transport = over(
-            std::io::Cursor::new(input.into_bytes()),
-            tokio::io::sink(),
-            100,
-        );
-        let mut ids = Vec::new();
-        while let Some(message) = transport.receive().await {
-            if let ClientJsonRpcMessage::Request(request) = message {
-                ids.push(request.id.to_string());
-            }
-        }
-        assert_eq!(ids, ["1", "3"]);
-    }
+    StdioTransport::new(input, output, max_line)
 }

@@ -1,6 +1,7 @@
-//! stdin framing: arbitrary bytes through the server's stdio transport (rmcp's line reader with our
-//! line cap, then JSON-RPC decoding). Invariants: no panic, the reader ends at end of input, and
-//! only whole lines of at most the cap can become messages.
+//! stdin framing: arbitrary bytes through the server's stdio transport (its capped line reader,
+//! JSON-RPC decoding, the answers to lines it cannot process, the ids in flight). Invariants: no
+//! panic, the reader ends at end of input, and only whole lines of at most the cap can become
+//! messages.
 
 #![no_main]
 

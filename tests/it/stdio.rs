@@ -243,7 +243,23 @@ async fn malformed_and_oversized_lines_do_not_stop_the_server() {
         .await
         .unwrap();
 
-    let listed = response(&mut stdout, 9).await;
+    // Each bad line is answered, with id null: its id cannot be read.
+    let mut refusals = Vec::new();
+    let listed = loop {
+        let answer = next_answer(&mut stdout).await;
+        if answer["id"] == 9 {
+            break answer;
+        }
+        refusals.push(refusal(&answer));
+    };
+    assert_eq!(
+        refusals,
+        [
+            (-32700, Value::Null),
+            (-32700, Value::Null),
+            (-32600, Value::Null)
+        ]
+    );
     assert!(
         listed["result"]["tools"]
             .as_array()
@@ -409,5 +425,332 @@ async fn pipes_and_socket_pairs_are_both_served_non_blocking() {
             "using the non-blocking Linux pipe transport"
         };
         assert!(logs.contains(expected), "sockets: {sockets}: {logs}");
+    }
+}
+
+/// The two ways a client talks to the server: the 2025-11-25 `initialize` handshake, or 2026-07-28
+/// stateless requests that carry the protocol version in `_meta`.
+#[derive(Debug, Clone, Copy)]
+enum Era {
+    Initialize,
+    Stateless,
+}
+
+impl Era {
+    /// Opens the session (a stateless session needs nothing).
+    async fn open(
+        self,
+        stdin: &mut (impl tokio::io::AsyncWrite + Unpin),
+        stdout: &mut tokio::io::Lines<BufReader<impl tokio::io::AsyncRead + Unpin>>,
+    ) {
+        if let Era::Initialize = self {
+            initialize(stdin).await;
+            response(stdout, 1).await;
+        }
+    }
+
+    /// A request line; a stateless one names the protocol version in `_meta`.
+    fn request(self, id: i64, method: &str, mut params: Value) -> Vec<u8> {
+        if let Era::Stateless = self {
+            params["_meta"] = json!({
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientCapabilities": {}
+            });
+        }
+        line(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
+    }
+
+    fn get_customer(self, id: i64, reference: &str) -> Vec<u8> {
+        self.request(
+            id,
+            "tools/call",
+            json!({"name": "get_customer", "arguments": {"reference": reference}}),
+        )
+    }
+}
+
+/// The next answer on stdout (a message without a method), whatever its id, or none.
+async fn next_answer(
+    stdout: &mut tokio::io::Lines<BufReader<impl tokio::io::AsyncRead + Unpin>>,
+) -> Value {
+    loop {
+        let text = tokio::time::timeout(Duration::from_secs(10), stdout.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .expect("stdout open");
+        let msg: Value = serde_json::from_str(&text).unwrap();
+        if msg.get("method").is_none() {
+            return msg;
+        }
+    }
+}
+
+/// The code and id of an error answer.
+fn refusal(answer: &Value) -> (i64, Value) {
+    let code = answer["error"]["code"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("{answer}"));
+    (code, answer["id"].clone())
+}
+
+#[tokio::test]
+async fn lines_the_server_cannot_process_get_the_answers_json_rpc_prescribes() {
+    let upstream = support::upstream().await;
+    for era in [Era::Initialize, Era::Stateless] {
+        let data = tempfile::tempdir().unwrap();
+        let mut child = spawn(&upstream.uri(), &data);
+        let mut stdin = child.stdin.take().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+        era.open(&mut stdin, &mut stdout).await;
+        let deep = format!(
+            "{{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"tools/call\",\"params\":{{\"name\":\"get_customer\",\"arguments\":{{\"reference\":{}{}}}}}}}\n",
+            "[".repeat(10_000),
+            "]".repeat(10_000)
+        );
+        let lines: [&[u8]; 8] = [
+            b"this is not json\n",
+            b"[{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}]\n",
+            b"42\n",
+            b"\"tools/list\"\n",
+            b"{\"jsonrpc\":\"2.0\",\"id\":5}\n",
+            deep.as_bytes(),
+            b"{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"arguments\":{}}}\n",
+            b"{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"tools/list\"}\n",
+        ];
+        for bytes in lines {
+            stdin.write_all(bytes).await.unwrap();
+        }
+        stdin
+            .write_all(&era.request(9, "tools/list", json!({})))
+            .await
+            .unwrap();
+        stdin.flush().await.unwrap();
+
+        let mut answers = Vec::new();
+        loop {
+            let answer = next_answer(&mut stdout).await;
+            if answer["id"] == 9 {
+                assert!(answer["result"]["tools"].is_array(), "{era:?}: {answer}");
+                break;
+            }
+            answers.push(refusal(&answer));
+        }
+        let expected = [
+            (-32700, Value::Null),
+            (-32600, Value::Null),
+            (-32600, Value::Null),
+            (-32600, Value::Null),
+            (-32600, json!(5)),
+            (-32700, Value::Null),
+            (-32602, json!(7)),
+            (-32600, Value::Null),
+        ];
+        assert_eq!(answers, expected, "{era:?}");
+        drop(stdin);
+        let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(status.success(), "{era:?}: {status:?}");
+    }
+}
+
+#[tokio::test]
+async fn notifications_never_get_an_answer_even_when_they_cannot_be_read() {
+    let upstream = support::upstream().await;
+    for era in [Era::Initialize, Era::Stateless] {
+        let data = tempfile::tempdir().unwrap();
+        let mut child = spawn(&upstream.uri(), &data);
+        let mut stdin = child.stdin.take().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+        era.open(&mut stdin, &mut stdout).await;
+        stdin
+            .write_all(&era.request(2, "tools/list", json!({})))
+            .await
+            .unwrap();
+        assert_eq!(response(&mut stdout, 2).await["id"], 2);
+        for notification in [
+            json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": [1]}),
+            json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": {}}}),
+            json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 77}}),
+            json!({"jsonrpc": "2.0", "method": "notifications/progress", "params": {"progress": "lots"}}),
+            json!({"jsonrpc": "2.0", "method": "notifications/vendor/whatever"}),
+        ] {
+            stdin.write_all(&line(notification)).await.unwrap();
+        }
+        stdin
+            .write_all(&era.request(3, "tools/list", json!({})))
+            .await
+            .unwrap();
+        stdin.flush().await.unwrap();
+        let next = next_answer(&mut stdout).await;
+        assert_eq!(
+            next["id"], 3,
+            "{era:?}: the first answer after the notifications: {next}"
+        );
+    }
+}
+
+/// An upstream that holds every request until the test lets it answer, so a call stays in flight
+/// exactly as long as a test needs. Each request read is handed over with the means to answer it.
+struct HeldUpstream {
+    url: String,
+    requests: tokio::sync::mpsc::UnboundedReceiver<HeldRequest>,
+}
+
+struct HeldRequest {
+    /// The request line's target, e.g. `/v1/sdk/customers/cus_A`.
+    target: String,
+    answer: tokio::sync::oneshot::Sender<()>,
+}
+
+impl HeldUpstream {
+    async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, requests) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(Self::serve(stream, tx.clone()));
+            }
+        });
+        Self { url, requests }
+    }
+
+    /// Answers each GET on the connection with a customer named after its path, once released.
+    async fn serve(
+        stream: tokio::net::TcpStream,
+        requests: tokio::sync::mpsc::UnboundedSender<HeldRequest>,
+    ) {
+        let mut stream = BufReader::new(stream);
+        loop {
+            let mut head = String::new();
+            loop {
+                let mut header = String::new();
+                match stream.read_line(&mut header).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) if header == "\r\n" => break,
+                    Ok(_) => head.push_str(&header),
+                }
+            }
+            let target = head.split(' ').nth(1).unwrap_or_default().to_owned();
+            let (answer, released) = tokio::sync::oneshot::channel();
+            let reference = target.rsplit('/').next().unwrap_or_default().to_owned();
+            if requests.send(HeldRequest { target, answer }).is_err() || released.await.is_err() {
+                return;
+            }
+            let body = json!({"reference": reference, "email": format!("{reference}@acme.test"), "name": "Held"})
+                .to_string();
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            if stream.get_mut().write_all(reply.as_bytes()).await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// The next request the server sends.
+    async fn next(&mut self) -> HeldRequest {
+        tokio::time::timeout(Duration::from_secs(10), self.requests.recv())
+            .await
+            .expect("a request reaches the upstream")
+            .unwrap()
+    }
+}
+
+#[tokio::test]
+async fn a_request_whose_id_is_in_flight_is_refused_and_the_id_is_free_once_answered() {
+    for era in [Era::Initialize, Era::Stateless] {
+        let mut upstream = HeldUpstream::start().await;
+        let data = tempfile::tempdir().unwrap();
+        let mut child = spawn(&upstream.url, &data);
+        let mut stdin = child.stdin.take().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+        era.open(&mut stdin, &mut stdout).await;
+        stdin
+            .write_all(&era.get_customer(2, "cus_FIRST"))
+            .await
+            .unwrap();
+        let first = upstream.next().await;
+        assert_eq!(first.target, "/v1/sdk/customers/cus_FIRST");
+
+        // The first call is in flight: a second request under its id is refused, not run.
+        stdin
+            .write_all(&era.get_customer(2, "cus_DUPLICATE"))
+            .await
+            .unwrap();
+        let refused = next_answer(&mut stdout).await;
+        assert_eq!(refusal(&refused), (-32600, json!(2)), "{era:?}");
+        assert!(
+            refused["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("id 2 is already in use")),
+            "{era:?}: {refused}"
+        );
+
+        // The first call still gets its own answer.
+        first.answer.send(()).unwrap();
+        let answered = next_answer(&mut stdout).await;
+        assert_eq!(answered["id"], 2, "{era:?}: {answered}");
+        assert_eq!(
+            answered["result"]["structuredContent"]["email"], "cus_FIRST@acme.test",
+            "{era:?}: {answered}"
+        );
+
+        // Answered, the id may be used again.
+        stdin
+            .write_all(&era.get_customer(2, "cus_AGAIN"))
+            .await
+            .unwrap();
+        let again = upstream.next().await;
+        assert_eq!(
+            again.target, "/v1/sdk/customers/cus_AGAIN",
+            "{era:?}: the duplicate never reached the upstream"
+        );
+        again.answer.send(()).unwrap();
+        let answered = next_answer(&mut stdout).await;
+        assert_eq!(
+            answered["result"]["structuredContent"]["email"], "cus_AGAIN@acme.test",
+            "{era:?}: {answered}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn cancelling_a_request_frees_its_id_and_its_late_answer_never_takes_the_ids_next_use() {
+    for era in [Era::Initialize, Era::Stateless] {
+        let mut upstream = HeldUpstream::start().await;
+        let data = tempfile::tempdir().unwrap();
+        let mut child = spawn(&upstream.url, &data);
+        let mut stdin = child.stdin.take().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+        era.open(&mut stdin, &mut stdout).await;
+        stdin
+            .write_all(&era.get_customer(4, "cus_CANCELLED"))
+            .await
+            .unwrap();
+        let cancelled = upstream.next().await;
+
+        // Cancel it and reuse its id at once, before the cancelled call has wound down.
+        let cancel = json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+            "params": {"requestId": 4, "reason": "changed my mind"}});
+        stdin.write_all(&line(cancel)).await.unwrap();
+        stdin
+            .write_all(&era.get_customer(4, "cus_NEXT"))
+            .await
+            .unwrap();
+        let next = upstream.next().await;
+        assert_eq!(next.target, "/v1/sdk/customers/cus_NEXT", "{era:?}");
+        drop(cancelled);
+        next.answer.send(()).unwrap();
+        let answered = next_answer(&mut stdout).await;
+        assert_eq!(answered["id"], 4, "{era:?}: {answered}");
+        assert_eq!(
+            answered["result"]["structuredContent"]["email"], "cus_NEXT@acme.test",
+            "{era:?}: {answered}"
+        );
     }
 }

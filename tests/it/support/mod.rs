@@ -1,5 +1,5 @@
 //! Shared fixtures: a wiremock upstream that fails loudly on unexpected requests, and an in-process MCP
-//! client connected to a `BillingServer` over `tokio::io::duplex`.
+//! client connected to a `BillingServer` through its stdio transport over `tokio::io::duplex`.
 
 #![allow(dead_code)]
 
@@ -11,7 +11,7 @@ use rmcp::service::RunningService;
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::Value;
 use solvapay_mcp::api::RetryPolicy;
-use solvapay_mcp::{BillingServer, Config, SolvaPayClient};
+use solvapay_mcp::{BillingServer, Config, SolvaPayClient, stdio};
 use std::time::Duration;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -58,8 +58,11 @@ pub(crate) fn fast_retries() -> RetryPolicy {
 pub(crate) async fn connect_with(config: Config) -> Client {
     let server = BillingServer::new(SolvaPayClient::new(&config).unwrap());
     let (server_io, client_io) = tokio::io::duplex(1 << 20);
+    // The server's own stdio transport, over the in-memory pipe.
+    let (input, output) = tokio::io::split(server_io);
+    let transport = stdio::over(input, output, stdio::MAX_LINE_BYTES);
     tokio::spawn(async move {
-        if let Ok(running) = server.serve(server_io).await {
+        if let Ok(running) = server.serve(transport).await {
             let _ = running.waiting().await;
         }
     });
