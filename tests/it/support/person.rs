@@ -12,7 +12,7 @@ use rmcp::model::{
 use rmcp::service::{ClientLifecycleMode, ClientServiceExt, RequestContext, RunningService};
 use rmcp::{ClientHandler, ErrorData, RoleClient, ServiceExt};
 use serde_json::json;
-use solvapay_mcp::BillingServer;
+use solvapay_mcp::{BillingServer, stdio};
 
 /// A client that answers every confirmation with `answer` (`None`: declares no elicitation) and
 /// records the questions.
@@ -124,10 +124,13 @@ pub(crate) async fn connect_modern(
     Modern(person).serve_modern(in_process(server)).await
 }
 
+/// `server` on its own stdio transport over an in-memory pipe; the client's end.
 fn in_process(server: BillingServer) -> tokio::io::DuplexStream {
     let (server_io, client_io) = tokio::io::duplex(1 << 20);
+    let (input, output) = tokio::io::split(server_io);
+    let transport = stdio::over(input, output, stdio::MAX_LINE_BYTES);
     tokio::spawn(async move {
-        if let Ok(running) = server.serve(server_io).await {
+        if let Ok(running) = server.serve(transport).await {
             let _ = running.waiting().await;
         }
     });
