@@ -4,13 +4,15 @@
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{
-    CacheScope, CallToolRequestParams, CallToolResponse, Implementation, ListToolsResult,
-    PaginatedRequestParams, ProtocolVersion, ServerCapabilities, ServerConfig, Tool,
+    CacheScope, CallToolRequestParams, CallToolResponse, ContentBlock, Implementation,
+    ListToolsResult, PaginatedRequestParams, ProtocolVersion, ServerCapabilities, ServerConfig,
+    Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use tokio_util::task::TaskTracker;
 
+use std::borrow::Cow;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
@@ -21,6 +23,7 @@ use crate::api::SolvaPayClient;
 use crate::error::{ErrorCode, ToolError};
 use crate::guard;
 use crate::options::ServerOptions;
+use crate::redact::Redactor;
 use crate::tools::catalog;
 
 /// What the model is told about this server once, at connection time.
@@ -139,7 +142,7 @@ impl ServerHandler for BillingServer {
         let no_arguments = serde_json::Map::new();
         let arguments = request.arguments.as_ref().unwrap_or(&no_arguments);
         if let Err(declined) = guard::confirm(&self.options, spec, arguments, &context).await {
-            let response = into_response(declined);
+            let response = redacted(self.api.redactor(), into_response(declined));
             if let Some(args) = &audited {
                 guard::audit(&self.options, &name, args, &response).await;
             }
@@ -176,6 +179,9 @@ impl ServerHandler for BillingServer {
                 ))
             }
         };
+        // The last look before the answer leaves (and is audited): whatever a tool built from
+        // SolvaPay's data, no secret goes with it.
+        let response = redacted(self.api.redactor(), response);
         if let Some(args) = &audited {
             guard::audit(&self.options, &name, args, &response).await;
         }
@@ -232,6 +238,36 @@ fn normalize_argument_errors(response: CallToolResponse) -> CallToolResponse {
         format!("Invalid arguments: {}", crate::api::sanitize(detail, 300)),
     );
     into_response(error).unwrap_or(response)
+}
+
+/// `response` with every secret scrubbed from its texts and structured content.
+fn redacted(
+    redactor: &Redactor,
+    response: Result<CallToolResponse, ErrorData>,
+) -> Result<CallToolResponse, ErrorData> {
+    match response {
+        Ok(CallToolResponse::Complete(mut result)) => {
+            for block in &mut result.content {
+                if let ContentBlock::Text(text) = block {
+                    redactor.scrub_string(&mut text.text);
+                }
+            }
+            if let Some(value) = &mut result.structured_content {
+                redactor.scrub_json(value);
+            }
+            Ok(CallToolResponse::Complete(result))
+        }
+        Ok(other) => Ok(other),
+        Err(mut error) => {
+            if let Cow::Owned(message) = redactor.scrub_str(&error.message) {
+                error.message = message.into();
+            }
+            if let Some(data) = &mut error.data {
+                redactor.scrub_json(data);
+            }
+            Err(error)
+        }
+    }
 }
 
 fn audit_arguments(

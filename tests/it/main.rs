@@ -17,6 +17,7 @@ mod operator;
 mod plans;
 mod products;
 mod purchases;
+mod redaction;
 mod refund_safety;
 mod revenue;
 mod sandbox_routes;

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub(crate) mod leaks;
 pub(crate) mod raw;
 
 use rmcp::model::{CallToolRequestParams, CallToolResult};
