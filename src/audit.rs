@@ -18,6 +18,7 @@ use serde_json::value::RawValue;
 use time::OffsetDateTime;
 
 use crate::error::ErrorCode;
+use crate::redact::Redactor;
 
 /// A write call's identity in the log, shared by its `started` and `finished` records.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -107,7 +108,7 @@ pub struct Unfinished {
 #[derive(Debug, Clone)]
 pub struct AuditLog {
     path: PathBuf,
-    secrets: Arc<Vec<String>>,
+    redactor: Redactor,
     lock: Arc<Mutex<()>>,
     /// Calls started by this process and not finished: call id → tool.
     open: Arc<Mutex<HashMap<CallId, String>>>,
@@ -125,11 +126,17 @@ pub struct AuditError {
 }
 
 impl AuditLog {
-    /// Opens (creating directories and file) the log at `path`; `secrets` never reach the file.
+    /// Opens (creating directories and file) the log at `path`; `secrets` never reach the file, in
+    /// any of the forms [`Redactor`] knows.
     pub fn open(path: &Path, secrets: Vec<String>) -> Result<Self, AuditError> {
+        let error = |source| AuditError {
+            path: path.display().to_string(),
+            source,
+        };
+        let redactor = Redactor::new(&secrets).map_err(|e| error(std::io::Error::other(e)))?;
         let log = Self {
             path: path.to_owned(),
-            secrets: Arc::new(secrets.into_iter().filter(|s| s.len() >= 8).collect()),
+            redactor,
             lock: Arc::new(Mutex::new(())),
             open: Arc::new(Mutex::new(HashMap::new())),
             inherited: 0,
@@ -287,9 +294,7 @@ impl AuditLog {
 
     async fn append(&self, record: &Record<'_>) -> Result<(), AuditError> {
         let mut line = serde_json::to_string(record).map_err(|e| self.error(e.into()))?;
-        for secret in self.secrets.iter() {
-            line = line.replace(secret.as_str(), "[redacted]");
-        }
+        self.redactor.scrub_string(&mut line);
         line.push('\n');
         let this = self.clone();
         tokio::task::spawn_blocking(move || this.write(line.as_bytes()))
@@ -388,8 +393,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a/audit.jsonl");
         let log = AuditLog::open(&path, vec!["sk_live_SECRET123".into()]).unwrap();
-        let args =
-            RawValue::from_string(json!({"email": "sk_live_SECRET123@x.io"}).to_string()).unwrap();
+        // The key raw, and JSON-escaped as a client may send it.
+        let args = RawValue::from_string(
+            r#"{"email": "sk_live_SECRET123@x.io", "name": "sk\u005flive\u005fSECRET123"}"#.into(),
+        )
+        .unwrap();
         let id = log.start("create_customer", &args).await.unwrap();
         assert_eq!(log.unfinished().unwrap().len(), 1);
         let finish = Finish {
@@ -401,7 +409,7 @@ mod tests {
             .unwrap();
         let text = lines(&path);
         assert_eq!(text.len(), 2);
-        assert!(!text.concat().contains("SECRET123"));
+        assert!(!text.concat().contains("SECRET123"), "{text:?}");
         let started: Value = serde_json::from_str(&text[0]).unwrap();
         let finished: Value = serde_json::from_str(&text[1]).unwrap();
         assert_eq!(started["record"], "started");

@@ -14,6 +14,7 @@ pub mod journal;
 pub mod model;
 pub mod options;
 pub mod policy;
+pub mod redact;
 pub mod sandbox;
 pub mod server;
 pub mod stdio;

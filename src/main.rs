@@ -11,6 +11,7 @@ use solvapay_mcp::audit::AuditLog;
 use solvapay_mcp::cli::{Cli, Command, SandboxFlags, ServerFlags};
 use solvapay_mcp::config::ConfigError;
 use solvapay_mcp::sandbox::Sandbox;
+use solvapay_mcp::telemetry::LogRedaction;
 use solvapay_mcp::{BillingServer, Config, SolvaPayClient, stdio, telemetry};
 
 /// How long in-flight tool calls may run after the client has gone or a signal arrived.
@@ -18,7 +19,7 @@ const GRACE: Duration = Duration::from_secs(10);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    telemetry::init();
+    let logs = telemetry::init();
     // One thread drives everything: the calls wait on I/O, not on CPU, and keeping stdin, the
     // handlers and the HTTP connections on one thread saves a cross-thread wake-up per message
     // (BENCHMARKS.md). Blocking work (fsync, SQLite, root certificates) runs on the blocking pool.
@@ -33,7 +34,7 @@ fn main() -> ExitCode {
     let code = runtime.block_on(async move {
         match cli.command {
             Some(Command::Sandbox(flags)) => run_sandbox(flags, cli.server.data_dir).await,
-            None => run(cli.server, cli.sandbox).await,
+            None => run(cli.server, cli.sandbox, &logs).await,
         }
     });
     // A blocking read of stdin may still be parked after a signal; do not wait for it.
@@ -41,7 +42,7 @@ fn main() -> ExitCode {
     code
 }
 
-async fn run(flags: ServerFlags, sandbox_flags: SandboxFlags) -> ExitCode {
+async fn run(flags: ServerFlags, sandbox_flags: SandboxFlags, logs: &LogRedaction) -> ExitCode {
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => return config_error(&e),
@@ -68,6 +69,15 @@ async fn run(flags: ServerFlags, sandbox_flags: SandboxFlags) -> ExitCode {
         local.timeout = config.timeout;
         (local, Some(sandbox))
     };
+    let api = match SolvaPayClient::new(&config) {
+        Ok(api) => api,
+        Err(e) => {
+            tracing::error!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // From here on the key (configured, or the local sandbox's) is known: no log line shows it.
+    logs.set(api.redactor());
     let options = match flags.options(&config, sandbox.is_some()) {
         Ok(o) => o,
         Err(e) => return config_error(&e),
@@ -85,13 +95,6 @@ async fn run(flags: ServerFlags, sandbox_flags: SandboxFlags) -> ExitCode {
         env!("CARGO_PKG_VERSION"),
         options.policy
     );
-    let api = match SolvaPayClient::new(&config) {
-        Ok(api) => api,
-        Err(e) => {
-            tracing::error!("{e}");
-            return ExitCode::FAILURE;
-        }
-    };
     let audit = options.audit.clone();
     // Read off the handshake path; awaited before exit, so the report is never lost.
     let report = audit

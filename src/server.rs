@@ -4,13 +4,15 @@
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{
-    CacheScope, CallToolRequestParams, CallToolResponse, Implementation, ListToolsResult,
-    PaginatedRequestParams, ProtocolVersion, ServerCapabilities, ServerConfig, Tool,
+    CacheScope, CallToolRequestParams, CallToolResponse, ContentBlock, Implementation,
+    ListToolsResult, PaginatedRequestParams, ProtocolVersion, ServerCapabilities, ServerConfig,
+    Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use tokio_util::task::TaskTracker;
 
+use std::borrow::Cow;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
@@ -22,6 +24,7 @@ use crate::audit::{self, AuditLog, CallId, Finish, Outcome as Audited};
 use crate::confirm::{self, Binding, Confirmer, Consent};
 use crate::error::{ErrorCode, Outcome, ToolError, report};
 use crate::options::ServerOptions;
+use crate::redact::Redactor;
 use crate::tools::catalog::{self, Effect, ToolSpec};
 
 /// What the model is told about this server once, at connection time.
@@ -148,7 +151,10 @@ impl ServerHandler for BillingServer {
             .insert(confirm::Answer::take(&mut request));
         let audit = self.options.audit.as_ref().filter(|_| !spec.read_only());
         let Some(audit) = audit else {
-            return self.dispatch(spec, request, context).await;
+            return redacted(
+                self.api.redactor(),
+                self.dispatch(spec, request, context).await,
+            );
         };
         // Write-ahead: the call is on record before it can send anything.
         let call_id = match audit
@@ -168,6 +174,9 @@ impl ServerHandler for BillingServer {
             }
         };
         let (response, failure) = report::scope(self.dispatch(spec, request, context)).await;
+        // The last look before the answer leaves (and is audited): whatever a tool built from
+        // SolvaPay's data, no secret goes with it.
+        let response = redacted(self.api.redactor(), response);
         finish(audit, &call_id, &name, &response, failure.as_ref()).await;
         response
     }
@@ -324,6 +333,36 @@ fn normalize_argument_errors(response: CallToolResponse) -> CallToolResponse {
         format!("Invalid arguments: {}", crate::api::sanitize(detail, 300)),
     );
     into_response(error).unwrap_or(response)
+}
+
+/// `response` with every secret scrubbed from its texts and structured content.
+fn redacted(
+    redactor: &Redactor,
+    response: Result<CallToolResponse, ErrorData>,
+) -> Result<CallToolResponse, ErrorData> {
+    match response {
+        Ok(CallToolResponse::Complete(mut result)) => {
+            for block in &mut result.content {
+                if let ContentBlock::Text(text) = block {
+                    redactor.scrub_string(&mut text.text);
+                }
+            }
+            if let Some(value) = &mut result.structured_content {
+                redactor.scrub_json(value);
+            }
+            Ok(CallToolResponse::Complete(result))
+        }
+        Ok(other) => Ok(other),
+        Err(mut error) => {
+            if let Cow::Owned(message) = redactor.scrub_str(&error.message) {
+                error.message = message.into();
+            }
+            if let Some(data) = &mut error.data {
+                redactor.scrub_json(data);
+            }
+            Err(error)
+        }
+    }
 }
 
 fn audit_arguments(

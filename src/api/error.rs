@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::redact::Redactor;
+
 /// A failed SolvaPay request.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
@@ -109,5 +111,26 @@ impl ApiError {
                 ..
             }
         ) || matches!(self, ApiError::TooLarge { .. } | ApiError::Decode { .. })
+    }
+
+    /// This error with every secret scrubbed from its texts (they may quote SolvaPay).
+    pub(crate) fn redacted(mut self, redactor: &Redactor) -> Self {
+        match &mut self {
+            ApiError::Status {
+                message,
+                error,
+                request_id,
+                ..
+            } => {
+                redactor.scrub_string(message);
+                error.iter_mut().for_each(|e| redactor.scrub_string(e));
+                request_id.iter_mut().for_each(|r| redactor.scrub_string(r));
+            }
+            ApiError::Transport { detail, .. } | ApiError::Decode { detail, .. } => {
+                redactor.scrub_string(detail);
+            }
+            ApiError::MissingKey | ApiError::TooLarge { .. } => {}
+        }
+        self
     }
 }

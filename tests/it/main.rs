@@ -4,6 +4,7 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::print_stdout,
+    clippy::indexing_slicing,
     reason = "test code: a panic is a failed test"
 )]
 
@@ -20,6 +21,7 @@ mod operator;
 mod plans;
 mod products;
 mod purchases;
+mod redaction;
 mod refund_safety;
 mod revenue;
 mod sandbox_pages;
