@@ -90,6 +90,10 @@ impl From<RecordUsageArgs> for UsageEventArgs {
     }
 }
 
+/// Said of a duplicate whose earlier event SolvaPay did not describe.
+const UNCOMPARED_DUPLICATE: &str = "SolvaPay already holds an event under this requestId and \
+did not say what it held; if this call describes a different event, send it with a new requestId";
+
 /// The outcome of `record_usage`.
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -273,14 +277,23 @@ impl BillingServer {
             ));
         }
         let duplicate = answer.is_duplicate();
-        let debit = answer.credit_debit;
+        let mut warnings: Vec<String> = answer
+            .credit_debit
+            .iter()
+            .filter_map(CreditDebit::warning)
+            .collect();
+        if duplicate && answer.event.is_none() {
+            // SolvaPay did not say what the earlier event held: a reused requestId for another
+            // event would look the same, so say so rather than report a plain duplicate.
+            warnings.insert(0, UNCOMPARED_DUPLICATE.to_owned());
+        }
         Ok(Json(UsageRecorded {
             success: answer.success,
             reference: answer.reference,
             duplicate,
             idempotency_key: event.idempotency_key,
-            warnings: debit.iter().filter_map(CreditDebit::warning).collect(),
-            credit_debit: debit,
+            warnings,
+            credit_debit: answer.credit_debit,
         }))
     }
 

@@ -144,6 +144,12 @@ async fn record_usage_duplicate_is_reported_not_double_counted() {
     let out = support::ok(&client, "record_usage", args).await;
     assert_eq!(out["duplicate"], true);
     assert_eq!(out["reference"], "usage_FIRST");
+    // SolvaPay did not say what the earlier event held: the answer says a reuse cannot be ruled out.
+    let warning = out["warnings"][0].as_str().unwrap();
+    assert!(
+        warning.contains("did not say what it held") && warning.contains("new requestId"),
+        "{out}"
+    );
 }
 
 #[tokio::test]
