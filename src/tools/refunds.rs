@@ -105,9 +105,10 @@ impl BillingServer {
         let source = resolve(self, &named).await?;
         // However the payment was named (reference, internal id, older parameter name), the
         // question, the journal and the result use its canonical reference.
-        let key = source.canonical_ref().map_or(Ok(named), |r| {
-            TransactionRef::parse("sourceTransactionRef", r)
-        })?;
+        let key = source
+            .canonical_ref()
+            .and_then(|r| TransactionRef::from_upstream("sourceTransactionRef", r).ok())
+            .unwrap_or(named);
         let already = self.api().refunded_so_far(&source).await?;
         let plan = RefundPlan::new(&source, already, args.amount)?;
         limits
