@@ -90,12 +90,7 @@ impl SolvaPayClient {
     pub fn new(config: &Config) -> Result<Self, ApiError> {
         // rustls needs a process-wide crypto provider; a second install is a harmless no-op error.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let redactor = Redactor::new(config.api_key.iter().map(ApiKey::expose)).map_err(|e| {
-            ApiError::Transport {
-                kind: TransportKind::Connect,
-                detail: e.to_string(),
-            }
-        })?;
+        let Ok(redactor) = Redactor::new(config.api_key.iter().map(ApiKey::expose));
         Ok(Self {
             inner: Arc::new(Inner {
                 http: std::sync::OnceLock::new(),
