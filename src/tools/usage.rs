@@ -91,7 +91,7 @@ impl From<RecordUsageArgs> for UsageEventArgs {
 }
 
 /// Said of a duplicate whose earlier event SolvaPay did not describe.
-const UNCOMPARED_DUPLICATE: &str = "SolvaPay already holds an event under this requestId and \
+pub(super) const UNCOMPARED_DUPLICATE: &str = "SolvaPay already holds an event under this requestId and \
 did not say what it held; if this call describes a different event, send it with a new requestId";
 
 /// The outcome of `record_usage`.

@@ -16,6 +16,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::Summary;
+use super::usage::UNCOMPARED_DUPLICATE;
 use crate::api::{ApiError, MAX_BULK_EVENTS, SolvaPayClient};
 use crate::error::ToolError;
 use crate::model::usage::{BulkUsageResponse, StoredUsage, UsageConflict, UsageEvent};
@@ -129,6 +130,8 @@ struct Tally {
     counts: [usize; 6],
     /// Events recorded without a debit, by SolvaPay's reason.
     reasons: BTreeMap<String, usize>,
+    /// Duplicates whose earlier event SolvaPay did not describe (a reused key cannot be ruled out).
+    uncompared: usize,
 }
 
 impl Tally {
@@ -212,6 +215,9 @@ impl Tally {
                         continue;
                     }
                     let duplicate = r.is_duplicate();
+                    if duplicate && r.event.is_none() {
+                        self.uncompared += 1;
+                    }
                     let debit = r.credit_debit;
                     let (status, reason) = if duplicate {
                         (EventStatus::Duplicate, None)
@@ -243,6 +249,12 @@ impl Tally {
                 .filter(|(reason, _)| reported.contains(&reason.as_str()))
                 .map(|(reason, n)| format!("{n} events: {reason}; no credit was debited for them")),
         );
+        if self.uncompared > 0 {
+            warnings.push(format!(
+                "{} duplicates: {UNCOMPARED_DUPLICATE}",
+                self.uncompared
+            ));
+        }
         BulkUsageResult {
             success: self.count(EventStatus::Recorded) + self.count(EventStatus::Duplicate)
                 == self.references.len(),
