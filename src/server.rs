@@ -59,7 +59,12 @@ impl std::fmt::Debug for BillingServer {
 impl BillingServer {
     /// A server exposing every tool through `api`.
     pub fn new(api: SolvaPayClient) -> Self {
-        let tools = catalog::annotate(
+        Self::with_options(api, ServerOptions::default())
+    }
+
+    /// A server exposing the tools `options.policy` enables, with its guards.
+    pub fn with_options(api: SolvaPayClient, options: ServerOptions) -> Self {
+        let mut tools = catalog::annotate(
             Self::customer_tools()
                 + Self::product_tools()
                 + Self::plan_tools()
@@ -70,7 +75,14 @@ impl BillingServer {
                 + Self::refund_tools()
                 + Self::revenue_tools(),
         );
-        let options = ServerOptions::default();
+        let names: Vec<String> = tools
+            .list_all()
+            .into_iter()
+            .map(|t| t.name.to_string())
+            .collect();
+        for name in names.iter().filter(|n| !options.policy.allows(n)) {
+            tools.remove_route(name);
+        }
         Self {
             api,
             tools,
@@ -78,23 +90,6 @@ impl BillingServer {
             confirmer: Arc::new(Confirmer::new(options.confirm, options.confirm_timeout)),
             options: Arc::new(options),
         }
-    }
-
-    /// A server exposing the tools `options.policy` enables, with its guards.
-    pub fn with_options(api: SolvaPayClient, options: ServerOptions) -> Self {
-        let mut server = Self::new(api);
-        let names: Vec<String> = server
-            .tools
-            .list_all()
-            .into_iter()
-            .map(|t| t.name.to_string())
-            .collect();
-        for name in names.iter().filter(|n| !options.policy.allows(n)) {
-            server.tools.remove_route(name);
-        }
-        server.confirmer = Arc::new(Confirmer::new(options.confirm, options.confirm_timeout));
-        server.options = Arc::new(options);
-        server
     }
 
     /// The operator's options.
