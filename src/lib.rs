@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod audit;
+pub mod catalog;
 pub mod cli;
 pub mod config;
 mod confirm;
@@ -20,8 +21,6 @@ pub mod server;
 pub mod stdio;
 pub mod telemetry;
 mod tools;
-
-pub use tools::catalog;
 
 pub use api::SolvaPayClient;
 pub use config::Config;

@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
+use crate::catalog::{self, Domain, TOOLS, ToolSpec};
 use crate::config::KeyMode;
-use crate::tools::catalog::{self, Domain, TOOLS, ToolSpec};
 
 /// The operator's choices, as given on the command line or in the environment.
 #[derive(Debug, Clone, Default)]

@@ -21,11 +21,11 @@ use serde_json::value::RawValue;
 
 use crate::api::SolvaPayClient;
 use crate::audit::{self, AuditLog, CallId, Finish, Outcome as Audited};
+use crate::catalog::{self, Effect, ToolSpec};
 use crate::confirm::{self, Binding, Confirmer, Consent};
 use crate::error::{ErrorCode, Outcome, ToolError, report};
 use crate::options::ServerOptions;
 use crate::redact::Redactor;
-use crate::tools::catalog::{self, Effect, ToolSpec};
 
 /// What the model is told about this server once, at connection time.
 pub const INSTRUCTIONS: &str = "SolvaPay billing tools. Money is always an integer in minor units \

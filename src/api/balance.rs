@@ -16,7 +16,7 @@ pub struct ProductBalanceWire {
     #[serde(default)]
     pub name: String,
     /// Balance in minor units of the provider's currency.
-    #[serde(default, deserialize_with = "crate::model::transaction::minor")]
+    #[serde(default, deserialize_with = "crate::model::money::minor_units")]
     pub balance: Option<i64>,
     /// Transactions touching the product.
     #[serde(default)]

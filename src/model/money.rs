@@ -7,7 +7,8 @@ use std::fmt;
 use std::num::NonZeroU128;
 
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
 
 use super::FieldError;
 
@@ -147,6 +148,24 @@ impl Money {
     }
 }
 
+/// The one reader of a minor-unit amount from SolvaPay: an integral JSON number, a float (rounded
+/// half away from zero, never truncated; out-of-range floats saturate), or a numeric string. Anything
+/// else (null, text, an object) is absent.
+pub fn minor_from_value(value: &Value) -> Option<i64> {
+    match value {
+        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f.round() as i64)),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// `#[serde(deserialize_with = "minor_units")]` for an `Option<i64>` amount: [`minor_from_value`].
+pub fn minor_units<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    Ok(Option::<Value>::deserialize(d)?
+        .as_ref()
+        .and_then(minor_from_value))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,6 +186,17 @@ mod tests {
         assert_eq!(fmt(0, "GBP"), "£0.00");
         assert_eq!(fmt(i64::MIN, "USD"), "-$92,233,720,368,547,758.08");
         assert_eq!(fmt(123_456_789, "CHF"), "CHF 1,234,567.89");
+    }
+
+    #[test]
+    fn amounts_are_read_leniently_but_never_truncated() {
+        use serde_json::json;
+        assert_eq!(minor_from_value(&json!(2500)), Some(2500));
+        assert_eq!(minor_from_value(&json!(2499.5)), Some(2500));
+        assert_eq!(minor_from_value(&json!(-0.6)), Some(-1));
+        assert_eq!(minor_from_value(&json!(" 42 ")), Some(42));
+        assert_eq!(minor_from_value(&json!(null)), None);
+        assert_eq!(minor_from_value(&json!("ten")), None);
     }
 
     #[test]

@@ -2,12 +2,12 @@
 //! ISO 8601 date filters the transaction tools take.
 
 use schemars::JsonSchema;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::FieldError;
 pub use super::dates::{IsoDate, check_range};
-use super::money::{Currency, Money};
+use super::money::{Currency, Money, minor_units};
 
 /// A transaction as SolvaPay sends it. Every field is optional: this is an internal route.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -24,13 +24,13 @@ pub struct TransactionWire {
     /// Same as `type` (the API sends both; either may be missing).
     #[serde(default)]
     pub transaction_type: Option<String>,
-    #[serde(default, deserialize_with = "minor")]
+    #[serde(default, deserialize_with = "minor_units")]
     pub amount: Option<i64>,
-    #[serde(default, deserialize_with = "minor")]
+    #[serde(default, deserialize_with = "minor_units")]
     pub fee: Option<i64>,
     #[serde(default)]
     pub currency: Option<String>,
-    #[serde(default, deserialize_with = "minor")]
+    #[serde(default, deserialize_with = "minor_units")]
     pub original_amount: Option<i64>,
     #[serde(default)]
     pub provider_currency: Option<String>,
@@ -54,15 +54,6 @@ pub struct TransactionWire {
     pub metadata: Option<Map<String, Value>>,
     #[serde(default)]
     pub created_at: Option<String>,
-}
-
-/// Minor units sent as a JSON number, integral or not (a float is rounded, never truncated).
-pub fn minor<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    Ok(match Option::<Value>::deserialize(d)? {
-        Some(Value::Number(n)) => n.as_i64().or_else(|| n.as_f64().map(|f| f.round() as i64)),
-        Some(Value::String(s)) => s.trim().parse().ok(),
-        _ => None,
-    })
 }
 
 impl TransactionWire {
@@ -118,7 +109,7 @@ impl TransactionWire {
     /// `metadata.<key>` as minor units, when present.
     pub fn metadata_amount(&self, key: &str) -> Option<i64> {
         let v = self.metadata.as_ref()?.get(key)?;
-        v.as_i64().or_else(|| v.as_f64().map(|f| f.round() as i64))
+        super::money::minor_from_value(v)
     }
 
     /// `metadata.<key>` as text, when present.
@@ -211,7 +202,7 @@ impl From<TransactionWire> for Transaction {
 pub struct StatsWire {
     #[serde(default)]
     pub total: u64,
-    #[serde(default, deserialize_with = "minor")]
+    #[serde(default, deserialize_with = "minor_units")]
     pub total_amount: Option<i64>,
     #[serde(default)]
     pub completed_transactions: u64,

@@ -1,7 +1,6 @@
 //! The MCP tools, one file per domain. A handler parses its arguments, makes one client call and
 //! renders the answer; failures go through [`crate::error::ToolError`].
 
-pub mod catalog;
 mod checkout;
 mod customers;
 mod output;
