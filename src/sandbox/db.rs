@@ -1,6 +1,7 @@
-//! The sandbox ledger: one SQLite database (WAL on files), one schema migration, and `Db::tx`, which
-//! runs a closure inside one SQLite transaction on a blocking thread: committed only if the closure
-//! succeeds, so a failed request leaves nothing half-written.
+//! The sandbox ledger's storage: one SQLite database (WAL on files), one schema migration, and
+//! `Db::tx`, which runs a closure inside one SQLite transaction on a blocking thread: committed only
+//! if the closure succeeds, so a failed request leaves nothing half-written. It knows tables, not
+//! billing rules: the caller decides what runs inside the transaction.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -8,7 +9,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rusqlite::{Connection, Transaction};
 use time::OffsetDateTime;
 
-use super::billing;
 use super::error::{ApiError, ApiResult};
 
 /// Schema version written by [`migrate`].
@@ -126,8 +126,7 @@ impl Db {
         }
     }
 
-    /// Run `f` in one transaction at sandbox time `now`, after the billing sweep brought purchases
-    /// up to `now`. Commits only when `f` succeeds.
+    /// Run `f` in one transaction at sandbox time `now`. Commits only when `f` succeeds.
     pub(crate) async fn tx<T, F>(&self, now: OffsetDateTime, f: F) -> ApiResult<T>
     where
         T: Send + 'static,
@@ -137,7 +136,6 @@ impl Db {
         tokio::task::spawn_blocking(move || {
             let mut guard = conn.lock().unwrap_or_else(PoisonError::into_inner);
             let tx = guard.transaction()?;
-            billing::sweep(&tx, now)?;
             let out = f(&tx, now)?;
             tx.commit()?;
             Ok(out)

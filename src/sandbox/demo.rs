@@ -8,8 +8,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::billing;
 use super::error::ApiResult;
-use super::model;
-use super::routes::{blank_plan, insert_plan};
+use super::model::{self, Plan};
 use super::util::{fmt_ts, new_id};
 
 pub(crate) const JANE: &str = "cus_A1B2C3D4";
@@ -70,7 +69,7 @@ pub(crate) fn seed(tx: &Transaction<'_>, _now: OffsetDateTime) -> ApiResult<()> 
          VALUES (?1, ?2, 'support-bot', 'Customer support automation', '{}', '{}', ?3, ?3)",
         params![product_id, PRODUCT, created],
     )?;
-    let mut free = blank_plan(&product_id, &created);
+    let mut free = Plan::blank(&product_id, billing::PROVIDER_CURRENCY, &created);
     free.reference = FREE_PLAN.into();
     free.name = "Free".into();
     free.description = Some("100 free requests per month".into());
@@ -80,8 +79,8 @@ pub(crate) fn seed(tx: &Transaction<'_>, _now: OffsetDateTime) -> ApiResult<()> 
     free.free_units = 100;
     free.limit_units = 100;
     free.is_default = true;
-    insert_plan(tx, &free)?;
-    let mut pro = blank_plan(&product_id, &created);
+    model::insert_plan(tx, &free)?;
+    let mut pro = Plan::blank(&product_id, billing::PROVIDER_CURRENCY, &created);
     pro.reference = PRO_PLAN.into();
     pro.name = "Pro".into();
     pro.description = Some("Unlimited support automation".into());
@@ -89,7 +88,7 @@ pub(crate) fn seed(tx: &Transaction<'_>, _now: OffsetDateTime) -> ApiResult<()> 
     pro.billing_cycle = Some("monthly".into());
     pro.extra
         .insert("features".into(), json!({"prioritySupport": true}));
-    insert_plan(tx, &pro)?;
+    model::insert_plan(tx, &pro)?;
 
     let jane = model::require_customer(tx, JANE)?;
     let bob = model::require_customer(tx, BOB)?;

@@ -2,10 +2,12 @@
 //! routes the MCP tools call) backed by an embedded SQLite ledger, with real billing behaviour,
 //! hosted checkout and portal pages, and a settable clock.
 //!
-//! Layout: `db` (schema, transactions) · `model` (rows) · `views` (response bodies) · `billing`
-//! (rules and the "Sandbox choice" functions) · `routes/*` (one file per resource) · `pages` (HTML)
-//! · `guard` (Host allow-list, CSRF tokens, form-post checks) · `demo` (seed data) · `clock` · `error`
-//! (NestJS error bodies).
+//! Layout, from the bottom up: `db` (schema, migration, one SQLite transaction per request; no
+//! business rules) · `model/*` (one row type per table, with its loads and stores) · `billing` (rules
+//! and the "Sandbox choice" functions, on top of `model`) · `views` (response bodies) · `routes/*`
+//! (one file per resource) · `pages` (HTML) · `guard` (Host allow-list, CSRF tokens, form-post
+//! checks) · `demo` (seed data) · `clock` · `error` (NestJS error bodies). Routes and pages run in
+//! `AppState::swept_tx`: the billing sweep, then the request, in one transaction.
 
 mod billing;
 mod clock;
@@ -29,11 +31,13 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use rusqlite::Transaction;
+use time::OffsetDateTime;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use clock::Clock;
-use error::ApiError;
+use error::{ApiError, ApiResult};
 
 /// Where the sandbox keeps its ledger.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,11 +86,6 @@ pub enum SandboxError {
     Seed(String),
 }
 
-/// `$XDG_DATA_HOME/solvapay-mcp/sandbox.sqlite`, else `~/.local/share/solvapay-mcp/sandbox.sqlite`.
-pub fn default_db_path() -> Option<PathBuf> {
-    crate::config::default_data_dir().map(|dir| dir.join("sandbox.sqlite"))
-}
-
 /// Shared state of the running server.
 pub(crate) struct AppState {
     pub(crate) db: db::Db,
@@ -97,6 +96,24 @@ pub(crate) struct AppState {
     pub(crate) hosts: guard::HostPolicy,
     /// Signs the pages' CSRF tokens.
     pub(crate) csrf: guard::CsrfKey,
+}
+
+impl AppState {
+    /// The transaction every request runs in, at sandbox time `now`: first the billing sweep brings
+    /// the ledger up to `now` (renewals, expiries, pending refunds), then `f` runs on the swept
+    /// ledger. Committed only when both succeed.
+    pub(crate) async fn swept_tx<T, F>(&self, now: OffsetDateTime, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>, OffsetDateTime) -> ApiResult<T> + Send + 'static,
+    {
+        self.db
+            .tx(now, move |tx, now| {
+                billing::sweep(tx, now)?;
+                f(tx, now)
+            })
+            .await
+    }
 }
 
 pub(crate) type St = State<Arc<AppState>>;

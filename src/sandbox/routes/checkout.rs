@@ -85,37 +85,36 @@ async fn create_checkout(State(st): St, body: Bytes) -> ApiResult<(StatusCode, J
     }
     let customer_ref = customer_ref.unwrap_or_default();
     let base = st.base_url.clone();
-    st.db
-        .tx(st.clock.now(), move |tx, now| {
-            let customer = model::require_customer(tx, &customer_ref)?;
-            let product = model::require_product(tx, &product_ref)?;
-            let plan = match &plan_ref {
-                Some(r) => Some(model::require_plan(tx, &product.id, r)?),
-                None => None,
-            };
-            if let Some(p) = &plan
-                && p.status != "active"
-            {
-                return Err(ApiError::bad_request(format!(
-                    "Plan {} is not active",
-                    p.reference
-                )));
-            }
-            let (id, url) = new_checkout_session(
-                tx,
-                now,
-                &base,
-                &customer,
-                &product,
-                plan.as_ref().map(|p| p.id.as_str()),
-                return_url.as_deref(),
-            )?;
-            Ok((
-                StatusCode::CREATED,
-                Json(json!({"sessionId": id, "checkoutUrl": url})),
-            ))
-        })
-        .await
+    st.swept_tx(st.clock.now(), move |tx, now| {
+        let customer = model::require_customer(tx, &customer_ref)?;
+        let product = model::require_product(tx, &product_ref)?;
+        let plan = match &plan_ref {
+            Some(r) => Some(model::require_plan(tx, &product.id, r)?),
+            None => None,
+        };
+        if let Some(p) = &plan
+            && p.status != "active"
+        {
+            return Err(ApiError::bad_request(format!(
+                "Plan {} is not active",
+                p.reference
+            )));
+        }
+        let (id, url) = new_checkout_session(
+            tx,
+            now,
+            &base,
+            &customer,
+            &product,
+            plan.as_ref().map(|p| p.id.as_str()),
+            return_url.as_deref(),
+        )?;
+        Ok((
+            StatusCode::CREATED,
+            Json(json!({"sessionId": id, "checkoutUrl": url})),
+        ))
+    })
+    .await
 }
 
 /// `POST /v1/sdk/customers/customer-sessions` `{customerRef, productRef?}` → 201
@@ -127,57 +126,55 @@ async fn create_portal(State(st): St, body: Bytes) -> ApiResult<(StatusCode, Jso
     let product_ref = f.str_opt("productRef", 1, 20);
     f.finish()?;
     let base = st.base_url.clone();
-    st.db
-        .tx(st.clock.now(), move |tx, now| {
-            let customer = model::require_customer(tx, &customer_ref)?;
-            let product = match &product_ref {
-                Some(r) => Some(model::require_product(tx, r)?),
-                None => None,
-            };
-            let id = hex(32);
-            tx.execute(
-                "INSERT INTO customer_sessions (id, customer_id, product_id, status, created_at,
+    st.swept_tx(st.clock.now(), move |tx, now| {
+        let customer = model::require_customer(tx, &customer_ref)?;
+        let product = match &product_ref {
+            Some(r) => Some(model::require_product(tx, r)?),
+            None => None,
+        };
+        let id = hex(32);
+        tx.execute(
+            "INSERT INTO customer_sessions (id, customer_id, product_id, status, created_at,
                    updated_at, expires_at) VALUES (?1, ?2, ?3, 'active', ?4, ?4, ?5)",
-                params![
-                    id,
-                    customer.id,
-                    product.map(|p| p.id),
-                    fmt_ts(now),
-                    fmt_ts(now + SESSION_LIFETIME)
-                ],
-            )?;
-            let url = format!("{base}/customer/manage?id={id}");
-            Ok((
-                StatusCode::CREATED,
-                Json(json!({"sessionId": id, "customerUrl": url})),
-            ))
-        })
-        .await
+            params![
+                id,
+                customer.id,
+                product.map(|p| p.id),
+                fmt_ts(now),
+                fmt_ts(now + SESSION_LIFETIME)
+            ],
+        )?;
+        let url = format!("{base}/customer/manage?id={id}");
+        Ok((
+            StatusCode::CREATED,
+            Json(json!({"sessionId": id, "customerUrl": url})),
+        ))
+    })
+    .await
 }
 
 /// `GET /v1/sdk/customers/customer-sessions/{sessionId}` → `GetCustomerSessionResponse`.
 async fn get_portal(State(st): St, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let base = st.base_url.clone();
-    st.db
-        .tx(st.clock.now(), move |tx, _| {
-            let row: Option<(String, String, String, String, String)> = tx
-                .query_row(
-                    "SELECT customer_id, status, expires_at, created_at, updated_at
+    st.swept_tx(st.clock.now(), move |tx, _| {
+        let row: Option<(String, String, String, String, String)> = tx
+            .query_row(
+                "SELECT customer_id, status, expires_at, created_at, updated_at
                      FROM customer_sessions WHERE id = ?1",
-                    [&id],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-                )
-                .optional()?;
-            let (customer_id, status, expires, created, updated) = row
-                .ok_or_else(|| ApiError::not_found(format!("Customer session not found: {id}")))?;
-            let customer = model::find_customer_any(tx, &customer_id)?
-                .ok_or_else(|| ApiError::not_found(format!("Customer session not found: {id}")))?;
-            Ok(Json(json!({
-                "sessionId": id, "status": status,
-                "customerUrl": format!("{base}/customer/manage?id={id}"),
-                "expiresAt": expires, "createdAt": created, "updatedAt": updated,
-                "customer": views::customer(tx, &customer)?,
-            })))
-        })
-        .await
+                [&id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()?;
+        let (customer_id, status, expires, created, updated) =
+            row.ok_or_else(|| ApiError::not_found(format!("Customer session not found: {id}")))?;
+        let customer = model::find_customer_any(tx, &customer_id)?
+            .ok_or_else(|| ApiError::not_found(format!("Customer session not found: {id}")))?;
+        Ok(Json(json!({
+            "sessionId": id, "status": status,
+            "customerUrl": format!("{base}/customer/manage?id={id}"),
+            "expiresAt": expires, "createdAt": created, "updatedAt": updated,
+            "customer": views::customer(tx, &customer)?,
+        })))
+    })
+    .await
 }

@@ -92,56 +92,55 @@ fn exists(
 /// `externalRef` links to the existing customer).
 async fn create(State(st): St, body: Bytes) -> ApiResult<(StatusCode, Json<Value>)> {
     let input = read_input(&json_object(&body)?, true)?;
-    st.db
-        .tx(st.clock.now(), move |tx, now| {
-            let email = input.email.clone().unwrap_or_default();
-            if let Some(existing) = model::find_customer(tx, "email", &email)? {
-                return match (&input.external_ref, &existing.external_ref) {
-                    (Some(x), None) if !exists(tx, "external_ref", x, None)? => {
-                        tx.execute(
-                            "UPDATE customers SET external_ref = ?1, updated_at = ?2 WHERE id = ?3",
-                            params![x, fmt_ts(now), existing.id],
-                        )?;
-                        let c = model::require_customer(tx, &existing.reference)?;
-                        Ok((StatusCode::OK, Json(views::customer(tx, &c)?)))
-                    }
-                    (Some(x), Some(y)) if x == y => {
-                        Ok((StatusCode::OK, Json(views::customer(tx, &existing)?)))
-                    }
-                    _ => Err(ApiError::conflict(format!(
-                        "Customer with identifier email {email} already exists"
-                    ))),
-                };
-            }
-            if let Some(x) = &input.external_ref
-                && exists(tx, "external_ref", x, None)?
-            {
-                return Err(ApiError::conflict(format!(
-                    "Customer with identifier externalRef {x} already exists"
-                )));
-            }
-            let now_s = fmt_ts(now);
-            let reference = new_ref("cus");
-            tx.execute(
-                "INSERT INTO customers (id, reference, email, name, telephone, external_ref,
+    st.swept_tx(st.clock.now(), move |tx, now| {
+        let email = input.email.clone().unwrap_or_default();
+        if let Some(existing) = model::find_customer(tx, "email", &email)? {
+            return match (&input.external_ref, &existing.external_ref) {
+                (Some(x), None) if !exists(tx, "external_ref", x, None)? => {
+                    tx.execute(
+                        "UPDATE customers SET external_ref = ?1, updated_at = ?2 WHERE id = ?3",
+                        params![x, fmt_ts(now), existing.id],
+                    )?;
+                    let c = model::require_customer(tx, &existing.reference)?;
+                    Ok((StatusCode::OK, Json(views::customer(tx, &c)?)))
+                }
+                (Some(x), Some(y)) if x == y => {
+                    Ok((StatusCode::OK, Json(views::customer(tx, &existing)?)))
+                }
+                _ => Err(ApiError::conflict(format!(
+                    "Customer with identifier email {email} already exists"
+                ))),
+            };
+        }
+        if let Some(x) = &input.external_ref
+            && exists(tx, "external_ref", x, None)?
+        {
+            return Err(ApiError::conflict(format!(
+                "Customer with identifier externalRef {x} already exists"
+            )));
+        }
+        let now_s = fmt_ts(now);
+        let reference = new_ref("cus");
+        tx.execute(
+            "INSERT INTO customers (id, reference, email, name, telephone, external_ref,
                    description, metadata, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
-                params![
-                    new_id(),
-                    reference,
-                    email,
-                    input.name.clone().unwrap_or_default(),
-                    input.telephone.clone().filter(|t| !t.is_empty()),
-                    input.external_ref,
-                    input.description,
-                    Value::Object(input.metadata.clone().unwrap_or_default()).to_string(),
-                    now_s
-                ],
-            )?;
-            let c = model::require_customer(tx, &reference)?;
-            Ok((StatusCode::CREATED, Json(views::customer(tx, &c)?)))
-        })
-        .await
+            params![
+                new_id(),
+                reference,
+                email,
+                input.name.clone().unwrap_or_default(),
+                input.telephone.clone().filter(|t| !t.is_empty()),
+                input.external_ref,
+                input.description,
+                Value::Object(input.metadata.clone().unwrap_or_default()).to_string(),
+                now_s
+            ],
+        )?;
+        let c = model::require_customer(tx, &reference)?;
+        Ok((StatusCode::CREATED, Json(views::customer(tx, &c)?)))
+    })
+    .await
 }
 
 /// `GET /v1/sdk/customers?reference=|externalRef=|email=` (exactly one) → `CustomerResponse`.
@@ -161,23 +160,21 @@ async fn lookup(State(st): St, RawQuery(q): RawQuery) -> ApiResult<Json<Value>> 
         ));
     };
     let (column, value) = (column.to_string(), value.clone());
-    st.db
-        .tx(st.clock.now(), move |tx, _| {
-            let c = model::find_customer(tx, &column, &value)?
-                .ok_or_else(|| ApiError::not_found("Customer not found"))?;
-            Ok(Json(views::customer(tx, &c)?))
-        })
-        .await
+    st.swept_tx(st.clock.now(), move |tx, _| {
+        let c = model::find_customer(tx, &column, &value)?
+            .ok_or_else(|| ApiError::not_found("Customer not found"))?;
+        Ok(Json(views::customer(tx, &c)?))
+    })
+    .await
 }
 
 /// `GET /v1/sdk/customers/{reference}`.
 async fn fetch(State(st): St, Path(reference): Path<String>) -> ApiResult<Json<Value>> {
-    st.db
-        .tx(st.clock.now(), move |tx, _| {
-            let c = model::require_customer(tx, &reference)?;
-            Ok(Json(views::customer(tx, &c)?))
-        })
-        .await
+    st.swept_tx(st.clock.now(), move |tx, _| {
+        let c = model::require_customer(tx, &reference)?;
+        Ok(Json(views::customer(tx, &c)?))
+    })
+    .await
 }
 
 /// `PATCH /v1/sdk/customers/{reference}`: only the supplied fields change.
@@ -187,8 +184,7 @@ async fn update(
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let input = read_input(&json_object(&body)?, false)?;
-    st.db
-        .tx(st.clock.now(), move |tx, now| {
+    st.swept_tx(st.clock.now(), move |tx, now| {
             let c: Customer = model::require_customer(tx, &reference)?;
             if let Some(e) = &input.email
                 && exists(tx, "email", e, Some(&c.id))?
@@ -240,68 +236,66 @@ async fn list(State(st): St, RawQuery(q): RawQuery) -> ApiResult<Json<Value>> {
             "status must be one of: active, inactive",
         ));
     }
-    st.db
-        .tx(st.clock.now(), move |tx, _| {
-            let pattern = format!("%{}%", search.to_lowercase());
-            let active = "EXISTS (SELECT 1 FROM purchases p WHERE p.customer_id = c.id
+    st.swept_tx(st.clock.now(), move |tx, _| {
+        let pattern = format!("%{}%", search.to_lowercase());
+        let active = "EXISTS (SELECT 1 FROM purchases p WHERE p.customer_id = c.id
                           AND p.status IN ('active', 'trialing'))";
-            let status_cond = match status.as_deref() {
-                Some("active") => format!("AND {active}"),
-                Some(_) => format!("AND NOT {active}"),
-                None => String::new(),
-            };
-            let cond = format!(
-                "c.deleted_at IS NULL AND (lower(c.name) LIKE ?1 OR lower(c.email) LIKE ?1
+        let status_cond = match status.as_deref() {
+            Some("active") => format!("AND {active}"),
+            Some(_) => format!("AND NOT {active}"),
+            None => String::new(),
+        };
+        let cond = format!(
+            "c.deleted_at IS NULL AND (lower(c.name) LIKE ?1 OR lower(c.email) LIKE ?1
                  OR c.reference LIKE ?1) {status_cond}"
-            );
-            let total: i64 = tx.query_row(
-                &format!("SELECT COUNT(*) FROM customers c WHERE {cond}"),
-                [&pattern],
-                |r| r.get(0),
-            )?;
-            let mut stmt = tx.prepare(&format!(
-                "SELECT c.* FROM customers c WHERE {cond} ORDER BY c.created_at DESC, c.rowid DESC
+        );
+        let total: i64 = tx.query_row(
+            &format!("SELECT COUNT(*) FROM customers c WHERE {cond}"),
+            [&pattern],
+            |r| r.get(0),
+        )?;
+        let mut stmt = tx.prepare(&format!(
+            "SELECT c.* FROM customers c WHERE {cond} ORDER BY c.created_at DESC, c.rowid DESC
                  LIMIT ?2 OFFSET ?3"
-            ))?;
-            let rows: Vec<String> = stmt
-                .query_map(params![pattern, limit, offset], |r| r.get("reference"))?
-                .collect::<Result<_, _>>()?;
-            let mut customers = Vec::new();
-            for r in rows {
-                let c = model::require_customer(tx, &r)?;
-                let mut v = views::customer(tx, &c)?;
-                let is_active = v
-                    .get("purchases")
-                    .and_then(Value::as_array)
-                    .is_some_and(|p| !p.is_empty());
-                if let Some(m) = v.as_object_mut() {
-                    m.insert(
-                        "status".into(),
-                        if is_active { "active" } else { "inactive" }.into(),
-                    );
-                }
-                customers.push(v);
+        ))?;
+        let rows: Vec<String> = stmt
+            .query_map(params![pattern, limit, offset], |r| r.get("reference"))?
+            .collect::<Result<_, _>>()?;
+        let mut customers = Vec::new();
+        for r in rows {
+            let c = model::require_customer(tx, &r)?;
+            let mut v = views::customer(tx, &c)?;
+            let is_active = v
+                .get("purchases")
+                .and_then(Value::as_array)
+                .is_some_and(|p| !p.is_empty());
+            if let Some(m) = v.as_object_mut() {
+                m.insert(
+                    "status".into(),
+                    if is_active { "active" } else { "inactive" }.into(),
+                );
             }
-            Ok(Json(
-                json!({"customers": customers, "total": total, "limit": limit, "offset": offset}),
-            ))
-        })
-        .await
+            customers.push(v);
+        }
+        Ok(Json(
+            json!({"customers": customers, "total": total, "limit": limit, "offset": offset}),
+        ))
+    })
+    .await
 }
 
 /// `DELETE /v1/ui/customers/{id}` (internal id or `cus_` reference): soft delete → 204.
 async fn remove(State(st): St, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    st.db
-        .tx(st.clock.now(), move |tx, now| {
-            let changed = tx.execute(
-                "UPDATE customers SET deleted_at = ?1, updated_at = ?1
+    st.swept_tx(st.clock.now(), move |tx, now| {
+        let changed = tx.execute(
+            "UPDATE customers SET deleted_at = ?1, updated_at = ?1
                  WHERE (id = ?2 OR reference = ?2) AND deleted_at IS NULL",
-                params![fmt_ts(now), id],
-            )?;
-            if changed == 0 {
-                return Err(ApiError::not_found("Customer not found"));
-            }
-            Ok(StatusCode::NO_CONTENT)
-        })
-        .await
+            params![fmt_ts(now), id],
+        )?;
+        if changed == 0 {
+            return Err(ApiError::not_found("Customer not found"));
+        }
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
 }

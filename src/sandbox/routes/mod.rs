@@ -6,11 +6,10 @@ mod limits;
 mod plans;
 mod products;
 mod purchases;
-
-pub(crate) use plans::{blank_plan, insert_plan};
-pub(crate) use purchases::cancel_purchase;
 mod transactions;
 mod usage;
+
+pub(crate) use purchases::cancel_purchase;
 
 use std::sync::Arc;
 

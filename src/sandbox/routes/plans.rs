@@ -7,7 +7,6 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use rusqlite::{Transaction, params};
 use serde_json::{Map, Value, json};
 
 use super::paging;
@@ -15,7 +14,7 @@ use crate::model::validate;
 use crate::sandbox::billing::{self, PROVIDER_CURRENCY};
 use crate::sandbox::error::{ApiError, ApiResult};
 use crate::sandbox::model::{self, Plan};
-use crate::sandbox::util::{Fields, fmt_ts, json_object, new_id, new_ref, query_map};
+use crate::sandbox::util::{Fields, fmt_ts, json_object, query_map};
 use crate::sandbox::{AppState, St, views};
 
 pub(super) fn router() -> Router<Arc<AppState>> {
@@ -45,7 +44,7 @@ const PASS_THROUGH: &[&str] = &[
 ];
 
 /// Sandbox choice 1.6 / 9.13: pricing fields the `/v1/sdk` plan routes store but do not apply or echo.
-pub(crate) const STRIPPED_FIELDS: &[&str] = &[
+const STRIPPED_FIELDS: &[&str] = &[
     "setupFee",
     "trialDays",
     "rolloverUnusedUnits",
@@ -205,83 +204,6 @@ fn apply(map: &Map<String, Value>, plan: &mut Plan, creating: bool) -> ApiResult
     Ok(())
 }
 
-fn save(tx: &Transaction<'_>, p: &Plan, insert: bool) -> ApiResult<()> {
-    if p.is_default {
-        tx.execute(
-            "UPDATE plans SET is_default = 0 WHERE product_id = ?1 AND id <> ?2",
-            params![p.product_id, p.id],
-        )?;
-    }
-    let sql = if insert {
-        "INSERT INTO plans (id, reference, product_id, name, description, type, price, currency,
-           billing_cycle, billing_model, free_units, limit_units, credits_per_unit, base_price,
-           is_default, status, hidden, extra, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
-    } else {
-        "UPDATE plans SET reference = ?2, product_id = ?3, name = ?4, description = ?5, type = ?6,
-           price = ?7, currency = ?8, billing_cycle = ?9, billing_model = ?10, free_units = ?11,
-           limit_units = ?12, credits_per_unit = ?13, base_price = ?14, is_default = ?15, status = ?16,
-           hidden = ?17, extra = ?18, created_at = ?19, updated_at = ?20 WHERE id = ?1"
-    };
-    tx.execute(
-        sql,
-        params![
-            p.id,
-            p.reference,
-            p.product_id,
-            p.name,
-            p.description,
-            p.kind,
-            p.price,
-            p.currency,
-            p.billing_cycle,
-            p.billing_model,
-            p.free_units,
-            p.limit_units,
-            p.credits_per_unit,
-            p.base_price,
-            p.is_default,
-            p.status,
-            p.hidden,
-            Value::Object(p.extra.clone()).to_string(),
-            p.created_at,
-            p.updated_at
-        ],
-    )?;
-    Ok(())
-}
-
-/// A plan with the defaults of a fresh create.
-pub(crate) fn blank_plan(product_id: &str, now: &str) -> Plan {
-    Plan {
-        id: new_id(),
-        reference: new_ref("pln"),
-        product_id: product_id.to_owned(),
-        name: String::new(),
-        description: None,
-        kind: "recurring".into(),
-        price: 0,
-        currency: PROVIDER_CURRENCY.into(),
-        billing_cycle: None,
-        billing_model: None,
-        free_units: 0,
-        limit_units: 0,
-        credits_per_unit: None,
-        base_price: None,
-        is_default: false,
-        status: "active".into(),
-        hidden: false,
-        extra: Map::new(),
-        created_at: now.to_owned(),
-        updated_at: now.to_owned(),
-    }
-}
-
-/// Insert a plan built outside the routes (demo data).
-pub(crate) fn insert_plan(tx: &Transaction<'_>, p: &Plan) -> ApiResult<()> {
-    save(tx, p, true)
-}
-
 /// `POST /v1/sdk/products/{productRef}/plans` → 201 `Plan`.
 async fn create(
     State(st): St,
@@ -289,15 +211,14 @@ async fn create(
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let map = json_object(&body)?;
-    st.db
-        .tx(st.clock.now(), move |tx, now| {
-            let product = model::require_product(tx, &r)?;
-            let mut plan = blank_plan(&product.id, &fmt_ts(now));
-            apply(&map, &mut plan, true)?;
-            save(tx, &plan, true)?;
-            Ok((StatusCode::CREATED, Json(views::plan(&plan))))
-        })
-        .await
+    st.swept_tx(st.clock.now(), move |tx, now| {
+        let product = model::require_product(tx, &r)?;
+        let mut plan = Plan::blank(&product.id, PROVIDER_CURRENCY, &fmt_ts(now));
+        apply(&map, &mut plan, true)?;
+        model::insert_plan(tx, &plan)?;
+        Ok((StatusCode::CREATED, Json(views::plan(&plan))))
+    })
+    .await
 }
 
 /// `GET /v1/sdk/products/{productRef}/plans` → `{plans, total, limit, offset}`.
@@ -307,37 +228,35 @@ async fn list(
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<Value>> {
     let (limit, offset) = paging(&query_map(q.as_deref()), 50)?;
-    st.db
-        .tx(st.clock.now(), move |tx, _| {
-            let product = model::require_product(tx, &r)?;
-            let all = model::plans_of(tx, &product.id)?;
-            let plans: Vec<Value> = all
-                .iter()
-                .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-                .take(usize::try_from(limit).unwrap_or(0))
-                .map(views::plan)
-                .collect();
-            Ok(Json(
-                json!({"plans": plans, "total": all.len(), "limit": limit, "offset": offset}),
-            ))
-        })
-        .await
+    st.swept_tx(st.clock.now(), move |tx, _| {
+        let product = model::require_product(tx, &r)?;
+        let all = model::plans_of(tx, &product.id)?;
+        let plans: Vec<Value> = all
+            .iter()
+            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+            .take(usize::try_from(limit).unwrap_or(0))
+            .map(views::plan)
+            .collect();
+        Ok(Json(
+            json!({"plans": plans, "total": all.len(), "limit": limit, "offset": offset}),
+        ))
+    })
+    .await
 }
 
 async fn fetch(
     State(st): St,
     Path((r, plan_ref)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
-    st.db
-        .tx(st.clock.now(), move |tx, _| {
-            let product = model::require_product(tx, &r)?;
-            Ok(Json(views::plan(&model::require_plan(
-                tx,
-                &product.id,
-                &plan_ref,
-            )?)))
-        })
-        .await
+    st.swept_tx(st.clock.now(), move |tx, _| {
+        let product = model::require_product(tx, &r)?;
+        Ok(Json(views::plan(&model::require_plan(
+            tx,
+            &product.id,
+            &plan_ref,
+        )?)))
+    })
+    .await
 }
 
 /// `PUT …/plans/{planRef}`: only supplied fields change; existing purchases keep their snapshot.
@@ -347,36 +266,26 @@ async fn update(
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let map = json_object(&body)?;
-    st.db
-        .tx(st.clock.now(), move |tx, now| {
-            let product = model::require_product(tx, &r)?;
-            let mut plan = model::require_plan(tx, &product.id, &plan_ref)?;
-            apply(&map, &mut plan, false)?;
-            plan.updated_at = fmt_ts(now);
-            save(tx, &plan, false)?;
-            Ok(Json(views::plan(&plan)))
-        })
-        .await
+    st.swept_tx(st.clock.now(), move |tx, now| {
+        let product = model::require_product(tx, &r)?;
+        let mut plan = model::require_plan(tx, &product.id, &plan_ref)?;
+        apply(&map, &mut plan, false)?;
+        plan.updated_at = fmt_ts(now);
+        model::update_plan(tx, &plan)?;
+        Ok(Json(views::plan(&plan)))
+    })
+    .await
 }
 
 async fn remove(
     State(st): St,
     Path((r, plan_ref)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
-    st.db
-        .tx(st.clock.now(), move |tx, _| {
-            let product = model::require_product(tx, &r)?;
-            let plan = model::require_plan(tx, &product.id, &plan_ref)?;
-            tx.execute(
-                "UPDATE purchases SET plan_id = NULL WHERE plan_id = ?1",
-                [&plan.id],
-            )?;
-            tx.execute(
-                "UPDATE checkout_sessions SET plan_id = NULL WHERE plan_id = ?1",
-                [&plan.id],
-            )?;
-            tx.execute("DELETE FROM plans WHERE id = ?1", [&plan.id])?;
-            Ok(Json(json!({"success": true})))
-        })
-        .await
+    st.swept_tx(st.clock.now(), move |tx, _| {
+        let product = model::require_product(tx, &r)?;
+        let plan = model::require_plan(tx, &product.id, &plan_ref)?;
+        model::delete_plan(tx, &plan)?;
+        Ok(Json(json!({"success": true})))
+    })
+    .await
 }

@@ -81,31 +81,30 @@ fn read_input(map: &Map<String, Value>, creating: bool) -> ApiResult<ProductInpu
 /// `POST /v1/sdk/products` → 201 `SdkProductResponse`.
 async fn create(State(st): St, body: Bytes) -> ApiResult<(StatusCode, Json<Value>)> {
     let i = read_input(&json_object(&body)?, true)?;
-    st.db
-        .tx(st.clock.now(), move |tx, now| {
-            let reference = new_ref("prd");
-            tx.execute(
-                "INSERT INTO products (id, reference, name, description, image_url, product_type,
+    st.swept_tx(st.clock.now(), move |tx, now| {
+        let reference = new_ref("prd");
+        tx.execute(
+            "INSERT INTO products (id, reference, name, description, image_url, product_type,
                    is_mcp_pay, tax_behavior, config, metadata, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
-                params![
-                    new_id(),
-                    reference,
-                    i.name.unwrap_or_default().trim(),
-                    i.description,
-                    i.image_url,
-                    i.product_type,
-                    i.is_mcp_pay.unwrap_or(false),
-                    i.tax_behavior,
-                    Value::Object(i.config.unwrap_or_default()).to_string(),
-                    Value::Object(i.metadata.unwrap_or_default()).to_string(),
-                    fmt_ts(now)
-                ],
-            )?;
-            let p = model::require_product(tx, &reference)?;
-            Ok((StatusCode::CREATED, Json(views::product(tx, &p)?)))
-        })
-        .await
+            params![
+                new_id(),
+                reference,
+                i.name.unwrap_or_default().trim(),
+                i.description,
+                i.image_url,
+                i.product_type,
+                i.is_mcp_pay.unwrap_or(false),
+                i.tax_behavior,
+                Value::Object(i.config.unwrap_or_default()).to_string(),
+                Value::Object(i.metadata.unwrap_or_default()).to_string(),
+                fmt_ts(now)
+            ],
+        )?;
+        let p = model::require_product(tx, &reference)?;
+        Ok((StatusCode::CREATED, Json(views::product(tx, &p)?)))
+    })
+    .await
 }
 
 /// `GET /v1/sdk/products?limit=&offset=&search=&status=` → `{products, total, limit, offset}`.
@@ -130,51 +129,48 @@ async fn list(State(st): St, RawQuery(q): RawQuery) -> ApiResult<Json<Value>> {
         "%{}%",
         q.get("search").cloned().unwrap_or_default().to_lowercase()
     );
-    st.db
-        .tx(st.clock.now(), move |tx, _| {
-            let cond = "(lower(name) LIKE ?1 OR lower(COALESCE(description, '')) LIKE ?1)
+    st.swept_tx(st.clock.now(), move |tx, _| {
+        let cond = "(lower(name) LIKE ?1 OR lower(COALESCE(description, '')) LIKE ?1)
                         AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR is_mcp_pay = ?3)";
-            let total: i64 = tx.query_row(
-                &format!("SELECT COUNT(*) FROM products WHERE {cond}"),
-                params![pattern, status, mcp],
-                |r| r.get(0),
-            )?;
-            let mut stmt = tx.prepare(&format!(
-                "SELECT * FROM products WHERE {cond} ORDER BY created_at DESC, rowid DESC
+        let total: i64 = tx.query_row(
+            &format!("SELECT COUNT(*) FROM products WHERE {cond}"),
+            params![pattern, status, mcp],
+            |r| r.get(0),
+        )?;
+        let mut stmt = tx.prepare(&format!(
+            "SELECT * FROM products WHERE {cond} ORDER BY created_at DESC, rowid DESC
                  LIMIT ?4 OFFSET ?5"
-            ))?;
-            let rows: Vec<Product> = stmt
-                .query_map(
-                    params![pattern, status, mcp, limit, offset],
-                    Product::from_row,
-                )?
-                .collect::<Result<_, _>>()?;
-            let products = rows
-                .iter()
-                .map(|p| views::product(tx, p))
-                .collect::<ApiResult<Vec<_>>>()?;
-            Ok(Json(
-                json!({"products": products, "total": total, "limit": limit, "offset": offset}),
-            ))
-        })
-        .await
+        ))?;
+        let rows: Vec<Product> = stmt
+            .query_map(
+                params![pattern, status, mcp, limit, offset],
+                Product::from_row,
+            )?
+            .collect::<Result<_, _>>()?;
+        let products = rows
+            .iter()
+            .map(|p| views::product(tx, p))
+            .collect::<ApiResult<Vec<_>>>()?;
+        Ok(Json(
+            json!({"products": products, "total": total, "limit": limit, "offset": offset}),
+        ))
+    })
+    .await
 }
 
 /// `GET /v1/sdk/products/{productRef}` → `SdkProductResponse` (with `balance`, `plans`).
 async fn fetch(State(st): St, Path(r): Path<String>) -> ApiResult<Json<Value>> {
-    st.db
-        .tx(st.clock.now(), move |tx, _| {
-            let p = model::require_product(tx, &r)?;
-            Ok(Json(views::product(tx, &p)?))
-        })
-        .await
+    st.swept_tx(st.clock.now(), move |tx, _| {
+        let p = model::require_product(tx, &r)?;
+        Ok(Json(views::product(tx, &p)?))
+    })
+    .await
 }
 
 /// `PUT /v1/sdk/products/{productRef}`: only the supplied fields change.
 async fn update(State(st): St, Path(r): Path<String>, body: Bytes) -> ApiResult<Json<Value>> {
     let i = read_input(&json_object(&body)?, false)?;
-    st.db
-        .tx(st.clock.now(), move |tx, now| {
+    st.swept_tx(st.clock.now(), move |tx, now| {
             let p = model::require_product(tx, &r)?;
             tx.execute(
                 "UPDATE products SET name = COALESCE(?1, name), description = COALESCE(?2, description),
@@ -206,30 +202,29 @@ async fn update(State(st): St, Path(r): Path<String>, body: Bytes) -> ApiResult<
 /// `DELETE /v1/sdk/products/{productRef}`. Sandbox choice: a hard delete (plans included) unless the
 /// product has purchases or transactions, which must stay readable; then it is deactivated.
 async fn remove(State(st): St, Path(r): Path<String>) -> ApiResult<Json<Value>> {
-    st.db
-        .tx(st.clock.now(), move |tx, now| {
-            let p = model::require_product(tx, &r)?;
-            let used: i64 = tx.query_row(
-                "SELECT (SELECT COUNT(*) FROM purchases WHERE product_id = ?1)
+    st.swept_tx(st.clock.now(), move |tx, now| {
+        let p = model::require_product(tx, &r)?;
+        let used: i64 = tx.query_row(
+            "SELECT (SELECT COUNT(*) FROM purchases WHERE product_id = ?1)
                       + (SELECT COUNT(*) FROM transactions WHERE product_id = ?1)",
-                [&p.id],
-                |row| row.get(0),
+            [&p.id],
+            |row| row.get(0),
+        )?;
+        let action = if used > 0 {
+            tx.execute(
+                "UPDATE products SET status = 'inactive', updated_at = ?1 WHERE id = ?2",
+                params![fmt_ts(now), p.id],
             )?;
-            let action = if used > 0 {
-                tx.execute(
-                    "UPDATE products SET status = 'inactive', updated_at = ?1 WHERE id = ?2",
-                    params![fmt_ts(now), p.id],
-                )?;
-                "deactivated"
-            } else {
-                tx.execute(
-                    "DELETE FROM checkout_sessions WHERE product_id = ?1",
-                    [&p.id],
-                )?;
-                tx.execute("DELETE FROM products WHERE id = ?1", [&p.id])?;
-                "deleted"
-            };
-            Ok(Json(json!({"success": true, "action": action})))
-        })
-        .await
+            "deactivated"
+        } else {
+            tx.execute(
+                "DELETE FROM checkout_sessions WHERE product_id = ?1",
+                [&p.id],
+            )?;
+            tx.execute("DELETE FROM products WHERE id = ?1", [&p.id])?;
+            "deleted"
+        };
+        Ok(Json(json!({"success": true, "action": action})))
+    })
+    .await
 }

@@ -87,17 +87,16 @@ async fn list(State(st): St, RawQuery(q): RawQuery) -> ApiResult<Json<Value>> {
     let f = filter(&q)?;
     let customer = q.get("customerRef").cloned().filter(|s| !s.is_empty());
     let product = q.get("productRef").cloned().filter(|s| !s.is_empty());
-    st.db
-        .tx(st.clock.now(), move |tx, now| {
-            let rows = model::purchases_where(
-                tx,
-                "(?1 IS NULL OR customer_id IN (SELECT id FROM customers WHERE reference = ?1))
+    st.swept_tx(st.clock.now(), move |tx, now| {
+        let rows = model::purchases_where(
+            tx,
+            "(?1 IS NULL OR customer_id IN (SELECT id FROM customers WHERE reference = ?1))
                  AND (?2 IS NULL OR product_id IN (SELECT id FROM products WHERE reference = ?2))",
-                &[&customer, &product],
-            )?;
-            render(tx, rows, &f, now)
-        })
-        .await
+            &[&customer, &product],
+        )?;
+        render(tx, rows, &f, now)
+    })
+    .await
 }
 
 /// `GET /v1/sdk/purchases/customer/{customerRef}` → `{purchases}`; 404 unknown customer.
@@ -107,13 +106,12 @@ async fn by_customer(
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<Value>> {
     let f = filter(&query_map(q.as_deref()))?;
-    st.db
-        .tx(st.clock.now(), move |tx, now| {
-            let c = model::require_customer(tx, &r)?;
-            let rows = model::purchases_where(tx, "customer_id = ?1", &[&c.id])?;
-            render(tx, rows, &f, now)
-        })
-        .await
+    st.swept_tx(st.clock.now(), move |tx, now| {
+        let c = model::require_customer(tx, &r)?;
+        let rows = model::purchases_where(tx, "customer_id = ?1", &[&c.id])?;
+        render(tx, rows, &f, now)
+    })
+    .await
 }
 
 /// `GET /v1/sdk/purchases/product/{productRef}` → `{purchases}`; 404 unknown product.
@@ -123,22 +121,20 @@ async fn by_product(
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<Value>> {
     let f = filter(&query_map(q.as_deref()))?;
-    st.db
-        .tx(st.clock.now(), move |tx, now| {
-            let p = model::require_product(tx, &r)?;
-            let rows = model::purchases_where(tx, "product_id = ?1", &[&p.id])?;
-            render(tx, rows, &f, now)
-        })
-        .await
+    st.swept_tx(st.clock.now(), move |tx, now| {
+        let p = model::require_product(tx, &r)?;
+        let rows = model::purchases_where(tx, "product_id = ?1", &[&p.id])?;
+        render(tx, rows, &f, now)
+    })
+    .await
 }
 
 async fn fetch(State(st): St, Path(r): Path<String>) -> ApiResult<Json<Value>> {
-    st.db
-        .tx(st.clock.now(), move |tx, now| {
-            let p = model::require_purchase(tx, &r)?;
-            Ok(Json(views::purchase(tx, &p, now)?))
-        })
-        .await
+    st.swept_tx(st.clock.now(), move |tx, now| {
+        let p = model::require_purchase(tx, &r)?;
+        Ok(Json(views::purchase(tx, &p, now)?))
+    })
+    .await
 }
 
 /// Cancel the renewal of `p` (§2.4). Recurring: stays `active` until its period end with
@@ -186,48 +182,46 @@ async fn cancel(State(st): St, Path(r): Path<String>, body: Bytes) -> ApiResult<
     let mut f = Fields::new(&map);
     let reason = f.str_opt("reason", 0, 1000);
     f.finish()?;
-    st.db
-        .tx(st.clock.now(), move |tx, now| {
-            let p = model::require_purchase(tx, &r)?;
-            cancel_purchase(tx, &p, reason.as_deref(), now)?;
-            let p = model::require_purchase(tx, &p.id)?;
-            Ok(Json(json!({
-                "success": true,
-                "purchase": views::purchase(tx, &p, now)?,
-                "message": "Renewal cancelled successfully",
-            })))
-        })
-        .await
+    st.swept_tx(st.clock.now(), move |tx, now| {
+        let p = model::require_purchase(tx, &r)?;
+        cancel_purchase(tx, &p, reason.as_deref(), now)?;
+        let p = model::require_purchase(tx, &p.id)?;
+        Ok(Json(json!({
+            "success": true,
+            "purchase": views::purchase(tx, &p, now)?,
+            "message": "Renewal cancelled successfully",
+        })))
+    })
+    .await
 }
 
 /// `POST /v1/sdk/purchases/{purchaseRef}/reactivate` (§2.5).
 async fn reactivate(State(st): St, Path(r): Path<String>) -> ApiResult<Json<Value>> {
-    st.db
-        .tx(st.clock.now(), move |tx, now| {
-            let p = model::require_purchase(tx, &r)?;
-            if p.status != "active" {
-                return Err(ApiError::bad_request(format!(
-                    "Purchase {} cannot be reactivated: it has already ended (status: {})",
-                    p.reference, p.status
-                )));
-            }
-            if p.cancelled_at.is_none() {
-                return Err(ApiError::bad_request(format!(
-                    "Purchase {} cannot be reactivated: it is not pending cancellation",
-                    p.reference
-                )));
-            }
-            tx.execute(
-                "UPDATE purchases SET cancelled_at = NULL, cancellation_reason = NULL,
+    st.swept_tx(st.clock.now(), move |tx, now| {
+        let p = model::require_purchase(tx, &r)?;
+        if p.status != "active" {
+            return Err(ApiError::bad_request(format!(
+                "Purchase {} cannot be reactivated: it has already ended (status: {})",
+                p.reference, p.status
+            )));
+        }
+        if p.cancelled_at.is_none() {
+            return Err(ApiError::bad_request(format!(
+                "Purchase {} cannot be reactivated: it is not pending cancellation",
+                p.reference
+            )));
+        }
+        tx.execute(
+            "UPDATE purchases SET cancelled_at = NULL, cancellation_reason = NULL,
                    auto_renew = is_recurring, end_date = NULL, updated_at = ?1 WHERE id = ?2",
-                params![fmt_ts(now), p.id],
-            )?;
-            let p = model::require_purchase(tx, &p.id)?;
-            Ok(Json(json!({
-                "success": true,
-                "purchase": views::purchase(tx, &p, now)?,
-                "message": "Purchase reactivated successfully",
-            })))
-        })
-        .await
+            params![fmt_ts(now), p.id],
+        )?;
+        let p = model::require_purchase(tx, &p.id)?;
+        Ok(Json(json!({
+            "success": true,
+            "purchase": views::purchase(tx, &p, now)?,
+            "message": "Purchase reactivated successfully",
+        })))
+    })
+    .await
 }

@@ -98,16 +98,17 @@ async fn list(State(st): St, RawQuery(q): RawQuery) -> ApiResult<Json<Value>> {
     let q = query_map(q.as_deref());
     let (limit, offset) = paging(&q, 20)?;
     let f = filter(&q)?;
-    st.db
-        .tx(st.clock.now(), move |tx, _| {
-            let total = load(tx, &f, None)?.len();
-            let transactions = load(tx, &f, Some((limit, offset)))?
-                .iter()
-                .map(|t| views::txn(tx, t))
-                .collect::<ApiResult<Vec<_>>>()?;
-            Ok(Json(json!({"transactions": transactions, "total": total, "limit": limit, "offset": offset})))
-        })
-        .await
+    st.swept_tx(st.clock.now(), move |tx, _| {
+        let total = load(tx, &f, None)?.len();
+        let transactions = load(tx, &f, Some((limit, offset)))?
+            .iter()
+            .map(|t| views::txn(tx, t))
+            .collect::<ApiResult<Vec<_>>>()?;
+        Ok(Json(
+            json!({"transactions": transactions, "total": total, "limit": limit, "offset": offset}),
+        ))
+    })
+    .await
 }
 
 /// `GET /v1/ui/transactions/stats?fromDate=&toDate=&currency=` → `TransactionStatsResponse` (§6.4).
@@ -120,40 +121,43 @@ async fn stats(State(st): St, RawQuery(q): RawQuery) -> ApiResult<Json<Value>> {
         customer: None,
         ..filter(&q)?
     };
-    st.db
-        .tx(st.clock.now(), move |tx, _| {
-            let set = load(tx, &f, None)?;
-            let count = |s: &str| set.iter().filter(|t| t.status == s).count();
-            let total_amount: i64 = set
-                .iter()
-                .filter(|t| t.kind == "payment" && billing::RECEIVED_PAYMENT_STATUSES.contains(&format!("'{}'", t.status)))
-                .map(|t| t.amount)
-                .sum();
-            let mut by_type = BTreeMap::<String, usize>::new();
-            let mut by_currency = BTreeMap::<String, usize>::new();
-            for t in &set {
-                *by_type.entry(t.kind.clone()).or_default() += 1;
-                *by_currency.entry(t.currency.to_ascii_uppercase()).or_default() += 1;
-            }
-            Ok(Json(json!({
-                "total": set.len(), "totalAmount": total_amount,
-                "completedTransactions": count("completed"), "pendingTransactions": count("initiated"),
-                "failedTransactions": count("failed"), "cancelledTransactions": count("cancelled"),
-                "byType": by_type, "byCurrency": by_currency,
-            })))
-        })
-        .await
+    st.swept_tx(st.clock.now(), move |tx, _| {
+        let set = load(tx, &f, None)?;
+        let count = |s: &str| set.iter().filter(|t| t.status == s).count();
+        let total_amount: i64 = set
+            .iter()
+            .filter(|t| {
+                t.kind == "payment"
+                    && billing::RECEIVED_PAYMENT_STATUSES.contains(&format!("'{}'", t.status))
+            })
+            .map(|t| t.amount)
+            .sum();
+        let mut by_type = BTreeMap::<String, usize>::new();
+        let mut by_currency = BTreeMap::<String, usize>::new();
+        for t in &set {
+            *by_type.entry(t.kind.clone()).or_default() += 1;
+            *by_currency
+                .entry(t.currency.to_ascii_uppercase())
+                .or_default() += 1;
+        }
+        Ok(Json(json!({
+            "total": set.len(), "totalAmount": total_amount,
+            "completedTransactions": count("completed"), "pendingTransactions": count("initiated"),
+            "failedTransactions": count("failed"), "cancelledTransactions": count("cancelled"),
+            "byType": by_type, "byCurrency": by_currency,
+        })))
+    })
+    .await
 }
 
 /// `GET /v1/ui/transactions/{id}`: internal id or `txn_` reference.
 async fn fetch(State(st): St, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    st.db
-        .tx(st.clock.now(), move |tx, _| {
-            let t = model::find_txn(tx, &id)?
-                .ok_or_else(|| ApiError::not_found("Transaction not found"))?;
-            Ok(Json(views::txn(tx, &t)?))
-        })
-        .await
+    st.swept_tx(st.clock.now(), move |tx, _| {
+        let t = model::find_txn(tx, &id)?
+            .ok_or_else(|| ApiError::not_found("Transaction not found"))?;
+        Ok(Json(views::txn(tx, &t)?))
+    })
+    .await
 }
 
 /// `POST /v1/ui/transactions/refunds` `RefundTransactionDto` → 200 with the new refund transaction
@@ -179,8 +183,7 @@ async fn refund(State(st): St, body: Bytes) -> ApiResult<Json<Value>> {
         ));
     }
     let reason = reason.unwrap_or_else(|| "requested_by_customer".into());
-    st.db
-        .tx(st.clock.now(), move |tx, now| {
+    st.swept_tx(st.clock.now(), move |tx, now| {
             let orig = model::find_txn(tx, &original)?.ok_or_else(|| ApiError::not_found("Transaction not found"))?;
             billing::check_refund(&orig, amount, &currency)?;
             let now_s = fmt_ts(now);
@@ -199,6 +202,7 @@ async fn refund(State(st): St, body: Bytes) -> ApiResult<Json<Value>> {
                     kind: "refund",
                     status: "initiated",
                     amount,
+                    fee: billing::transaction_fee("refund", amount),
                     currency: &orig.currency,
                     customer_id: orig.customer_id.as_deref().unwrap_or(""),
                     product_id: orig.product_id.as_deref().unwrap_or(""),

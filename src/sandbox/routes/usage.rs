@@ -233,15 +233,14 @@ async fn record(State(st): St, body: Bytes) -> ApiResult<Json<Value>> {
     let mut errors = Vec::new();
     let event = parse_event(&map, now, st.clock.skew(), "", &mut errors)
         .ok_or_else(|| validation_failed(errors))?;
-    st.db
-        .tx(now, move |tx, now| {
-            let (mut result, _) = process(tx, &event, now)?;
-            if let Some(m) = result.as_object_mut() {
-                m.insert("success".into(), true.into());
-            }
-            Ok(Json(result))
-        })
-        .await
+    st.swept_tx(now, move |tx, now| {
+        let (mut result, _) = process(tx, &event, now)?;
+        if let Some(m) = result.as_object_mut() {
+            m.insert("success".into(), true.into());
+        }
+        Ok(Json(result))
+    })
+    .await
 }
 
 /// `POST /v1/sdk/usages/bulk` `{events: [1..=1000]}`: the whole batch is validated first; one bad
@@ -273,18 +272,17 @@ async fn record_bulk(State(st): St, body: Bytes) -> ApiResult<Json<Value>> {
     if !errors.is_empty() {
         return Err(validation_failed(errors));
     }
-    st.db
-        .tx(now, move |tx, now| {
-            let mut results = Vec::with_capacity(events.len());
-            let mut inserted = 0;
-            for e in &events {
-                let (r, new) = process(tx, e, now)?;
-                inserted += usize::from(new);
-                results.push(r);
-            }
-            Ok(Json(
-                json!({"success": true, "inserted": inserted, "results": results}),
-            ))
-        })
-        .await
+    st.swept_tx(now, move |tx, now| {
+        let mut results = Vec::with_capacity(events.len());
+        let mut inserted = 0;
+        for e in &events {
+            let (r, new) = process(tx, e, now)?;
+            inserted += usize::from(new);
+            results.push(r);
+        }
+        Ok(Json(
+            json!({"success": true, "inserted": inserted, "results": results}),
+        ))
+    })
+    .await
 }
