@@ -2,64 +2,111 @@
 //! written, against the local sandbox: the onboarding part on an empty sandbox, the rest on the demo
 //! data that mirrors the seed's world (Jane's Pro purchase, Bob's free usage plan, txn_D7E8F9G0).
 
-use serde_json::json;
+use rmcp::model::CallToolResult;
+use serde_json::{Value, json};
 
-use crate::support::{self, ok, text};
+use crate::support::{self, Client, ok, text};
+
+/// The one-line summary a result's text opens with (the model reads it first).
+fn summary(result: &CallToolResult) -> String {
+    text(result).lines().next().unwrap_or_default().to_owned()
+}
+
+/// The money field `field` of a tool output, as (minor units, formatted). The one place that knows
+/// where money sits in an output.
+fn money(output: &Value, field: &str) -> (i64, String) {
+    let m = &output[field];
+    (
+        m["amount"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("{field}: {output}")),
+        m["formatted"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+/// Calls `tool` and returns its summary and structured content (panics on an error result).
+async fn run(client: &Client, tool: &str, args: Value) -> (String, Value) {
+    let result = support::call(client, tool, args).await;
+    assert_ne!(result.is_error, Some(true), "{tool}: {}", text(&result));
+    let output = result
+        .structured_content
+        .clone()
+        .unwrap_or_else(|| panic!("{tool}: no structuredContent"));
+    (summary(&result), output)
+}
 
 #[tokio::test]
 async fn onboarding_a_customer_ensuring_one_and_creating_a_product() {
     let (_sandbox, client) = support::sandbox(false).await;
 
     // "Create a customer for jane@acme.com with the name "Jane Smith""
-    let jane = ok(
+    let (said, jane) = run(
         &client,
         "create_customer",
         json!({"email": "jane@acme.com", "name": "Jane Smith"}),
     )
     .await;
-    assert!(jane["reference"].as_str().unwrap().starts_with("cus_"));
+    let jane_ref = jane["reference"].as_str().unwrap();
+    assert!(jane_ref.starts_with("cus_"), "{jane}");
+    assert_eq!(
+        said,
+        format!("Customer {jane_ref} — Jane Smith <jane@acme.com>")
+    );
     assert_eq!(jane["email"], "jane@acme.com");
     assert_eq!(jane["name"], "Jane Smith");
 
     // "Make sure we have a customer for bob@startup.io — create one if they don't exist"
-    let first = ok(
+    let (said, first) = run(
         &client,
         "ensure_customer",
         json!({"email": "bob@startup.io", "name": "Bob"}),
     )
     .await;
+    let bob_ref = first["customer"]["reference"].as_str().unwrap();
     assert_eq!(first["created"], true);
-    let again = support::call(
+    assert_eq!(
+        said,
+        format!("Created new: Customer {bob_ref} — Bob <bob@startup.io>")
+    );
+    let (said, again) = run(
         &client,
         "ensure_customer",
         json!({"email": "bob@startup.io", "name": "Bob"}),
     )
     .await;
-    let again_json = again.structured_content.clone().unwrap();
-    assert_eq!(again_json["created"], false);
+    assert_eq!(again["created"], false);
+    assert_eq!(again["customer"]["reference"], bob_ref);
     assert_eq!(
-        again_json["customer"]["reference"],
-        first["customer"]["reference"]
+        said,
+        format!("Found existing (no duplicate created): Customer {bob_ref} — Bob <bob@startup.io>")
     );
-    assert!(text(&again).contains("no duplicate created"));
 
     // "Create a product called "support-bot" for handling customer support"
-    let product = ok(
+    let (said, product) = run(
         &client,
         "create_product",
         json!({"name": "support-bot", "description": "Customer support automation"}),
     )
     .await;
-    assert!(product["reference"].as_str().unwrap().starts_with("prd_"));
+    let product_ref = product["reference"].as_str().unwrap();
+    assert!(product_ref.starts_with("prd_"), "{product}");
+    assert_eq!(
+        said,
+        format!("Product support-bot ({product_ref}), active, 0 plan(s) listed")
+    );
     assert_eq!(product["name"], "support-bot");
 }
 
+/// The seed's calls on the demo data (src/sandbox/demo.rs), with the demo's own figures: one
+/// payment in the window (Jane's Pro, $49.00 on 2026-01-15; the seed's 84 transactions and
+/// $3,871.00 are a busier world than the demo's), Bob's 86 free requests of 100.
 #[tokio::test]
 async fn the_rest_of_the_seed_on_the_demo_data() {
-    let (_sandbox, client) = support::sandbox(true).await;
+    let (sandbox, client) = support::sandbox(true).await;
+    let base = sandbox.base_url().to_owned();
 
     // Bob already exists in this world: ensure_customer finds him.
-    let bob = ok(
+    let (said, bob) = run(
         &client,
         "ensure_customer",
         json!({"email": "bob@startup.io", "name": "Bob"}),
@@ -67,117 +114,131 @@ async fn the_rest_of_the_seed_on_the_demo_data() {
     .await;
     assert_eq!(bob["created"], false);
     assert_eq!(bob["customer"]["reference"], "cus_X7Y8Z9W0");
+    assert_eq!(
+        said,
+        "Found existing (no duplicate created): Customer cus_X7Y8Z9W0 — Bob <bob@startup.io>"
+    );
 
     // "Show me transaction stats for the last 30 days"
-    let stats = ok(
+    let (said, stats) = run(
         &client,
         "get_transaction_stats",
         json!({"fromDate": "2026-01-11", "toDate": "2026-02-11"}),
     )
     .await;
+    assert_eq!(
+        said,
+        "2026-01-11 to 2026-02-11: 1 transactions, 1 completed, 0 failed, 0 refunded; revenue $49.00"
+    );
     assert_eq!(stats["fromDate"], "2026-01-11");
     assert_eq!(stats["toDate"], "2026-02-11");
-    assert!(stats["total"].as_u64().unwrap() >= 1, "{stats}");
-    assert!(
-        stats["totalAmount"]["formatted"]
-            .as_str()
-            .unwrap()
-            .starts_with('$'),
-        "{stats}"
-    );
-    for field in [
+    assert_eq!(money(&stats, "totalAmount"), (4900, "$49.00".into()));
+    let counts = [
+        "total",
         "completedTransactions",
         "failedTransactions",
         "refundedTransactions",
-    ] {
-        assert!(stats[field].is_u64(), "{field}: {stats}");
-    }
+    ]
+    .map(|field| stats[field].as_u64());
+    assert_eq!(counts, [Some(1), Some(1), Some(0), Some(0)], "{stats}");
 
     // "How much revenue has the support-bot product generated?"
-    let balance = ok(
+    let (said, balance) = run(
         &client,
         "get_product_balance",
         json!({"productRef": "prd_P9Q0R1S2"}),
     )
     .await;
-    assert_eq!(balance["name"], "support-bot");
-    assert!(
-        balance["balance"]["formatted"]
-            .as_str()
-            .unwrap()
-            .starts_with('$')
+    assert_eq!(
+        said,
+        "support-bot (prd_P9Q0R1S2): balance $49.00 over 1 transactions"
     );
+    assert_eq!(balance["name"], "support-bot");
+    assert_eq!(money(&balance, "balance"), (4900, "$49.00".into()));
 
     // "What purchases does customer cus_A1B2C3D4 have?"
-    let purchases = support::call(
+    let (said, purchases) = run(
         &client,
         "get_purchases_by_customer",
         json!({"customerRef": "cus_A1B2C3D4"}),
     )
     .await;
-    let summary = text(&purchases);
-    assert!(
-        summary.contains("Jane Smith") && summary.contains("Pro ($49.00/monthly)"),
-        "{summary}"
+    assert_eq!(
+        said,
+        "Jane Smith (cus_A1B2C3D4) has 1 purchase(s), 1 active: pur_T3U4V5W6 active — \
+         Pro ($49.00/monthly), started 2026-01-15, next billing 2026-02-15"
     );
-    assert!(
-        summary.contains("started 2026-01-15") && summary.contains("next billing 2026-02-15"),
-        "{summary}"
-    );
-    let purchases = purchases.structured_content.unwrap();
     assert_eq!(purchases["activeCount"], 1);
     assert_eq!(purchases["purchases"][0]["reference"], "pur_T3U4V5W6");
 
     // "Cancel that renewal — the customer requested a downgrade"
-    let cancelled = ok(
+    let (said, cancelled) = run(
         &client,
         "cancel_renewal",
         json!({"purchaseId": "pur_T3U4V5W6", "reason": "Customer requested downgrade"}),
     )
     .await;
+    assert_eq!(
+        said,
+        "Renewal of pur_T3U4V5W6 cancelled; status active, access until 2026-02-15T00:00:00.000Z"
+    );
     assert_eq!(cancelled["status"], "active");
     assert_eq!(
         cancelled["cancellationReason"],
         "Customer requested downgrade"
     );
-    assert!(
-        cancelled["accessUntil"]
-            .as_str()
-            .unwrap()
-            .starts_with("2026-02-15"),
-        "{cancelled}"
-    );
+    assert_eq!(cancelled["accessUntil"], "2026-02-15T00:00:00.000Z");
 
     // "Generate a checkout link for customer cus_X7Y8Z9W0 to purchase the Pro plan"
-    let checkout = ok(&client, "create_checkout_session",
+    let (said, checkout) = run(&client, "create_checkout_session",
         json!({"customerRef": "cus_X7Y8Z9W0", "productRef": "prd_P9Q0R1S2", "planRef": "pln_K5L6M7N8"})).await;
-    assert!(
-        checkout["checkoutUrl"]
-            .as_str()
-            .unwrap()
-            .contains("/customer/checkout?id="),
-        "{checkout}"
+    let session = checkout["sessionId"].as_str().unwrap();
+    let url = format!("{base}/customer/checkout?id={session}");
+    assert_eq!(checkout["checkoutUrl"], url);
+    assert_eq!(
+        said,
+        format!("Checkout link for cus_X7Y8Z9W0 / prd_P9Q0R1S2: {url}")
     );
 
     // "Refund $25 from transaction txn_D7E8F9G0 — the customer was double-charged"
-    let refund = ok(
+    let (said, refund) = run(
         &client,
         "create_refund",
         json!({"sourceTransactionId": "txn_D7E8F9G0", "amount": 2500, "reason": "Double charge"}),
     )
     .await;
-    assert_eq!(refund["amount"]["formatted"], "$25.00");
-    assert_eq!(refund["partial"], true);
-    assert!(
-        refund["refundReference"]
-            .as_str()
-            .unwrap()
-            .starts_with("txn_")
+    let refund_ref = refund["refundReference"].as_str().unwrap();
+    assert!(refund_ref.starts_with("txn_"), "{refund}");
+    assert_ne!(refund_ref, "txn_D7E8F9G0");
+    assert_eq!(
+        said,
+        format!(
+            "Partial refund of $25.00 initiated for txn_D7E8F9G0; refund reference {refund_ref}"
+        )
     );
-    assert_ne!(refund["refundReference"], "txn_D7E8F9G0");
+    assert_eq!(refund["partial"], true);
+    assert_eq!(money(&refund, "amount"), (2500, "$25.00".into()));
+    assert_eq!(money(&refund, "originalAmount"), (4900, "$49.00".into()));
+    assert_eq!(
+        money(&refund, "remainingRefundable"),
+        (2400, "$24.00".into())
+    );
+
+    // The refund completes on the next read: the product now holds $49.00 − $25.00.
+    let (said, balance) = run(
+        &client,
+        "get_product_balance",
+        json!({"productRef": "prd_P9Q0R1S2"}),
+    )
+    .await;
+    assert_eq!(
+        said,
+        "support-bot (prd_P9Q0R1S2): balance $24.00 over 2 transactions"
+    );
+    assert_eq!(money(&balance, "balance"), (2400, "$24.00".into()));
 
     // "Record that customer cus_X7Y8Z9W0 made a successful API call to product prd_P9Q0R1S2"
-    let usage = ok(
+    let (said, usage) = run(
         &client,
         "record_usage",
         json!({"customerId": "cus_X7Y8Z9W0", "productReference": "prd_P9Q0R1S2",
@@ -185,45 +246,55 @@ async fn the_rest_of_the_seed_on_the_demo_data() {
     )
     .await;
     assert_eq!(usage["success"], true);
+    let usage_ref = usage["reference"].as_str().unwrap();
+    assert_eq!(said, format!("Usage event recorded: {usage_ref}"));
 
     // "Check if that customer has hit their usage limits" → 87 of 100, 13 remaining.
-    let limits = ok(
-        &client,
-        "check_limits",
-        json!({"customerRef": "cus_X7Y8Z9W0", "productRef": "prd_P9Q0R1S2"}),
-    )
-    .await;
-    assert_eq!(limits["used"], 87, "{limits}");
-    assert_eq!(limits["allowance"], 100);
-    assert_eq!(limits["remaining"], 13);
-    assert_eq!(limits["withinLimits"], true);
+    let limits = |used: i64, remaining: i64| {
+        format!(
+            "Within limits: used {used} of 100 requests this period \
+             (2026-02-01T00:00:00.000Z to 2026-03-01T00:00:00.000Z); {remaining} remaining"
+        )
+    };
+    let check = json!({"customerRef": "cus_X7Y8Z9W0", "productRef": "prd_P9Q0R1S2"});
+    let (said, checked) = run(&client, "check_limits", check.clone()).await;
+    assert_eq!(said, limits(87, 13));
+    assert_eq!(checked["used"], 87, "{checked}");
+    assert_eq!(checked["allowance"], 100);
+    assert_eq!(checked["remaining"], 13);
+    assert_eq!(checked["withinLimits"], true);
 
     // "Record 5 usage events in bulk for today's batch"
     let event = json!({"customerId": "cus_X7Y8Z9W0", "actionType": "api_call", "units": 1,
         "productReference": "prd_P9Q0R1S2", "outcome": "success"});
-    let bulk = ok(
+    let (said, bulk) = run(
         &client,
         "record_bulk_usage",
         json!({"events": vec![event; 5]}),
     )
     .await;
+    assert_eq!(said, "5 of 5 usage events recorded, 0 duplicates");
     assert_eq!(bulk["inserted"], 5, "{bulk}");
+    let (said, _) = run(&client, "check_limits", check).await;
+    assert_eq!(said, limits(92, 8));
 
     // "Generate a billing portal link for customer cus_A1B2C3D4"
-    let portal = ok(
+    let (said, portal) = run(
         &client,
         "create_customer_session",
         json!({"customerRef": "cus_A1B2C3D4"}),
     )
     .await;
-    assert!(
-        portal["customerUrl"]
-            .as_str()
-            .unwrap()
-            .contains("/customer/manage?id="),
-        "{portal}"
-    );
+    let session = portal["sessionId"].as_str().unwrap();
+    let url = format!("{base}/customer/manage?id={session}");
+    assert_eq!(portal["customerUrl"], url);
     assert_eq!(portal["customerName"], "Jane Smith");
+    assert_eq!(portal["expiresInMinutes"], 15);
+    assert!(
+        said.starts_with("Billing portal for Jane Smith (valid 15 min, until ")
+            && said.ends_with(&format!("): {url}")),
+        "{said}"
+    );
 }
 
 #[tokio::test]
