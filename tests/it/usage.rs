@@ -384,9 +384,15 @@ async fn bulk_failure_mid_way_reports_every_event() {
             .starts_with("mcp-")
     );
     assert!(out["error"].as_str().is_some());
-    // Nothing after the failed chunk was sent.
-    let posts = support::request_count(&server).await;
-    assert!((2..=4).contains(&posts), "{posts}");
+    // The first chunk once; the second (503, deduplicated by its keys) once and twice more under the
+    // default policy's two retries, with the same body; nothing after the failed chunk was sent.
+    let posts = bodies(&server).await;
+    let sizes: Vec<usize> = posts
+        .iter()
+        .map(|b| b["events"].as_array().unwrap().len())
+        .collect();
+    assert_eq!(sizes, [1000, 1000, 1000, 1000]);
+    assert!(posts[2] == posts[1] && posts[3] == posts[1] && posts[1] != posts[0]);
 }
 
 #[tokio::test]
