@@ -21,10 +21,9 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::refund_safety::{
     mount_refund, mount_refundable_source, payment, refund_ok, refund_posts,
 };
+use crate::support::bin::Home;
 use crate::support::person::{Confirmer, Modern, connect_modern};
 use crate::support::{self, request_count};
-
-const BIN: &str = env!("CARGO_BIN_EXE_solvapay-mcp");
 
 fn params(tool: &str, args: Value) -> CallToolRequestParams {
     CallToolRequestParams::new(tool.to_owned()).with_arguments(args.as_object().unwrap().clone())
@@ -312,17 +311,13 @@ async fn the_same_refund_named_by_internal_id_is_not_sent_twice() {
 /// made once; a declined one made never.
 #[tokio::test]
 async fn through_the_binary_a_modern_client_confirms_a_refund() {
-    let data = tempfile::tempdir().unwrap();
+    let home = Home::new();
     for (answer, refunds) in [
         (ElicitationAction::Decline, 0),
         (ElicitationAction::Accept, 1),
     ] {
-        let command = tokio::process::Command::new(BIN).configure(|c| {
-            c.env_remove("SOLVAPAY_SECRET_KEY")
-                .env_remove("SOLVAPAY_API_KEY")
-                .env("SOLVAPAY_DATA_DIR", data.path())
-                .env("RUST_LOG", "warn")
-                .arg("--demo");
+        let command = home.command().configure(|c| {
+            c.env("RUST_LOG", "warn").arg("--demo");
         });
         let person = Confirmer::answering(answer.clone());
         let client = Modern(person.clone())

@@ -7,16 +7,15 @@ use rmcp::transport::{ConfigureCommandExt, TokioChildProcess};
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_solvapay-mcp");
+use crate::support::bin::Home;
 
 type Client = RunningService<RoleClient, ()>;
 
-async fn start(data: &std::path::Path) -> Client {
-    let command = tokio::process::Command::new(BIN).configure(|c| {
-        c.env_remove("SOLVAPAY_SECRET_KEY")
-            .env_remove("SOLVAPAY_API_KEY")
-            .env("SOLVAPAY_DATA_DIR", data)
-            .env("RUST_LOG", "warn");
+/// The binary with no key and no data directory given: the sandbox database lives in `home`'s
+/// default data directory, so a second start on the same home finds it.
+async fn start(home: &Home) -> Client {
+    let command = home.command().configure(|c| {
+        c.env("RUST_LOG", "warn");
     });
     ().serve(TokioChildProcess::new(command).unwrap())
         .await
@@ -85,8 +84,8 @@ async fn pay(checkout_url: &str, plan: &str) {
 
 #[tokio::test]
 async fn a_customer_buys_uses_is_refunded_and_it_all_survives_a_restart() {
-    let data = tempfile::tempdir().unwrap();
-    let client = start(data.path()).await;
+    let home = Home::new();
+    let client = start(&home).await;
 
     let cus = ok(
         &client,
@@ -228,7 +227,7 @@ async fn a_customer_buys_uses_is_refunded_and_it_all_survives_a_restart() {
     client.cancel().await.unwrap();
 
     // Restart on the same database: everything is still there.
-    let client = start(data.path()).await;
+    let client = start(&home).await;
     let customer = ok(&client, "get_customer", json!({"reference": cus})).await;
     assert_eq!(customer["email"], "ada@example.com");
     let plans = ok(

@@ -15,6 +15,7 @@ mod checkout;
 mod confirmation;
 mod customers;
 mod faults;
+mod home;
 mod input_edges;
 mod lifecycle;
 mod operator;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tokio::process::{Child, ChildStdin, ChildStdout};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
@@ -16,8 +16,8 @@ use crate::refund_safety::{
     eventually, json_lines, mount_refund, mount_refundable_source, refund_ok, refund_posts,
 };
 use crate::support;
+use crate::support::bin::Home;
 
-const BIN: &str = env!("CARGO_BIN_EXE_solvapay-mcp");
 /// A sandbox-mode canary key, so refunds are enabled.
 const CANARY: &str = "sk_test_CANARY_shutdown_7a6b5c4d3e";
 
@@ -27,16 +27,17 @@ pub(crate) struct Session {
     pub(crate) stdin: Option<ChildStdin>,
     stdout: Lines<BufReader<ChildStdout>>,
     stderr: tokio::task::JoinHandle<String>,
+    /// The run's private home, kept as long as the process.
+    _home: Home,
 }
 
 impl Session {
     /// Starts the binary against `base_url` with `data` as its data directory, `extra_env` last (so
     /// it may replace the key), and completes the MCP handshake.
     pub(crate) async fn start(base_url: &str, data: &Path, extra_env: &[(&str, &str)]) -> Self {
-        let mut command = Command::new(BIN);
+        let home = Home::new();
+        let mut command = home.command();
         command
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("SOLVAPAY_SECRET_KEY", CANARY)
             .env("SOLVAPAY_API_BASE_URL", base_url)
             .env("SOLVAPAY_DATA_DIR", data)
@@ -62,6 +63,7 @@ impl Session {
             stdin,
             stdout,
             stderr,
+            _home: home,
         };
         session.send(json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
             "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}}))

@@ -6,13 +6,12 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::process::Command;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
 use crate::support;
+use crate::support::bin::Home;
 
-const BIN: &str = env!("CARGO_BIN_EXE_solvapay-mcp");
 const CANARY: &str = "sk_live_CANARY_never_print_me_4242";
 
 fn line(value: Value) -> Vec<u8> {
@@ -31,9 +30,9 @@ async fn stdout_is_json_rpc_only_and_the_key_never_leaks() {
         ))
         .mount(&upstream)
         .await;
-    let mut child = Command::new(BIN)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
+    let home = Home::new();
+    let mut child = home
+        .command()
         .env("SOLVAPAY_SECRET_KEY", CANARY)
         .env("SOLVAPAY_API_BASE_URL", upstream.uri())
         .env("RUST_LOG", "trace")
@@ -128,7 +127,9 @@ async fn stdout_is_json_rpc_only_and_the_key_never_leaks() {
 
 #[tokio::test]
 async fn closing_stdin_before_initialize_exits_zero() {
-    let child = Command::new(BIN)
+    let home = Home::new();
+    let child = home
+        .command()
         .env("SOLVAPAY_SECRET_KEY", CANARY)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -150,13 +151,14 @@ async fn closing_stdin_before_initialize_exits_zero() {
 
 #[tokio::test]
 async fn help_and_version_work() {
-    let out = Command::new(BIN).arg("--version").output().await.unwrap();
+    let home = Home::new();
+    let out = home.command().arg("--version").output().await.unwrap();
     assert!(out.status.success());
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
         concat!("solvapay-mcp ", env!("CARGO_PKG_VERSION"))
     );
-    let out = Command::new(BIN).arg("--help").output().await.unwrap();
+    let out = home.command().arg("--help").output().await.unwrap();
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
     assert!(help.contains("SOLVAPAY_SECRET_KEY"), "{help}");
@@ -164,7 +166,9 @@ async fn help_and_version_work() {
 
 #[tokio::test]
 async fn a_bad_configuration_stops_startup_with_the_variable_named() {
-    let out = Command::new(BIN)
+    let home = Home::new();
+    let out = home
+        .command()
         .env("SOLVAPAY_API_BASE_URL", "ftp://nowhere")
         .stdin(Stdio::null())
         .output()
@@ -175,11 +179,11 @@ async fn a_bad_configuration_stops_startup_with_the_variable_named() {
     assert!(out.stdout.is_empty());
 }
 
-/// Spawns the binary against `base_url` with piped stdio and a private data directory.
-fn spawn(base_url: &str, data: &tempfile::TempDir) -> tokio::process::Child {
-    Command::new(BIN)
+/// Spawns the binary against `base_url` with piped stdio, confined to `home` (so its data
+/// directory is the home's default one).
+fn spawn(base_url: &str, home: &Home) -> tokio::process::Child {
+    home.command()
         .env("SOLVAPAY_SECRET_KEY", CANARY)
-        .env("SOLVAPAY_DATA_DIR", data.path())
         .env("SOLVAPAY_API_BASE_URL", base_url)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -221,8 +225,8 @@ async fn response(
 #[tokio::test]
 async fn malformed_and_oversized_lines_do_not_stop_the_server() {
     let upstream = support::upstream().await;
-    let data = tempfile::tempdir().unwrap();
-    let mut child = spawn(&upstream.uri(), &data);
+    let home = Home::new();
+    let mut child = spawn(&upstream.uri(), &home);
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
     initialize(&mut stdin).await;
@@ -277,8 +281,8 @@ async fn malformed_and_oversized_lines_do_not_stop_the_server() {
 #[tokio::test]
 async fn sigterm_exits_zero() {
     let upstream = support::upstream().await;
-    let data = tempfile::tempdir().unwrap();
-    let mut child = spawn(&upstream.uri(), &data);
+    let home = Home::new();
+    let mut child = spawn(&upstream.uri(), &home);
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
     initialize(&mut stdin).await;
@@ -298,7 +302,9 @@ async fn sigterm_exits_zero() {
 
 #[tokio::test]
 async fn the_standalone_sandbox_prints_its_url_and_key_and_requires_the_key() {
-    let mut child = Command::new(BIN)
+    let home = Home::new();
+    let mut child = home
+        .command()
         .args(["sandbox", "--db", ":memory:", "--demo"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -357,11 +363,10 @@ async fn pipes_and_socket_pairs_are_both_served_non_blocking() {
         .mount(&upstream)
         .await;
     for sockets in [false, true] {
-        let data = tempfile::tempdir().unwrap();
-        let mut command = Command::new(BIN);
+        let home = Home::new();
+        let mut command = home.command();
         command
             .env("SOLVAPAY_SECRET_KEY", CANARY)
-            .env("SOLVAPAY_DATA_DIR", data.path())
             .env("SOLVAPAY_API_BASE_URL", upstream.uri())
             .env("RUST_LOG", "debug")
             .stderr(Stdio::piped())
@@ -498,8 +503,8 @@ fn refusal(answer: &Value) -> (i64, Value) {
 async fn lines_the_server_cannot_process_get_the_answers_json_rpc_prescribes() {
     let upstream = support::upstream().await;
     for era in [Era::Initialize, Era::Stateless] {
-        let data = tempfile::tempdir().unwrap();
-        let mut child = spawn(&upstream.uri(), &data);
+        let home = Home::new();
+        let mut child = spawn(&upstream.uri(), &home);
         let mut stdin = child.stdin.take().unwrap();
         let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
         era.open(&mut stdin, &mut stdout).await;
@@ -560,8 +565,8 @@ async fn lines_the_server_cannot_process_get_the_answers_json_rpc_prescribes() {
 async fn notifications_never_get_an_answer_even_when_they_cannot_be_read() {
     let upstream = support::upstream().await;
     for era in [Era::Initialize, Era::Stateless] {
-        let data = tempfile::tempdir().unwrap();
-        let mut child = spawn(&upstream.uri(), &data);
+        let home = Home::new();
+        let mut child = spawn(&upstream.uri(), &home);
         let mut stdin = child.stdin.take().unwrap();
         let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
         era.open(&mut stdin, &mut stdout).await;
@@ -665,8 +670,8 @@ impl HeldUpstream {
 async fn a_request_whose_id_is_in_flight_is_refused_and_the_id_is_free_once_answered() {
     for era in [Era::Initialize, Era::Stateless] {
         let mut upstream = HeldUpstream::start().await;
-        let data = tempfile::tempdir().unwrap();
-        let mut child = spawn(&upstream.url, &data);
+        let home = Home::new();
+        let mut child = spawn(&upstream.url, &home);
         let mut stdin = child.stdin.take().unwrap();
         let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
         era.open(&mut stdin, &mut stdout).await;
@@ -723,8 +728,8 @@ async fn a_request_whose_id_is_in_flight_is_refused_and_the_id_is_free_once_answ
 async fn cancelling_a_request_frees_its_id_and_its_late_answer_never_takes_the_ids_next_use() {
     for era in [Era::Initialize, Era::Stateless] {
         let mut upstream = HeldUpstream::start().await;
-        let data = tempfile::tempdir().unwrap();
-        let mut child = spawn(&upstream.url, &data);
+        let home = Home::new();
+        let mut child = spawn(&upstream.url, &home);
         let mut stdin = child.stdin.take().unwrap();
         let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
         era.open(&mut stdin, &mut stdout).await;

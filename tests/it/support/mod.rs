@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub(crate) mod bin;
 pub(crate) mod leaks;
 pub(crate) mod person;
 pub(crate) mod raw;
