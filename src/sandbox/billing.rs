@@ -1,5 +1,5 @@
-//! Billing rules: period arithmetic, the renewal/expiry sweep, purchase activation, the limits cap,
-//! refund rules. Each "Sandbox choice" of BEHAVIOUR.md lives in one named function here.
+//! Billing rules: period arithmetic, the renewal/expiry sweep, purchase activation and
+//! cancellation, the limits cap, refund rules, the fee. Each "Sandbox choice" of BEHAVIOUR.md lives in one named function here.
 
 use rusqlite::{Transaction, params};
 use serde_json::{Value, json};
@@ -268,6 +268,45 @@ fn roll_purchase(tx: &Transaction<'_>, p: &Purchase, now: OffsetDateTime) -> Api
             p.id
         ],
     )?;
+    Ok(())
+}
+
+/// Cancel the renewal of `p` (§2.4). Recurring: stays `active` until its period end with
+/// `cancelledAt`, `autoRenew: false`, `endDate` = period end. Sandbox choice 9.19: anything else is
+/// `cancelled` at once.
+pub(crate) fn cancel_purchase(
+    tx: &Transaction<'_>,
+    p: &Purchase,
+    reason: Option<&str>,
+    now: OffsetDateTime,
+) -> ApiResult<()> {
+    if p.cancelled_at.is_some() {
+        return Err(ApiError::bad_request(format!(
+            "Purchase {} cannot be cancelled: renewal is already cancelled",
+            p.reference
+        )));
+    }
+    if !matches!(p.status.as_str(), "active" | "trialing") {
+        return Err(ApiError::bad_request(format!(
+            "Purchase {} cannot be cancelled (status: {})",
+            p.reference, p.status
+        )));
+    }
+    let now_s = fmt_ts(now);
+    if p.is_recurring {
+        let end = p.period_end.clone().or_else(|| p.next_billing_date.clone());
+        tx.execute(
+            "UPDATE purchases SET cancelled_at = ?1, cancellation_reason = ?2, auto_renew = 0,
+               end_date = COALESCE(?3, ?1), updated_at = ?1 WHERE id = ?4",
+            params![now_s, reason, end, p.id],
+        )?;
+    } else {
+        tx.execute(
+            "UPDATE purchases SET status = 'cancelled', cancelled_at = ?1, cancellation_reason = ?2,
+               auto_renew = 0, end_date = ?1, updated_at = ?1 WHERE id = ?3",
+            params![now_s, reason, p.id],
+        )?;
+    }
     Ok(())
 }
 

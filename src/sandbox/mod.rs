@@ -164,6 +164,7 @@ impl Sandbox {
             Clock::system()
         };
         if opts.demo {
+            // No sweep here: nothing the seed writes is due yet, and every request sweeps first.
             db.tx(clock.now(), demo::seed)
                 .await
                 .map_err(|e| SandboxError::Seed(e.message))?;

@@ -19,7 +19,6 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use super::error::ApiError;
 use super::guard::{self, PageForm, Refusal};
 use super::model::{self, Plan};
-use super::routes::cancel_purchase;
 use super::util::{fmt_ts, html_escape as esc, query_map};
 use super::{AppState, St, billing};
 
@@ -366,7 +365,7 @@ async fn portal_cancel(State(st): St, headers: HeaderMap, body: Bytes) -> Respon
             if p.customer_id != customer_id {
                 return Err(ApiError::not_found("Purchase not found"));
             }
-            cancel_purchase(
+            billing::cancel_purchase(
                 tx,
                 &p,
                 Some("Cancelled by the customer in the billing portal"),

@@ -1,5 +1,6 @@
-//! Rows of the ledger as Rust values, one module per table, each with its loads and stores; the
-//! lookups every route shares are re-exported here.
+//! Rows of the ledger as Rust values, one module per table: the row type, its lookups, and the
+//! stores more than one caller shares (a plan's insert, update and delete; a transaction's insert).
+//! Re-exported here, so callers write `model::require_plan`.
 
 mod customer;
 mod plan;

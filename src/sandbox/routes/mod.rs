@@ -9,8 +9,6 @@ mod purchases;
 mod transactions;
 mod usage;
 
-pub(crate) use purchases::cancel_purchase;
-
 use std::sync::Arc;
 
 use axum::body::Bytes;

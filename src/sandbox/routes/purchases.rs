@@ -10,6 +10,7 @@ use rusqlite::{Transaction, params};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
+use crate::sandbox::billing;
 use crate::sandbox::error::{ApiError, ApiResult};
 use crate::sandbox::model::{self, Purchase};
 use crate::sandbox::util::{Fields, fmt_ts, json_object, query_map};
@@ -137,45 +138,6 @@ async fn fetch(State(st): St, Path(r): Path<String>) -> ApiResult<Json<Value>> {
     .await
 }
 
-/// Cancel the renewal of `p` (§2.4). Recurring: stays `active` until its period end with
-/// `cancelledAt`, `autoRenew: false`, `endDate` = period end. Sandbox choice 9.19: anything else is
-/// `cancelled` at once.
-pub(crate) fn cancel_purchase(
-    tx: &Transaction<'_>,
-    p: &Purchase,
-    reason: Option<&str>,
-    now: OffsetDateTime,
-) -> ApiResult<()> {
-    if p.cancelled_at.is_some() {
-        return Err(ApiError::bad_request(format!(
-            "Purchase {} cannot be cancelled: renewal is already cancelled",
-            p.reference
-        )));
-    }
-    if !matches!(p.status.as_str(), "active" | "trialing") {
-        return Err(ApiError::bad_request(format!(
-            "Purchase {} cannot be cancelled (status: {})",
-            p.reference, p.status
-        )));
-    }
-    let now_s = fmt_ts(now);
-    if p.is_recurring {
-        let end = p.period_end.clone().or_else(|| p.next_billing_date.clone());
-        tx.execute(
-            "UPDATE purchases SET cancelled_at = ?1, cancellation_reason = ?2, auto_renew = 0,
-               end_date = COALESCE(?3, ?1), updated_at = ?1 WHERE id = ?4",
-            params![now_s, reason, end, p.id],
-        )?;
-    } else {
-        tx.execute(
-            "UPDATE purchases SET status = 'cancelled', cancelled_at = ?1, cancellation_reason = ?2,
-               auto_renew = 0, end_date = ?1, updated_at = ?1 WHERE id = ?3",
-            params![now_s, reason, p.id],
-        )?;
-    }
-    Ok(())
-}
-
 /// `POST /v1/sdk/purchases/{purchaseRef}/cancel` `{reason?}` → `{success, purchase, message}`.
 async fn cancel(State(st): St, Path(r): Path<String>, body: Bytes) -> ApiResult<Json<Value>> {
     let map = json_object(&body)?;
@@ -184,7 +146,7 @@ async fn cancel(State(st): St, Path(r): Path<String>, body: Bytes) -> ApiResult<
     f.finish()?;
     st.swept_tx(st.clock.now(), move |tx, now| {
         let p = model::require_purchase(tx, &r)?;
-        cancel_purchase(tx, &p, reason.as_deref(), now)?;
+        billing::cancel_purchase(tx, &p, reason.as_deref(), now)?;
         let p = model::require_purchase(tx, &p.id)?;
         Ok(Json(json!({
             "success": true,
