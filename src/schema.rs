@@ -3,7 +3,8 @@
 //!
 //! - only the `format`s the 2020-12 specification defines stay (`int64`, `uint32`, … make every
 //!   AJV-based client warn on each connection); `$schema`, `title`, `default`, `readOnly`,
-//!   `writeOnly` and `examples` go (the MCP default dialect is 2020-12; defaults are in the prose);
+//!   `writeOnly`, `examples` and `additionalProperties: true` go (the MCP default dialect is
+//!   2020-12; defaults are in the prose);
 //! - an optional property is a plain type (`["string","null"]` → `"string"`, `anyOf [X, null]` →
 //!   X): the argument structs read an absent and a `null` argument alike (`Option`), and an output
 //!   field that may be absent is one the serializer skips (`skip_serializing_if`), never a `null`;
@@ -13,7 +14,8 @@
 //! - a `$defs` type is inlined where that is smaller than referring to it;
 //! - the older argument names each tool accepts ([`ALIASES`]) are listed beside the current ones,
 //!   marked `deprecated`, so that a client that validates arguments before sending lets them
-//!   through; a required property with aliases is required in any one of its names.
+//!   through (without a `type`, so that form clients do not ask for them); a required property with
+//!   aliases is required in any one of its names.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -113,9 +115,21 @@ const fn alias(
 /// reads them), and a test calls each through the server.
 pub const ALIASES: &[Alias] = &[
     alias("get_customer", "reference", &["customerRef", "customerId"]),
-    alias("update_customer", "reference", &["customerRef", "customerId"]),
-    alias("delete_customer", "reference", &["customerRef", "customerId"]),
-    alias("get_product", "reference", &["productRef", "productReference"]),
+    alias(
+        "update_customer",
+        "reference",
+        &["customerRef", "customerId"],
+    ),
+    alias(
+        "delete_customer",
+        "reference",
+        &["customerRef", "customerId"],
+    ),
+    alias(
+        "get_product",
+        "reference",
+        &["productRef", "productReference"],
+    ),
     alias(
         "update_product",
         "reference",
@@ -149,12 +163,12 @@ pub const ALIASES: &[Alias] = &[
         "productRef",
         &["productReference"],
     ),
-    alias("cancel_renewal", "purchaseRef", &["purchaseId", "reference"]),
     alias(
-        "create_checkout_session",
-        "customerRef",
-        &["customerId"],
+        "cancel_renewal",
+        "purchaseRef",
+        &["purchaseId", "reference"],
     ),
+    alias("create_checkout_session", "customerRef", &["customerId"]),
     alias(
         "create_checkout_session",
         "productRef",
@@ -300,8 +314,16 @@ fn each_schema(schema: &mut Value, f: &mut impl FnMut(&mut Map<String, Value>)) 
                     }
                 }
             }
-            "items" | "additionalProperties" | "not" | "if" | "then" | "else" | "contains"
-            | "propertyNames" | "unevaluatedItems" | "unevaluatedProperties" => {
+            "items"
+            | "additionalProperties"
+            | "not"
+            | "if"
+            | "then"
+            | "else"
+            | "contains"
+            | "propertyNames"
+            | "unevaluatedItems"
+            | "unevaluatedProperties" => {
                 each_schema(child, f);
             }
             _ => {}
@@ -312,6 +334,10 @@ fn each_schema(schema: &mut Value, f: &mut impl FnMut(&mut Map<String, Value>)) 
 fn drop_noise(node: &mut Map<String, Value>) {
     for key in NOISE {
         node.remove(*key);
+    }
+    // The default: any property is allowed.
+    if node.get("additionalProperties") == Some(&Value::Bool(true)) {
+        node.remove("additionalProperties");
     }
     let standard = node
         .get("format")
@@ -327,7 +353,12 @@ fn plain_optionals(node: &mut Map<String, Value>) {
     let required: Vec<String> = node
         .get("required")
         .and_then(Value::as_array)
-        .map(|r| r.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .map(|r| {
+            r.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default();
     let Some(Value::Object(properties)) = node.get_mut("properties") else {
         return;
@@ -377,14 +408,13 @@ fn list_aliases(node: &mut Map<String, Value>, aliases: &[&Alias]) {
     let mut alternatives = Vec::new();
     let mut aliased = Vec::new();
     for alias in aliases {
-        let Some(Value::Object(current)) = properties.get(alias.property) else {
+        if !properties.contains_key(alias.property) {
             continue;
-        };
-        let mut old = current.clone();
-        old.remove("description");
-        old.insert("deprecated".to_owned(), Value::Bool(true));
+        }
+        // Only `deprecated`: the server checks the value as it checks the current name's, and a
+        // form client, which asks for fields that have a plain `type`, does not ask twice.
         for name in alias.names {
-            properties.insert((*name).to_owned(), Value::Object(old.clone()));
+            properties.insert((*name).to_owned(), json!({ "deprecated": true }));
         }
         aliased.push(alias);
     }
