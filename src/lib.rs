@@ -17,6 +17,7 @@ pub mod options;
 pub mod policy;
 pub mod redact;
 pub mod sandbox;
+pub mod schema;
 pub mod server;
 pub mod stdio;
 pub mod telemetry;

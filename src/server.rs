@@ -75,6 +75,8 @@ impl BillingServer {
                 + Self::refund_tools()
                 + Self::revenue_tools(),
         );
+        // The schemas as clients get them: standard, plain, with the older argument names.
+        tools = crate::schema::lean(tools);
         let names: Vec<String> = tools
             .list_all()
             .into_iter()

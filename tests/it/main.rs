@@ -33,5 +33,6 @@ mod seed;
 mod shutdown;
 mod stdio;
 mod tool_catalog;
+mod tool_list_budget;
 mod transactions;
 mod usage;

@@ -9,11 +9,13 @@ pub(crate) mod person;
 pub(crate) mod raw;
 
 use rmcp::model::{CallToolRequestParams, CallToolResult};
-use rmcp::service::RunningService;
+use rmcp::service::{Peer, RunningService};
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::Value;
 use solvapay_mcp::api::RetryPolicy;
 use solvapay_mcp::{BillingServer, Config, SolvaPayClient, stdio};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -71,15 +73,65 @@ pub(crate) async fn connect_with(config: Config) -> Client {
     ().serve(client_io).await.unwrap()
 }
 
-/// Calls `tool` with `args` (a JSON object).
+/// Calls `tool` with `args` (a JSON object); a successful result is checked against the tool's
+/// listed output schema.
 pub(crate) async fn call(client: &Client, tool: &str, args: Value) -> CallToolResult {
     let Value::Object(args) = args else {
         panic!("arguments must be an object")
     };
-    client
+    let result = client
         .call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(args))
         .await
-        .unwrap_or_else(|e| panic!("{tool}: protocol error {e}"))
+        .unwrap_or_else(|e| panic!("{tool}: protocol error {e}"));
+    check_output(client, tool, &result).await;
+    result
+}
+
+/// Each tool's listed output schema, compiled once (schemas do not depend on the configuration).
+static OUTPUT_SCHEMAS: Mutex<BTreeMap<String, Option<Arc<jsonschema::Validator>>>> =
+    Mutex::new(BTreeMap::new());
+
+/// Panics unless a successful `result` of `tool` carries structured content that the tool's listed
+/// `outputSchema` (draft 2020-12) accepts, so that a lean schema cannot lie.
+pub(crate) async fn check_output(peer: &Peer<RoleClient>, tool: &str, result: &CallToolResult) {
+    if result.is_error == Some(true) {
+        return;
+    }
+    let cached = OUTPUT_SCHEMAS.lock().unwrap().get(tool).cloned();
+    let validator = match cached {
+        Some(validator) => validator,
+        None => {
+            let tools = peer.list_all_tools().await.unwrap();
+            let mut schemas = OUTPUT_SCHEMAS.lock().unwrap();
+            for listed in tools {
+                schemas.entry(listed.name.to_string()).or_insert_with(|| {
+                    listed.output_schema.map(|schema| {
+                        let schema = Value::Object(schema.as_ref().clone());
+                        Arc::new(jsonschema::draft202012::new(&schema).unwrap_or_else(|e| {
+                            panic!("{}: outputSchema does not compile: {e}", listed.name)
+                        }))
+                    })
+                });
+            }
+            schemas.get(tool).cloned().flatten()
+        }
+    };
+    let Some(validator) = validator else {
+        return;
+    };
+    let structured = result
+        .structured_content
+        .as_ref()
+        .unwrap_or_else(|| panic!("{tool}: an outputSchema is listed but no structuredContent"));
+    let errors: Vec<String> = validator
+        .iter_errors(structured)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{tool}: structuredContent does not match the listed outputSchema:\n{}\n{structured}",
+        errors.join("\n")
+    );
 }
 
 /// The structured content of a successful call (panics with the text on failure).

@@ -1,0 +1,578 @@
+//! The tool list as a client reads it: every tool's schemas reduced, once, when the router is built,
+//! to plain standard JSON Schema 2020-12. Generic rules, the same for every tool:
+//!
+//! - only the `format`s the 2020-12 specification defines stay (`int64`, `uint32`, … make every
+//!   AJV-based client warn on each connection); `$schema`, `title`, `default`, `readOnly`,
+//!   `writeOnly`, `examples` and `additionalProperties: true` go (the MCP default dialect is
+//!   2020-12; defaults are in the prose);
+//! - an optional property is a plain type (`["string","null"]` → `"string"`, `anyOf [X, null]` →
+//!   X): the argument structs read an absent and a `null` argument alike (`Option`), and an output
+//!   field that may be absent is one the serializer skips (`skip_serializing_if`), never a `null`;
+//! - output schemas keep their structure (types, properties, required, items, enums, references)
+//!   and the description of the types they share (`Money`: what minor units mean is said once per
+//!   result); property descriptions are for the model, which reads the inputs;
+//! - a `$defs` type is inlined where that is smaller than referring to it;
+//! - the older argument names each tool accepts ([`ALIASES`]) are listed beside the current ones,
+//!   marked `deprecated`, so that a client that validates arguments before sending lets them
+//!   through (without a `type`, so that form clients do not ask for them); a required property with
+//!   aliases is required in any one of its names.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rmcp::handler::server::router::tool::ToolRouter;
+use serde_json::{Map, Value, json};
+
+/// The formats JSON Schema 2020-12 defines (Validation §7.3).
+pub const STANDARD_FORMATS: &[&str] = &[
+    "date-time",
+    "date",
+    "time",
+    "duration",
+    "email",
+    "idn-email",
+    "hostname",
+    "idn-hostname",
+    "ipv4",
+    "ipv6",
+    "uri",
+    "uri-reference",
+    "iri",
+    "iri-reference",
+    "uuid",
+    "uri-template",
+    "json-pointer",
+    "relative-json-pointer",
+    "regex",
+];
+
+/// Annotations no client acts on.
+const NOISE: &[&str] = &[
+    "$schema",
+    "title",
+    "default",
+    "readOnly",
+    "writeOnly",
+    "examples",
+];
+
+/// What an output schema keeps of each subschema: its structure. `description` is kept apart, on
+/// shared types only.
+const OUTPUT_KEYWORDS: &[&str] = &[
+    "type",
+    "properties",
+    "required",
+    "items",
+    "prefixItems",
+    "additionalProperties",
+    "enum",
+    "const",
+    "format",
+    "$ref",
+    "$defs",
+    "anyOf",
+    "oneOf",
+    "allOf",
+];
+
+/// Older names of one argument, accepted by the tool's argument struct (`#[serde(alias = …)]`).
+#[derive(Debug, Clone, Copy)]
+pub struct Alias {
+    /// The tool.
+    pub tool: &'static str,
+    /// The argument's current name, as listed (camelCase), wherever it appears in the tool's input.
+    pub property: &'static str,
+    /// The older names, each accepted in its place.
+    pub names: &'static [&'static str],
+}
+
+/// An older value of a closed argument (an enum variant's `#[serde(alias = …)]`).
+#[derive(Debug, Clone, Copy)]
+pub struct ValueAlias {
+    /// The tool.
+    pub tool: &'static str,
+    /// The argument, wherever it appears in the tool's input.
+    pub property: &'static str,
+    /// The current value.
+    pub value: &'static str,
+    /// The older value accepted as `value`.
+    pub alias: &'static str,
+}
+
+const fn alias(
+    tool: &'static str,
+    property: &'static str,
+    names: &'static [&'static str],
+) -> Alias {
+    Alias {
+        tool,
+        property,
+        names,
+    }
+}
+
+/// Every argument alias the tools accept: the serde attributes in `src/tools` say the same (a test
+/// reads them), and a test calls each through the server.
+pub const ALIASES: &[Alias] = &[
+    alias("get_customer", "reference", &["customerRef", "customerId"]),
+    alias(
+        "update_customer",
+        "reference",
+        &["customerRef", "customerId"],
+    ),
+    alias(
+        "delete_customer",
+        "reference",
+        &["customerRef", "customerId"],
+    ),
+    alias(
+        "get_product",
+        "reference",
+        &["productRef", "productReference"],
+    ),
+    alias(
+        "update_product",
+        "reference",
+        &["productRef", "productReference"],
+    ),
+    alias(
+        "delete_product",
+        "reference",
+        &["productRef", "productReference"],
+    ),
+    alias("create_plan", "productRef", &["productReference"]),
+    alias("update_plan", "productRef", &["productReference"]),
+    alias("update_plan", "planRef", &["reference"]),
+    alias("get_plan", "productRef", &["productReference"]),
+    alias("get_plan", "planRef", &["reference"]),
+    alias("delete_plan", "productRef", &["productReference"]),
+    alias("delete_plan", "planRef", &["reference"]),
+    alias(
+        "list_plans_for_product",
+        "productRef",
+        &["productReference", "reference"],
+    ),
+    alias(
+        "get_purchase",
+        "reference",
+        &["id", "purchaseRef", "purchaseId"],
+    ),
+    alias("get_purchases_by_customer", "customerRef", &["customerId"]),
+    alias(
+        "get_purchases_by_product",
+        "productRef",
+        &["productReference"],
+    ),
+    alias(
+        "cancel_renewal",
+        "purchaseRef",
+        &["purchaseId", "reference"],
+    ),
+    alias("create_checkout_session", "customerRef", &["customerId"]),
+    alias(
+        "create_checkout_session",
+        "productRef",
+        &["productReference"],
+    ),
+    alias(
+        "create_customer_session",
+        "customerRef",
+        &["customerId", "reference"],
+    ),
+    alias("check_limits", "customerRef", &["customerId"]),
+    alias("check_limits", "productRef", &["productReference"]),
+    alias("record_usage", "customerRef", &["customerId"]),
+    alias("record_usage", "productRef", &["productReference"]),
+    alias("record_bulk_usage", "customerRef", &["customerId"]),
+    alias("record_bulk_usage", "productRef", &["productReference"]),
+    alias("get_transaction", "transactionRef", &["transactionId"]),
+    alias(
+        "create_refund",
+        "sourceTransactionRef",
+        &["sourceTransactionId"],
+    ),
+    alias(
+        "get_product_balance",
+        "productRef",
+        &["productReference", "reference"],
+    ),
+];
+
+/// Every older enum value the tools accept.
+pub const VALUE_ALIASES: &[ValueAlias] = &[
+    ValueAlias {
+        tool: "record_usage",
+        property: "outcome",
+        value: "fail",
+        alias: "failure",
+    },
+    ValueAlias {
+        tool: "record_bulk_usage",
+        property: "outcome",
+        value: "fail",
+        alias: "failure",
+    },
+];
+
+/// `router` with every tool's input and output schema made lean (see the module comment).
+pub(crate) fn lean<S: Send + Sync + 'static>(router: ToolRouter<S>) -> ToolRouter<S> {
+    let mut lean = ToolRouter::new();
+    for mut route in router {
+        let tool = &mut route.attr;
+        let input = lean_input(&tool.name, tool.input_schema.as_ref().clone());
+        tool.input_schema = Arc::new(input);
+        if let Some(output) = &tool.output_schema {
+            tool.output_schema = Some(Arc::new(lean_output(output.as_ref().clone())));
+        }
+        lean.add_route(route);
+    }
+    lean
+}
+
+/// The input schema of `tool`, lean and listing the older names it accepts.
+pub fn lean_input(tool: &str, schema: Map<String, Value>) -> Map<String, Value> {
+    let mut root = Value::Object(schema);
+    each_schema(&mut root, &mut |node| {
+        drop_noise(node);
+        plain_optionals(node);
+    });
+    let aliases: Vec<&Alias> = ALIASES.iter().filter(|a| a.tool == tool).collect();
+    if !aliases.is_empty() {
+        each_schema(&mut root, &mut |node| list_aliases(node, &aliases));
+    }
+    inline_defs(&mut root, Side::Input);
+    for value in VALUE_ALIASES.iter().filter(|a| a.tool == tool) {
+        list_value_alias(&mut root, value);
+    }
+    into_map(root)
+}
+
+/// The output schema, lean: structure and shared types' descriptions.
+pub fn lean_output(schema: Map<String, Value>) -> Map<String, Value> {
+    let mut root = Value::Object(schema);
+    // What each type means is kept (on the types that stay shared, see `inline_defs`).
+    let type_docs: BTreeMap<String, Value> = defs(&root)
+        .map(|defs| {
+            defs.iter()
+                .filter_map(|(name, def)| Some((name.clone(), def.get("description")?.clone())))
+                .collect()
+        })
+        .unwrap_or_default();
+    each_schema(&mut root, &mut |node| {
+        drop_noise(node);
+        node.retain(|k, _| OUTPUT_KEYWORDS.contains(&k.as_str()));
+        plain_optionals(node);
+    });
+    if let Some(Value::Object(defs)) = root.get_mut("$defs") {
+        for (name, doc) in type_docs {
+            if let Some(Value::Object(def)) = defs.get_mut(&name) {
+                def.insert("description".to_owned(), doc);
+            }
+        }
+    }
+    inline_defs(&mut root, Side::Output);
+    into_map(root)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Input,
+    Output,
+}
+
+fn into_map(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+fn defs(root: &Value) -> Option<&Map<String, Value>> {
+    root.get("$defs").and_then(Value::as_object)
+}
+
+/// Calls `f` on every subschema of `schema` (itself first), through the keywords that hold schemas;
+/// property names are never taken for keywords.
+fn each_schema(schema: &mut Value, f: &mut impl FnMut(&mut Map<String, Value>)) {
+    let Value::Object(node) = schema else {
+        return;
+    };
+    f(node);
+    for (key, child) in node.iter_mut() {
+        match key.as_str() {
+            "properties" | "$defs" | "patternProperties" | "dependentSchemas" => {
+                if let Value::Object(map) = child {
+                    for sub in map.values_mut() {
+                        each_schema(sub, f);
+                    }
+                }
+            }
+            "anyOf" | "oneOf" | "allOf" | "prefixItems" => {
+                if let Value::Array(list) = child {
+                    for sub in list {
+                        each_schema(sub, f);
+                    }
+                }
+            }
+            "items"
+            | "additionalProperties"
+            | "not"
+            | "if"
+            | "then"
+            | "else"
+            | "contains"
+            | "propertyNames"
+            | "unevaluatedItems"
+            | "unevaluatedProperties" => {
+                each_schema(child, f);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn drop_noise(node: &mut Map<String, Value>) {
+    for key in NOISE {
+        node.remove(*key);
+    }
+    // The default: any property is allowed.
+    if node.get("additionalProperties") == Some(&Value::Bool(true)) {
+        node.remove("additionalProperties");
+    }
+    let standard = node
+        .get("format")
+        .and_then(Value::as_str)
+        .is_some_and(|f| STANDARD_FORMATS.contains(&f));
+    if !standard {
+        node.remove("format");
+    }
+}
+
+/// Each property `node` does not require, as a plain type (without its `null` alternative).
+fn plain_optionals(node: &mut Map<String, Value>) {
+    let required: Vec<String> = node
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| {
+            r.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let Some(Value::Object(properties)) = node.get_mut("properties") else {
+        return;
+    };
+    for (name, property) in properties.iter_mut() {
+        if let Value::Object(property) = property
+            && !required.contains(name)
+        {
+            without_null(property);
+        }
+    }
+}
+
+fn without_null(schema: &mut Map<String, Value>) {
+    if let Some(Value::Array(types)) = schema.get_mut("type") {
+        types.retain(|t| t != "null");
+        if let [only] = types.as_slice() {
+            let only = only.clone();
+            schema.insert("type".to_owned(), only);
+        }
+    }
+    if let Some(Value::Array(values)) = schema.get_mut("enum") {
+        values.retain(|v| !v.is_null());
+    }
+    for keyword in ["anyOf", "oneOf"] {
+        let Some(Value::Array(alternatives)) = schema.get_mut(keyword) else {
+            continue;
+        };
+        alternatives.retain(|a| *a != json!({"type": "null"}));
+        if alternatives.len() == 1 {
+            if let Some(Value::Object(only)) = alternatives.pop() {
+                schema.remove(keyword);
+                for (k, v) in only {
+                    schema.entry(k).or_insert(v);
+                }
+            }
+        }
+    }
+}
+
+/// Lists the older names of `node`'s properties beside them, and lets any one name of a required
+/// property satisfy `required`.
+fn list_aliases(node: &mut Map<String, Value>, aliases: &[&Alias]) {
+    let Some(Value::Object(properties)) = node.get_mut("properties") else {
+        return;
+    };
+    let mut alternatives = Vec::new();
+    let mut aliased = Vec::new();
+    for alias in aliases {
+        if !properties.contains_key(alias.property) {
+            continue;
+        }
+        // Only `deprecated`: the server checks the value as it checks the current name's, and a
+        // form client, which asks for fields that have a plain `type`, does not ask twice.
+        for name in alias.names {
+            properties.insert((*name).to_owned(), json!({ "deprecated": true }));
+        }
+        aliased.push(alias);
+    }
+    let Some(Value::Array(required)) = node.get_mut("required") else {
+        return;
+    };
+    for alias in aliased {
+        let before = required.len();
+        required.retain(|r| r != alias.property);
+        if required.len() < before {
+            let any_name = std::iter::once(alias.property)
+                .chain(alias.names.iter().copied())
+                .map(|name| json!({ "required": [name] }))
+                .collect::<Vec<_>>();
+            alternatives.push(json!({ "anyOf": any_name }));
+        }
+    }
+    if required.is_empty() {
+        node.remove("required");
+    }
+    match alternatives.len() {
+        0 => {}
+        1 if !node.contains_key("anyOf") => {
+            if let Some(Value::Object(mut only)) = alternatives.pop()
+                && let Some(any) = only.remove("anyOf")
+            {
+                node.insert("anyOf".to_owned(), any);
+            }
+        }
+        _ => {
+            let all = node
+                .entry("allOf")
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(all) = all {
+                all.extend(alternatives);
+            }
+        }
+    }
+}
+
+/// Adds `alias.alias` to the values of every `alias.property` whose values include `alias.value`.
+fn list_value_alias(root: &mut Value, alias: &ValueAlias) {
+    let mut referenced = Vec::new();
+    each_schema(root, &mut |node| {
+        let Some(Value::Object(property)) = node
+            .get_mut("properties")
+            .and_then(|p| p.get_mut(alias.property))
+        else {
+            return;
+        };
+        match property.get("$ref").and_then(Value::as_str) {
+            Some(reference) => referenced.push(reference.to_owned()),
+            None => add_value(property, alias),
+        }
+    });
+    for reference in referenced {
+        if let Some(name) = reference.strip_prefix("#/$defs/")
+            && let Some(Value::Object(def)) = root.get_mut("$defs").and_then(|d| d.get_mut(name))
+        {
+            add_value(def, alias);
+        }
+    }
+}
+
+fn add_value(schema: &mut Map<String, Value>, alias: &ValueAlias) {
+    if let Some(Value::Array(values)) = schema.get_mut("enum")
+        && values.iter().any(|v| v == alias.value)
+        && !values.iter().any(|v| v == alias.alias)
+    {
+        values.push(Value::from(alias.alias));
+    }
+}
+
+/// Replaces each reference to a `$defs` type by the type itself wherever that is smaller (a type
+/// used once, a small enum), innermost first; what stays shared keeps its description (outputs).
+fn inline_defs(root: &mut Value, side: Side) {
+    loop {
+        let Some(defs) = defs(root) else {
+            return;
+        };
+        let uses = reference_counts(root);
+        let pick = defs.iter().find_map(|(name, def)| {
+            let reference = format!("#/$defs/{name}");
+            let mut inner = BTreeMap::new();
+            count_references(def, &mut inner);
+            if !inner.is_empty() {
+                return None; // innermost first; a type that refers to itself is never inlined
+            }
+            let n = uses.get(&reference).copied().unwrap_or(0);
+            let mut copy = def.clone();
+            if side == Side::Output
+                && let Value::Object(copy) = &mut copy
+            {
+                copy.remove("description");
+            }
+            let shared = size(def) + name.len() + 4 + n * size(&json!({ "$ref": reference }));
+            (n * size(&copy) <= shared).then(|| (reference, copy))
+        });
+        let Some((reference, copy)) = pick else {
+            return;
+        };
+        replace_references(root, &reference, &copy);
+        if let Some(Value::Object(defs)) = root.get_mut("$defs") {
+            if let Some(name) = reference.strip_prefix("#/$defs/") {
+                defs.remove(name);
+            }
+            if defs.is_empty() {
+                if let Value::Object(root) = root {
+                    root.remove("$defs");
+                }
+            }
+        }
+    }
+}
+
+fn size(value: &Value) -> usize {
+    serde_json::to_vec(value).map_or(0, |v| v.len())
+}
+
+fn reference_counts(root: &Value) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    count_references(root, &mut counts);
+    counts
+}
+
+fn count_references(value: &Value, counts: &mut BTreeMap<String, usize>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(reference)) = map.get("$ref") {
+                *counts.entry(reference.clone()).or_default() += 1;
+            }
+            map.values().for_each(|v| count_references(v, counts));
+        }
+        Value::Array(list) => list.iter().for_each(|v| count_references(v, counts)),
+        _ => {}
+    }
+}
+
+fn replace_references(value: &mut Value, reference: &str, with: &Value) {
+    match value {
+        Value::Object(map) => {
+            if map.get("$ref").and_then(Value::as_str) == Some(reference) {
+                map.remove("$ref");
+                if let Value::Object(with) = with {
+                    for (k, v) in with {
+                        map.entry(k.clone()).or_insert_with(|| v.clone());
+                    }
+                }
+            }
+            map.values_mut()
+                .for_each(|v| replace_references(v, reference, with));
+        }
+        Value::Array(list) => list
+            .iter_mut()
+            .for_each(|v| replace_references(v, reference, with)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests;
