@@ -20,6 +20,7 @@ pub mod sandbox;
 pub mod server;
 pub mod stdio;
 pub mod telemetry;
+pub mod text;
 mod tools;
 
 pub use api::SolvaPayClient;

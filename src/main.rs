@@ -69,13 +69,7 @@ async fn run(flags: ServerFlags, sandbox_flags: SandboxFlags, logs: &LogRedactio
         local.timeout = config.timeout;
         (local, Some(sandbox))
     };
-    let api = match SolvaPayClient::new(&config) {
-        Ok(api) => api,
-        Err(e) => {
-            tracing::error!("{e}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let api = SolvaPayClient::new(&config);
     // From here on the key (configured, or the local sandbox's) is known: no log line shows it.
     logs.set(api.redactor());
     let options = match flags.options(&config, sandbox.is_some()) {

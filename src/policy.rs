@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
+use crate::api::KeyMode;
 use crate::catalog::{self, Domain, TOOLS, ToolSpec};
-use crate::config::KeyMode;
 
 /// The operator's choices, as given on the command line or in the environment.
 #[derive(Debug, Clone, Default)]

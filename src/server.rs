@@ -325,7 +325,7 @@ fn normalize_argument_errors(response: CallToolResponse) -> CallToolResponse {
         .trim();
     let error = ToolError::new(
         ErrorCode::ValidationError,
-        format!("Invalid arguments: {}", crate::api::sanitize(detail, 300)),
+        format!("Invalid arguments: {}", crate::text::sanitize(detail, 300)),
     );
     into_response(error).unwrap_or(response)
 }

@@ -18,6 +18,7 @@ pub(crate) use output::{Json, Reply, Summary};
 use crate::api::ApiError;
 use crate::error::{ErrorCode, ToolError};
 use crate::model::validate;
+pub(crate) use crate::model::validate::opt_text;
 
 /// A delete's outcome, `None` when SolvaPay says there is no such object (an earlier call deleted
 /// it, or it never existed): a repeated delete then answers "nothing to delete" instead of failing.
@@ -26,18 +27,6 @@ pub(crate) fn unless_absent<T>(result: Result<T, ApiError>) -> Result<Option<T>,
         Ok(done) => Ok(Some(done)),
         Err(e) if e.code == ErrorCode::NotFound => Ok(None),
         Err(e) => Err(e),
-    }
-}
-
-/// Optional free text, trimmed; empty means absent.
-pub(crate) fn opt_text(
-    field: &str,
-    value: Option<&str>,
-    max: usize,
-) -> Result<Option<String>, ToolError> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
-        Some(v) => Ok(Some(validate::text(field, v, max)?)),
-        None => Ok(None),
     }
 }
 
