@@ -9,12 +9,10 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::api::{ApiKey, ClientSettings, RetryPolicy};
+use crate::api::{ApiKey, ClientSettings, DEFAULT_ATTEMPT_TIMEOUT, RetryPolicy};
 
 /// Production API base, used when `SOLVAPAY_API_BASE_URL` is not set.
 pub const DEFAULT_BASE_URL: &str = "https://api.solvapay.com";
-/// Per-attempt timeout when `SOLVAPAY_TIMEOUT_SECS` is not set.
-pub const DEFAULT_TIMEOUT: Duration = crate::api::DEFAULT_ATTEMPT_TIMEOUT;
 
 /// Environment variables read by [`Config::from_env`].
 pub mod env {
@@ -30,7 +28,8 @@ pub mod env {
     pub const TIMEOUT_SECS: &str = "SOLVAPAY_TIMEOUT_SECS";
 }
 
-/// What the SolvaPay client needs: where to send requests, with which key, within which time.
+/// The SolvaPay settings the environment gives: key, URLs, timeout and retries (see
+/// [`Config::client_settings`] for what the client is built from).
 #[derive(Clone)]
 pub struct Config {
     /// Secret key; `None` means no key was configured.
@@ -95,7 +94,7 @@ impl Config {
         };
         let timeout = match non_empty(env::TIMEOUT_SECS) {
             Some(raw) => parse_timeout(&raw)?,
-            None => DEFAULT_TIMEOUT,
+            None => DEFAULT_ATTEMPT_TIMEOUT,
         };
         Ok(Self {
             api_key,
@@ -113,7 +112,7 @@ impl Config {
             api_key: key.map(ApiKey::new),
             ui_base_url: base_url.clone(),
             base_url,
-            timeout: DEFAULT_TIMEOUT,
+            timeout: DEFAULT_ATTEMPT_TIMEOUT,
             retry: RetryPolicy::default(),
         })
     }
@@ -213,7 +212,7 @@ mod tests {
         let c = config(&[]).unwrap();
         assert!(c.api_key.is_none());
         assert_eq!(c.base_url.as_str(), "https://api.solvapay.com/");
-        assert_eq!(c.timeout, DEFAULT_TIMEOUT);
+        assert_eq!(c.timeout, DEFAULT_ATTEMPT_TIMEOUT);
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Keeps secrets out of every text the server lets go of: a [`Redactor`], built once from the
+//! Keeps secrets out of every text the server lets go of (a bottom layer: it imports nothing from the
+//! crate; `api`, `server`, `audit` and `telemetry` use it): a [`Redactor`], built once from the
 //! secrets, replaces each occurrence of one with `[redacted]`, in any of the forms a secret takes
 //! when it is echoed, logged or encoded.
 //!

@@ -1,5 +1,6 @@
-//! The MCP server: the per-domain tool routers summed into one, server identity and instructions, and
-//! the single place every tool call passes through.
+//! The MCP server (the MCP layer's top): the per-domain tool routers summed into one and annotated
+//! from the catalog, server identity and instructions, and the single place every tool call passes
+//! through (enabled? confirmed? audited? redacted?).
 
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::ToolCallContext;

@@ -1,5 +1,6 @@
-//! The MCP tools, one file per domain. A handler parses its arguments, makes one client call and
-//! renders the answer; failures go through [`crate::error::ToolError`].
+//! The MCP tools (the MCP layer, above `api` and `model`), one file per domain, each a named router
+//! on [`BillingServer`](crate::server::BillingServer). A handler parses its arguments, makes one
+//! client call and renders the answer; failures go through [`crate::error::ToolError`].
 
 mod checkout;
 mod customers;
