@@ -33,7 +33,7 @@ async fn upstream() -> String {
 
 fn server(base_url: &str) -> BillingServer {
     let config = Config::for_base_url(base_url, Some("sk_test_bench")).unwrap();
-    BillingServer::new(SolvaPayClient::new(&config).unwrap())
+    BillingServer::new(SolvaPayClient::new(&config))
 }
 
 async fn connect(base_url: &str) -> RunningService<RoleClient, ()> {

@@ -129,7 +129,7 @@ impl AuditLog {
     /// Opens (creating directories and file) the log at `path`; `secrets` never reach the file, in
     /// any of the forms [`Redactor`] knows.
     pub fn open(path: &Path, secrets: Vec<String>) -> Result<Self, AuditError> {
-        let Ok(redactor) = Redactor::new(&secrets);
+        let redactor = Redactor::new(&secrets);
         let log = Self {
             path: path.to_owned(),
             redactor,

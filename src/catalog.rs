@@ -1,8 +1,17 @@
-//! The one table of per-tool metadata. Titles and MCP annotations are derived from it, and so are the
-//! toolsets and safety guards that decide which tools a server exposes.
+//! The tool catalog (top level, beside `server`): the one table of per-tool facts. Each row gives a
+//! tool's title, toolset, effect on SolvaPay's state and search hint; from the effect follow its MCP
+//! annotations, who confirms a call ([`Confirmation`]) and whether a live key hides it. `policy`,
+//! `confirm` and `server` read the rows; nothing else decides these per tool.
 
 use rmcp::handler::server::router::tool::ToolRouter;
-use rmcp::model::ToolAnnotations;
+use rmcp::model::{MetaObject, ToolAnnotations};
+use serde_json::Value;
+
+/// `_meta` key of a tool's search hint: the words a person would search for to find it, for clients
+/// that load tools on demand behind a search.
+pub const SEARCH_HINT_KEY: &str = "anthropic/searchHint";
+/// `_meta` key set to `true` on the few tools such clients should load up front.
+pub const ALWAYS_LOAD_KEY: &str = "anthropic/alwaysLoad";
 
 /// The toolset a tool belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -42,6 +51,28 @@ pub enum Effect {
     MoneyMoving,
 }
 
+/// Who asks the person before a call runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirmation {
+    /// No one: the call reads, adds, or overwrites only the values the caller names (which can be
+    /// set back).
+    NotAsked,
+    /// The server, before the tool runs, with a question naming what will go.
+    BeforeCall,
+    /// The tool itself, once it has resolved what the call will move (amount, currency, customer),
+    /// so the question and its answer are bound to them.
+    ByTool,
+}
+
+/// Whether a client that loads tools on demand should load a tool up front.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Loading {
+    /// Found through search when needed.
+    OnDemand,
+    /// Loaded with the connection: one of the few tools most conversations use.
+    Always,
+}
+
 /// One row of the table.
 #[derive(Debug, Clone, Copy)]
 pub struct ToolSpec {
@@ -53,6 +84,10 @@ pub struct ToolSpec {
     pub domain: Domain,
     /// Effect on SolvaPay's state.
     pub effect: Effect,
+    /// The words a person would search for to find the tool (`_meta` `anthropic/searchHint`).
+    pub search_hint: &'static str,
+    /// Loaded up front or found by search (`_meta` `anthropic/alwaysLoad`).
+    pub loading: Loading,
 }
 
 impl ToolSpec {
@@ -90,18 +125,24 @@ impl ToolSpec {
         }
     }
 
-    /// Removes data, ends service or moves money: hidden with a live key unless the operator allows
-    /// it, and confirmed by the human. Overwrites are not guarded: they change values the caller
-    /// names and can be set back.
-    pub fn guarded(&self) -> bool {
+    /// Who confirms a call with the person: removing data or ending service is asked before the
+    /// call; moving money is asked by the tool, once the amount is known. Overwrites are not asked:
+    /// they change values the caller names and can be set back.
+    pub fn confirmation(&self) -> Confirmation {
         match self.effect {
-            Effect::Destructive | Effect::MoneyMoving => true,
+            Effect::Destructive => Confirmation::BeforeCall,
+            Effect::MoneyMoving => Confirmation::ByTool,
             Effect::Read
             | Effect::Write
             | Effect::IdempotentWrite
             | Effect::Overwrite
-            | Effect::OverwritingWrite => false,
+            | Effect::OverwritingWrite => Confirmation::NotAsked,
         }
+    }
+
+    /// Hidden with a live key unless the operator allows it: exactly the tools a person confirms.
+    pub fn guarded(&self) -> bool {
+        self.confirmation() != Confirmation::NotAsked
     }
 
     /// The MCP annotations, every hint set explicitly (the spec's defaults are the unsafe ones).
@@ -112,99 +153,116 @@ impl ToolSpec {
             .idempotent(self.idempotent())
             .open_world(true)
     }
+
+    /// The `_meta` of the listed tool: its search hint, and `alwaysLoad` on the tools loaded up front.
+    pub fn meta(&self) -> MetaObject {
+        let mut meta = MetaObject::new();
+        meta.0
+            .insert(SEARCH_HINT_KEY.to_owned(), Value::from(self.search_hint));
+        if self.loading == Loading::Always {
+            meta.0.insert(ALWAYS_LOAD_KEY.to_owned(), Value::Bool(true));
+        }
+        meta
+    }
+
+    /// The same row, loaded up front.
+    const fn always_loaded(self) -> Self {
+        Self {
+            loading: Loading::Always,
+            ..self
+        }
+    }
 }
 
-const fn spec(name: &'static str, title: &'static str, domain: Domain, effect: Effect) -> ToolSpec {
+const fn spec(
+    name: &'static str,
+    title: &'static str,
+    domain: Domain,
+    effect: Effect,
+    search_hint: &'static str,
+) -> ToolSpec {
     ToolSpec {
         name,
         title,
         domain,
         effect,
+        search_hint,
+        loading: Loading::OnDemand,
     }
 }
 
 use Domain::*;
 use Effect::*;
 
-/// Every tool of SolvaPay's hosted MCP server (32), in its documented order.
+/// Every tool of SolvaPay's hosted MCP server (32), in its documented order. The five loaded up
+/// front are the steps of the seed conversations' usage-billing loop: get the customer, see what
+/// they bought, record usage, check the limits, send a checkout link to upgrade.
+#[rustfmt::skip]
 pub const TOOLS: &[ToolSpec] = &[
-    spec("create_customer", "Create customer", Customers, Write),
-    spec("get_customer", "Get customer", Customers, Read),
-    spec("list_customers", "List customers", Customers, Read),
-    spec("update_customer", "Update customer", Customers, Overwrite),
-    spec("delete_customer", "Delete customer", Customers, Destructive),
-    spec(
-        "ensure_customer",
-        "Find or create customer",
-        Customers,
-        IdempotentWrite,
-    ),
-    spec("create_product", "Create product", Catalog, Write),
-    spec("get_product", "Get product", Catalog, Read),
-    spec("list_products", "List products", Catalog, Read),
-    spec("update_product", "Update product", Catalog, Overwrite),
-    spec("delete_product", "Delete product", Catalog, Destructive),
-    spec("create_plan", "Create plan", Catalog, OverwritingWrite),
-    spec("get_plan", "Get plan", Catalog, Read),
-    spec("list_plans", "List plans (all products)", Catalog, Read),
-    spec(
-        "list_plans_for_product",
-        "List a product's plans",
-        Catalog,
-        Read,
-    ),
-    spec("update_plan", "Update plan", Catalog, Overwrite),
-    spec("delete_plan", "Delete plan", Catalog, Destructive),
-    spec("list_purchases", "List purchases", Purchases, Read),
-    spec("get_purchase", "Get purchase", Purchases, Read),
-    spec(
-        "get_purchases_by_customer",
-        "Customer's purchases",
-        Purchases,
-        Read,
-    ),
-    spec(
-        "get_purchases_by_product",
-        "Product's purchases",
-        Purchases,
-        Read,
-    ),
-    spec("cancel_renewal", "Cancel renewal", Purchases, Destructive),
-    spec("check_limits", "Check usage limits", Usage, Read),
-    spec(
-        "create_checkout_session",
-        "Create checkout link",
-        Checkout,
-        Write,
-    ),
-    spec(
-        "create_customer_session",
-        "Create billing-portal link",
-        Checkout,
-        Write,
-    ),
-    spec("get_product_balance", "Product revenue", Payments, Read),
-    spec("record_usage", "Record usage event", Usage, Write),
-    spec(
-        "record_bulk_usage",
-        "Record usage events in bulk",
-        Usage,
-        Write,
-    ),
-    spec("list_transactions", "List transactions", Payments, Read),
-    spec("get_transaction", "Get transaction", Payments, Read),
-    spec(
-        "get_transaction_stats",
-        "Transaction statistics",
-        Payments,
-        Read,
-    ),
-    spec(
-        "create_refund",
-        "Refund a transaction",
-        Payments,
-        MoneyMoving,
-    ),
+    spec("create_customer", "Create customer", Customers, Write,
+        "new customer add client account sign up"),
+    spec("get_customer", "Get customer", Customers, Read,
+        "customer details look up a client by reference"),
+    spec("list_customers", "List customers", Customers, Read,
+        "find customers search by email or name browse clients"),
+    spec("update_customer", "Update customer", Customers, Overwrite,
+        "edit customer change email name phone"),
+    spec("delete_customer", "Delete customer", Customers, Destructive,
+        "remove customer erase client account"),
+    spec("ensure_customer", "Find or create customer", Customers, IdempotentWrite,
+        "get or create customer by email onboarding no duplicate").always_loaded(),
+    spec("create_product", "Create product", Catalog, Write,
+        "new product add service offering"),
+    spec("get_product", "Get product", Catalog, Read,
+        "product details look up a product"),
+    spec("list_products", "List products", Catalog, Read,
+        "find products search browse offerings"),
+    spec("update_product", "Update product", Catalog, Overwrite,
+        "edit product rename change description"),
+    spec("delete_product", "Delete product", Catalog, Destructive,
+        "remove product retire offering"),
+    spec("create_plan", "Create plan", Catalog, OverwritingWrite,
+        "new pricing plan price tier monthly yearly subscription"),
+    spec("get_plan", "Get plan", Catalog, Read,
+        "plan details price of a plan"),
+    spec("list_plans", "List plans (all products)", Catalog, Read,
+        "all pricing plans prices tiers across products"),
+    spec("list_plans_for_product", "List a product's plans", Catalog, Read,
+        "plans of a product pricing options"),
+    spec("update_plan", "Update plan", Catalog, Overwrite,
+        "edit plan change price limits features"),
+    spec("delete_plan", "Delete plan", Catalog, Destructive,
+        "remove plan retire price tier"),
+    spec("list_purchases", "List purchases", Purchases, Read,
+        "all purchases subscriptions orders sales"),
+    spec("get_purchase", "Get purchase", Purchases, Read,
+        "purchase details subscription status renewal date"),
+    spec("get_purchases_by_customer", "Customer's purchases", Purchases, Read,
+        "what a customer bought their subscriptions and plans").always_loaded(),
+    spec("get_purchases_by_product", "Product's purchases", Purchases, Read,
+        "who bought a product subscribers buyers"),
+    spec("cancel_renewal", "Cancel renewal", Purchases, Destructive,
+        "cancel subscription stop renewal unsubscribe downgrade"),
+    spec("check_limits", "Check usage limits", Usage, Read,
+        "usage limits quota remaining free requests paywall").always_loaded(),
+    spec("create_checkout_session", "Create checkout link", Checkout, Write,
+        "checkout link payment page buy upgrade subscribe").always_loaded(),
+    spec("create_customer_session", "Create billing-portal link", Checkout, Write,
+        "billing portal link manage payment method invoices self-service"),
+    spec("get_product_balance", "Product revenue", Payments, Read,
+        "product revenue earnings balance how much a product made"),
+    spec("record_usage", "Record usage event", Usage, Write,
+        "record usage event meter api call track consumption").always_loaded(),
+    spec("record_bulk_usage", "Record usage events in bulk", Usage, Write,
+        "record many usage events batch import"),
+    spec("list_transactions", "List transactions", Payments, Read,
+        "payments transactions charges history"),
+    spec("get_transaction", "Get transaction", Payments, Read,
+        "payment transaction details a charge"),
+    spec("get_transaction_stats", "Transaction statistics", Payments, Read,
+        "revenue statistics totals successful failed refunded last 30 days"),
+    spec("create_refund", "Refund a transaction", Payments, MoneyMoving,
+        "refund payment money back reverse a charge double charged"),
 ];
 
 /// The row for `name`.
@@ -212,7 +270,7 @@ pub fn find(name: &str) -> Option<&'static ToolSpec> {
     TOOLS.iter().find(|t| t.name == name)
 }
 
-/// Sets every routed tool's title and annotations from [`TOOLS`]. A routed tool without a row is a
+/// Sets every routed tool's title, annotations and `_meta` from [`TOOLS`]. A routed tool without a row is a
 /// programming error, caught by the catalog tests; it keeps the macro's attributes meanwhile.
 pub(crate) fn annotate<S: Send + Sync + 'static>(router: ToolRouter<S>) -> ToolRouter<S> {
     let mut annotated = ToolRouter::new();
@@ -220,6 +278,7 @@ pub(crate) fn annotate<S: Send + Sync + 'static>(router: ToolRouter<S>) -> ToolR
         if let Some(spec) = find(&route.attr.name) {
             route.attr.title = Some(spec.title.to_owned());
             route.attr.annotations = Some(spec.annotations());
+            route.attr.meta = Some(spec.meta());
         }
         annotated.add_route(route);
     }

@@ -1,20 +1,18 @@
-//! Configuration: parsed once from the command line and the environment into a validated [`Config`].
+//! Configuration (top layer, beside `cli`): the environment parsed once into a validated
+//! [`Config`], which fills the client layer's [`ClientSettings`].
 //!
 //! The secret key only ever comes from the environment (never a flag, so it cannot leak through `ps`),
-//! and lives in an [`ApiKey`] whose `Debug` and `Display` never show it.
+//! and lives in an [`ApiKey`] whose `Debug` never shows it.
 
 use std::fmt;
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
-use crate::api::RetryPolicy;
+use crate::api::{ApiKey, ClientSettings, DEFAULT_ATTEMPT_TIMEOUT, RetryPolicy};
 
 /// Production API base, used when `SOLVAPAY_API_BASE_URL` is not set.
 pub const DEFAULT_BASE_URL: &str = "https://api.solvapay.com";
-/// Per-attempt timeout when `SOLVAPAY_TIMEOUT_SECS` is not set.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Environment variables read by [`Config::from_env`].
 pub mod env {
@@ -30,62 +28,8 @@ pub mod env {
     pub const TIMEOUT_SECS: &str = "SOLVAPAY_TIMEOUT_SECS";
 }
 
-/// A SolvaPay secret key. Its `Debug` and `Display` print only the kind of key.
-#[derive(Clone)]
-pub struct ApiKey(SecretString);
-
-impl ApiKey {
-    /// Wraps a key; surrounding whitespace (a common copy-paste slip) is removed.
-    pub fn new(raw: &str) -> Self {
-        Self(SecretString::from(raw.trim().to_owned()))
-    }
-
-    /// The key itself, for the `Authorization` header only.
-    pub fn expose(&self) -> &str {
-        self.0.expose_secret()
-    }
-
-    /// Which environment the key addresses, read from its prefix.
-    pub fn mode(&self) -> KeyMode {
-        let key = self.expose();
-        if key.starts_with("sk_sandbox_") || key.starts_with("sk_test_") {
-            KeyMode::Sandbox
-        } else if key.starts_with("sk_live_") {
-            KeyMode::Live
-        } else {
-            KeyMode::Unrecognised
-        }
-    }
-}
-
-impl fmt::Debug for ApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ApiKey({}, redacted)", self.mode())
-    }
-}
-
-/// The environment a key belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyMode {
-    /// `sk_live_…`: real money.
-    Live,
-    /// `sk_sandbox_…` or `sk_test_…`: SolvaPay's test data.
-    Sandbox,
-    /// Any other prefix; treated as live wherever safety depends on it.
-    Unrecognised,
-}
-
-impl fmt::Display for KeyMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            KeyMode::Live => "live key",
-            KeyMode::Sandbox => "sandbox key",
-            KeyMode::Unrecognised => "unrecognised key prefix (treated as live)",
-        })
-    }
-}
-
-/// What the SolvaPay client needs: where to send requests, with which key, within which time.
+/// The SolvaPay settings the environment gives: key, URLs, timeout and retries (see
+/// [`Config::client_settings`] for what the client is built from).
 #[derive(Clone)]
 pub struct Config {
     /// Secret key; `None` means no key was configured.
@@ -109,6 +53,12 @@ impl fmt::Debug for Config {
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
             .finish()
+    }
+}
+
+impl From<&Config> for ClientSettings {
+    fn from(config: &Config) -> Self {
+        config.client_settings()
     }
 }
 
@@ -144,7 +94,7 @@ impl Config {
         };
         let timeout = match non_empty(env::TIMEOUT_SECS) {
             Some(raw) => parse_timeout(&raw)?,
-            None => DEFAULT_TIMEOUT,
+            None => DEFAULT_ATTEMPT_TIMEOUT,
         };
         Ok(Self {
             api_key,
@@ -162,9 +112,21 @@ impl Config {
             api_key: key.map(ApiKey::new),
             ui_base_url: base_url.clone(),
             base_url,
-            timeout: DEFAULT_TIMEOUT,
+            timeout: DEFAULT_ATTEMPT_TIMEOUT,
             retry: RetryPolicy::default(),
         })
+    }
+
+    /// The client layer's settings: this configuration's key, URLs, timeout and retries.
+    pub fn client_settings(&self) -> ClientSettings {
+        ClientSettings {
+            key: self.api_key.clone(),
+            base_url: self.base_url.clone(),
+            ui_base_url: self.ui_base_url.clone(),
+            attempt_timeout: self.timeout,
+            connect_timeout: crate::api::DEFAULT_CONNECT_TIMEOUT,
+            retry: self.retry,
+        }
     }
 
     /// The one line printed on stderr at start: mode and base URL, never the key.
@@ -234,6 +196,7 @@ fn parse_timeout(raw: &str) -> Result<Duration, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::KeyMode;
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
@@ -249,7 +212,7 @@ mod tests {
         let c = config(&[]).unwrap();
         assert!(c.api_key.is_none());
         assert_eq!(c.base_url.as_str(), "https://api.solvapay.com/");
-        assert_eq!(c.timeout, DEFAULT_TIMEOUT);
+        assert_eq!(c.timeout, DEFAULT_ATTEMPT_TIMEOUT);
     }
 
     #[test]
@@ -268,14 +231,6 @@ mod tests {
     fn secret_key_wins_over_alias() {
         let c = config(&[(env::SECRET_KEY, "sk_live_1"), (env::API_KEY, "sk_test_2")]).unwrap();
         assert_eq!(c.api_key.unwrap().mode(), KeyMode::Live);
-    }
-
-    #[test]
-    fn key_modes_follow_the_prefix() {
-        assert_eq!(ApiKey::new("sk_sandbox_x").mode(), KeyMode::Sandbox);
-        assert_eq!(ApiKey::new("sk_test_x").mode(), KeyMode::Sandbox);
-        assert_eq!(ApiKey::new("sk_live_x").mode(), KeyMode::Live);
-        assert_eq!(ApiKey::new("whatever").mode(), KeyMode::Unrecognised);
     }
 
     #[test]

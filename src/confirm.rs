@@ -1,4 +1,6 @@
-//! The human's confirmation of a destructive or money-moving call, in both protocol eras.
+//! The human's confirmation of a destructive or money-moving call (the MCP layer, called by
+//! `server` and the refund tool), in both protocol eras. Which tools are confirmed, and by whom, is
+//! the catalog row's [`catalog::Confirmation`].
 //!
 //! - **2025-11-25 sessions** (`initialize`): the server asks with an `elicitation/create` request and
 //!   waits for the answer.
@@ -27,6 +29,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::catalog::{self, ToolSpec};
 use crate::error::{ErrorCode, ToolError};
 use crate::options::ConfirmMode;
 
@@ -168,6 +171,32 @@ impl Confirmer {
             codec: RequestStateCodec::new_unchecked(secret.to_vec()),
             spent: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The confirmation asked before `spec`'s tool runs: for [`catalog::Confirmation::BeforeCall`]
+    /// tools, a question naming what the call removes or ends; every other call goes ahead (tools
+    /// that confirm [`ByTool`](catalog::Confirmation::ByTool) ask through [`ask`](Self::ask)).
+    pub(crate) async fn before_call(
+        &self,
+        spec: &ToolSpec,
+        request: &CallToolRequestParams,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<Consent, ToolError> {
+        match spec.confirmation() {
+            catalog::Confirmation::BeforeCall => {}
+            catalog::Confirmation::NotAsked | catalog::Confirmation::ByTool => {
+                return Ok(Consent::Given);
+            }
+        }
+        let no_arguments = Map::new();
+        let arguments = request.arguments.as_ref().unwrap_or(&no_arguments);
+        let binding = Binding {
+            tool: spec.name,
+            arguments,
+            amount: None,
+        };
+        let question = question(spec.name, arguments);
+        self.ask(context, &binding, &question).await
     }
 
     /// Asks the person `question` about the call `binding` describes, unless the operator turned
@@ -335,8 +364,8 @@ fn declares_form_elicitation(context: &RequestContext<RoleServer>) -> bool {
         .is_some_and(|e| e.form.is_some() || e.url.is_none())
 }
 
-/// The question for a destructive call of `tool` (refunds word their own, once the amount is known).
-pub(crate) fn question(tool: &str, args: &Map<String, Value>) -> String {
+/// The question for a [`catalog::Confirmation::BeforeCall`] call of `tool`.
+fn question(tool: &str, args: &Map<String, Value>) -> String {
     let arg = |names: &[&str]| {
         names
             .iter()

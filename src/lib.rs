@@ -1,8 +1,23 @@
-//! solvapay-mcp: an MCP server (stdio) that gives AI assistants the SolvaPay billing toolset.
+//! solvapay-mcp: an MCP server (stdio) that gives AI assistants the SolvaPay billing toolset, with
+//! an in-process local sandbox that stands in for SolvaPay when no key is set.
 //!
-//! Layers, each knowing only the one below it:
-//! `config` (CLI and environment) → `server` + `tools` (MCP) → `api` (typed SolvaPay REST client) → HTTP.
-//! `error` holds the one conversion from an API failure to a tool result.
+//! Layers, from the bottom; each imports only the ones below it:
+//! - **rules**: `text` (the character rules for text in and out) and `redact` (secrets scrubbed
+//!   from every text that leaves).
+//! - **data**: `model`: references, money, dates and the argument rules (`model::validate`).
+//! - **client**: `api`: the typed SolvaPay REST client, built from its own `ClientSettings`; knows
+//!   HTTP, not MCP.
+//! - **records**: `journal` (append-only files) and `audit` (the audit log of write calls).
+//! - **MCP**: `catalog` (the table of per-tool facts: annotations, confirmation, search hints),
+//!   `schema` (the tool list made lean and standard), `error` (the one conversion from a failure
+//!   to a tool result), `tools` (one file per domain),
+//!   `confirm`, `policy` (which tools are on), `server` (the handler every call passes through)
+//!   and `stdio` (the transport).
+//! - **process**: `config` and `cli` (environment and flags, parsed once), `options`, `telemetry`
+//!   (logs on stderr) and `serve` (the process run by `main`: modes, signals, shutdown).
+//!
+//! `sandbox` is a local imitation of SolvaPay's HTTP API; the client reaches it over HTTP like the
+//! real one, so it shares only `model` with the rest.
 
 pub mod api;
 pub mod audit;
@@ -18,9 +33,11 @@ pub mod policy;
 pub mod redact;
 pub mod sandbox;
 pub mod schema;
+pub mod serve;
 pub mod server;
 pub mod stdio;
 pub mod telemetry;
+pub mod text;
 mod tools;
 
 pub use api::SolvaPayClient;

@@ -1,12 +1,13 @@
-//! Which tools a server exposes, decided once at start from the operator's flags: toolsets, single
-//! tools added or excluded, read-only mode, and the live-key guard on destructive tools.
+//! Which tools a server exposes (top level, read by `server`), decided once at start from the
+//! operator's flags and the catalog's rows: toolsets, single tools added or excluded, read-only
+//! mode, and the live-key guard on the tools a person confirms ([`ToolSpec::guarded`]).
 //! Tools that are not enabled are neither listed nor callable.
 
 use std::collections::BTreeSet;
 use std::fmt;
 
+use crate::api::KeyMode;
 use crate::catalog::{self, Domain, TOOLS, ToolSpec};
-use crate::config::KeyMode;
 
 /// The operator's choices, as given on the command line or in the environment.
 #[derive(Debug, Clone, Default)]
@@ -180,15 +181,10 @@ fn tool(name: &str) -> Result<&'static ToolSpec, UnknownName> {
     })
 }
 
-/// True for the tools a human should confirm: those that remove data, end service or move money
-/// (not overwrites, which change only the values the caller names).
-pub fn needs_confirmation(spec: &ToolSpec) -> bool {
-    spec.guarded()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::Confirmation;
 
     fn names(p: &ToolPolicy) -> Vec<&'static str> {
         p.enabled().collect()
@@ -271,9 +267,16 @@ mod tests {
             "create_plan",
         ] {
             assert!(guarded.allows(t), "{t}");
-            assert!(!needs_confirmation(catalog::find(t).unwrap()), "{t}");
+            assert_eq!(
+                catalog::find(t).unwrap().confirmation(),
+                Confirmation::NotAsked,
+                "{t}"
+            );
         }
-        assert!(needs_confirmation(catalog::find("cancel_renewal").unwrap()));
+        assert_eq!(
+            catalog::find("cancel_renewal").unwrap().confirmation(),
+            Confirmation::BeforeCall
+        );
         let unknown_prefix = ToolSelection::default()
             .resolve(Some(KeyMode::Unrecognised))
             .unwrap();

@@ -1,4 +1,5 @@
-//! Keeps secrets out of every text the server lets go of: a [`Redactor`], built once from the
+//! Keeps secrets out of every text the server lets go of (a bottom layer: it imports nothing from the
+//! crate; `api`, `server`, `audit` and `telemetry` use it): a [`Redactor`], built once from the
 //! secrets, replaces each occurrence of one with `[redacted]`, in any of the forms a secret takes
 //! when it is echoed, logged or encoded.
 //!
@@ -21,7 +22,6 @@
 //! eight forms, built twice (client and audit log), and ~0.25 MiB more resident code.)
 
 use std::borrow::Cow;
-use std::convert::Infallible;
 use std::fmt;
 use std::sync::Arc;
 
@@ -71,9 +71,8 @@ impl fmt::Debug for Redactor {
 }
 
 impl Redactor {
-    /// A redactor for `secrets` (those shorter than [`MIN_SECRET_LEN`] bytes are ignored). It
-    /// cannot fail (the search is a sorted list now, not a compiled automaton): `let Ok(r) = …`.
-    pub fn new<S: AsRef<[u8]>>(secrets: impl IntoIterator<Item = S>) -> Result<Self, Infallible> {
+    /// A redactor for `secrets` (those shorter than [`MIN_SECRET_LEN`] bytes are ignored).
+    pub fn new<S: AsRef<[u8]>>(secrets: impl IntoIterator<Item = S>) -> Self {
         let mut forms: Vec<Box<[u8]>> = secrets
             .into_iter()
             .filter(|s| s.as_ref().len() >= MIN_SECRET_LEN)
@@ -86,7 +85,7 @@ impl Redactor {
         forms.sort_unstable();
         forms.dedup();
         if forms.is_empty() {
-            return Ok(Self::default());
+            return Self::default();
         }
         // Either case of each form's first byte; then the escapes' too.
         let mut form_starts = [false; 256];
@@ -104,14 +103,14 @@ impl Redactor {
             }
         }
         let longest = forms.iter().map(|f| f.len()).max().unwrap_or(0);
-        Ok(Self {
+        Self {
             search: Some(Arc::new(Search {
                 forms,
                 form_starts,
                 starts,
                 longest,
             })),
-        })
+        }
     }
 
     /// Whether there is any secret to look for.

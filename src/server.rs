@@ -1,5 +1,6 @@
-//! The MCP server: the per-domain tool routers summed into one, server identity and instructions, and
-//! the single place every tool call passes through.
+//! The MCP server (the MCP layer's top): the per-domain tool routers summed into one and annotated
+//! from the catalog, server identity and instructions, and the single place every tool call passes
+//! through (enabled? confirmed? audited? redacted?).
 
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::ToolCallContext;
@@ -21,8 +22,8 @@ use serde_json::value::RawValue;
 
 use crate::api::SolvaPayClient;
 use crate::audit::{self, AuditLog, CallId, Finish, Outcome as Audited};
-use crate::catalog::{self, Effect, ToolSpec};
-use crate::confirm::{self, Binding, Confirmer, Consent};
+use crate::catalog::{self, ToolSpec};
+use crate::confirm::{self, Confirmer, Consent};
 use crate::error::{ErrorCode, Outcome, ToolError, report};
 use crate::options::ServerOptions;
 use crate::redact::Redactor;
@@ -202,8 +203,8 @@ impl ServerHandler for BillingServer {
 }
 
 impl BillingServer {
-    /// The confirmation (for destructive tools that do not ask themselves), then the tool, with
-    /// panics answered as errors and cancelled reads dropped.
+    /// The confirmation the catalog asks before the call (see [`Confirmer::before_call`]), then the
+    /// tool, with panics answered as errors and cancelled reads dropped.
     async fn dispatch(
         &self,
         spec: &'static ToolSpec,
@@ -211,21 +212,10 @@ impl BillingServer {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let name = spec.name;
-        // Money-moving tools ask themselves, once they know the amount, currency and customer.
-        if crate::policy::needs_confirmation(spec) && spec.effect != Effect::MoneyMoving {
-            let no_arguments = serde_json::Map::new();
-            let arguments = request.arguments.as_ref().unwrap_or(&no_arguments);
-            let binding = Binding {
-                tool: name,
-                arguments,
-                amount: None,
-            };
-            let question = confirm::question(name, arguments);
-            match self.confirmer.ask(&context, &binding, &question).await {
-                Ok(Consent::Given) => {}
-                Ok(Consent::Ask(input)) => return Ok(CallToolResponse::InputRequired(input)),
-                Err(refused) => return into_response(refused),
-            }
+        match self.confirmer.before_call(spec, &request, &context).await {
+            Ok(Consent::Given) => {}
+            Ok(Consent::Ask(input)) => return Ok(CallToolResponse::InputRequired(input)),
+            Err(refused) => return into_response(refused),
         }
         let cancelled = context.ct.clone();
         let call = ToolCallContext::new(self, request, context);
@@ -327,7 +317,7 @@ fn normalize_argument_errors(response: CallToolResponse) -> CallToolResponse {
         .trim();
     let error = ToolError::new(
         ErrorCode::ValidationError,
-        format!("Invalid arguments: {}", crate::api::sanitize(detail, 300)),
+        format!("Invalid arguments: {}", crate::text::sanitize(detail, 300)),
     );
     into_response(error).unwrap_or(response)
 }

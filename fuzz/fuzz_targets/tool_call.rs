@@ -32,7 +32,7 @@ fn client() -> &'static SolvaPayClient {
         let mut config =
             Config::for_base_url("http://127.0.0.1:9", Some("sk_test_fuzz_key_1234")).unwrap();
         config.retry = RetryPolicy::none();
-        SolvaPayClient::new(&config).unwrap()
+        SolvaPayClient::new(&config)
     })
 }
 

@@ -1,7 +1,8 @@
-//! The typed SolvaPay REST client. Knows HTTP and SolvaPay's wire format; knows nothing of MCP.
+//! The client layer: the typed SolvaPay REST client. Knows HTTP and SolvaPay's wire format; knows
+//! nothing of MCP, and imports only the layers below it (`model`, `redact`, `text`).
 //!
-//! One [`SolvaPayClient`] (one pooled `reqwest::Client`) serves every tool call. Resource files add
-//! methods to it: `customers.rs` holds the customer endpoints, and so on.
+//! One [`SolvaPayClient`] (one pooled `reqwest::Client`), built from [`ClientSettings`], serves every
+//! tool call. Resource files add methods to it: `customers.rs` holds the customer endpoints, and so on.
 
 mod balance;
 mod checkout;
@@ -13,6 +14,7 @@ mod products;
 mod purchases;
 mod refunds;
 pub mod retry;
+mod settings;
 mod transactions;
 mod usage;
 
@@ -31,18 +33,20 @@ pub use products::{ProductPage, ProductQuery};
 pub use purchases::PurchaseQuery;
 pub use refunds::{RefundAnswer, RefundRequest};
 pub use retry::{CallClass, RetryPolicy};
+pub use settings::{
+    ApiKey, ClientSettings, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, KeyMode,
+};
 pub use transactions::{TransactionPage, TransactionQuery};
 pub use usage::MAX_BULK_EVENTS;
 
-use crate::config::{ApiKey, Config};
 use crate::redact::Redactor;
+use crate::text::sanitize;
 use retry::{Decision, Failure};
 
 /// Largest response body read from SolvaPay; anything bigger is refused, not buffered.
 pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 /// Longest upstream message passed on to the model.
 const MAX_MESSAGE_CHARS: usize = 500;
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Most requests in flight towards SolvaPay at once; further calls queue.
 pub const MAX_CONCURRENT_REQUESTS: usize = 128;
 
@@ -56,7 +60,6 @@ struct Inner {
     /// Built on first use (or by [`SolvaPayClient::warm_up`]): loading the system's root
     /// certificates takes milliseconds that the MCP handshake should not wait for.
     http: std::sync::OnceLock<reqwest::Client>,
-    timeout: Duration,
     base_url: Url,
     ui_base_url: Url,
     key: Option<ApiKey>,
@@ -64,6 +67,7 @@ struct Inner {
     redactor: Redactor,
     retry: RetryPolicy,
     attempt_timeout: Duration,
+    connect_timeout: Duration,
     permits: tokio::sync::Semaphore,
 }
 
@@ -86,24 +90,25 @@ pub(crate) enum Routes {
 }
 
 impl SolvaPayClient {
-    /// Builds the client (and its one connection pool) from `config`.
-    pub fn new(config: &Config) -> Result<Self, ApiError> {
+    /// The client for `settings`. Nothing can fail here: the connection pool is built on first use
+    /// (or by [`warm_up`](Self::warm_up)), and reports its failure there.
+    pub fn new(settings: impl Into<ClientSettings>) -> Self {
+        let settings = settings.into();
         // rustls needs a process-wide crypto provider; a second install is a harmless no-op error.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let Ok(redactor) = Redactor::new(config.api_key.iter().map(ApiKey::expose));
-        Ok(Self {
+        Self {
             inner: Arc::new(Inner {
                 http: std::sync::OnceLock::new(),
-                timeout: config.timeout,
-                base_url: config.base_url.clone(),
-                ui_base_url: config.ui_base_url.clone(),
-                key: config.api_key.clone(),
-                redactor,
-                retry: config.retry,
-                attempt_timeout: config.timeout,
+                redactor: Redactor::new(settings.key.iter().map(ApiKey::expose)),
+                base_url: settings.base_url,
+                ui_base_url: settings.ui_base_url,
+                key: settings.key,
+                retry: settings.retry,
+                attempt_timeout: settings.attempt_timeout,
+                connect_timeout: settings.connect_timeout,
                 permits: tokio::sync::Semaphore::new(MAX_CONCURRENT_REQUESTS),
             }),
-        })
+        }
     }
 
     /// Builds the HTTP client now (call from a blocking thread at start); later calls are free.
@@ -118,8 +123,8 @@ impl SolvaPayClient {
         }
         let client = reqwest::Client::builder()
             .user_agent(concat!("solvapay-mcp/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(CONNECT_TIMEOUT.min(self.inner.timeout))
-            .timeout(self.inner.timeout)
+            .connect_timeout(self.inner.connect_timeout.min(self.inner.attempt_timeout))
+            .timeout(self.inner.attempt_timeout)
             .pool_idle_timeout(Duration::from_secs(60))
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -134,11 +139,6 @@ impl SolvaPayClient {
     /// The redactor of this client's key: what every text leaving the server passes through.
     pub fn redactor(&self) -> &Redactor {
         &self.inner.redactor
-    }
-
-    /// The REST base URL.
-    pub fn base_url(&self) -> &Url {
-        &self.inner.base_url
     }
 
     /// `routes` base + `/v1/{sdk|ui}/` + each segment percent-encoded as exactly one path segment.
@@ -257,13 +257,9 @@ impl SolvaPayClient {
         request: reqwest::RequestBuilder,
         operation: &str,
     ) -> Result<Vec<u8>, (Failure, Option<Duration>, ApiError)> {
-        let _permit = self.inner.permits.acquire().await.map_err(|_| {
-            let e = ApiError::Transport {
-                kind: TransportKind::Connect,
-                detail: "client is shutting down".into(),
-            };
-            (Failure::Connect, None, e)
-        })?;
+        // The semaphore is never closed, so `acquire` cannot fail; without a permit the request
+        // would still be sent, only unqueued.
+        let _permit = self.inner.permits.acquire().await.ok();
         tracing::debug!(%operation, "request");
         let response = request
             .send()
@@ -455,30 +451,13 @@ fn zod_errors(value: Option<&Value>) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join("; "))
 }
 
-/// Upstream text made safe to show: control characters replaced by spaces, bidi and tag characters
-/// removed, length capped.
-pub fn sanitize(text: &str, max_chars: usize) -> String {
-    let mut out: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .filter(|c| !crate::model::validate::is_disguising(*c))
-        .take(max_chars)
-        .collect();
-    if text.chars().count() > max_chars {
-        out.push('…');
-    }
-    out.trim().to_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn client() -> SolvaPayClient {
-        SolvaPayClient::new(
-            &Config::for_base_url("http://127.0.0.1:9/base/", Some("sk_test_x")).unwrap(),
-        )
-        .unwrap()
+        let base = Url::parse("http://127.0.0.1:9/base/").unwrap();
+        SolvaPayClient::new(ClientSettings::new(base, Some(ApiKey::new("sk_test_x"))))
     }
 
     #[test]
@@ -556,46 +535,6 @@ mod tests {
         assert!(!conflict(400, "Invalid email").is_conflict());
     }
 
-    /// Code points that must never reach the model from upstream text: controls (a space stands in
-    /// for them), bidi embeddings, overrides, isolates and marks, zero-width characters, line and
-    /// paragraph separators, and Unicode tag characters (written out here, independently of
-    /// `validate::is_disguising`, so the test checks the list too).
-    fn banned(c: char) -> bool {
-        c.is_control()
-            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{E0000}'..='\u{E007F}')
-            || matches!(
-                c,
-                '\u{200B}'
-                    ..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{180E}' | '\u{2028}' | '\u{2029}'
-            )
-    }
-
-    /// Text mixing ASCII, emoji, CJK, controls, bidi and tag characters.
-    fn hostile_text() -> impl proptest::strategy::Strategy<Value = String> {
-        use proptest::prelude::*;
-        proptest::collection::vec(
-            prop_oneof![
-                any::<char>(),
-                proptest::char::range('a', 'z'),
-                Just(' '),
-                Just('\n'),
-                Just('\u{7}'),
-                Just('\u{202E}'),
-                Just('\u{2067}'),
-                Just('\u{200F}'),
-                Just('\u{061C}'),
-                Just('\u{200B}'),
-                Just('\u{FEFF}'),
-                Just('\u{2028}'),
-                Just('\u{E0041}'),
-                Just('😀'),
-                Just('漢'),
-            ],
-            0..80,
-        )
-        .prop_map(|chars| chars.into_iter().collect())
-    }
-
     fn any_api_error() -> impl proptest::strategy::Strategy<Value = ApiError> {
         use proptest::prelude::*;
         prop_oneof![
@@ -632,20 +571,6 @@ mod tests {
     }
 
     proptest::proptest! {
-        #[test]
-        fn sanitize_is_idempotent_bounded_and_clean(text in hostile_text(), max in 0usize..60) {
-            let once = sanitize(&text, max);
-            proptest::prop_assert_eq!(&sanitize(&once, max), &once);
-            proptest::prop_assert!(once.chars().count() <= max + 1);
-            proptest::prop_assert!(!once.chars().any(banned), "{:?}", once);
-            proptest::prop_assert_eq!(once.trim(), once.as_str());
-        }
-
-        #[test]
-        fn sanitize_keeps_plain_text(text in "[a-zA-Z0-9 .,😀漢]{0,50}") {
-            proptest::prop_assert_eq!(sanitize(&text, 100), text.trim());
-        }
-
         #[test]
         fn a_valid_reference_is_always_exactly_its_own_path_segment(raw in "\\PC{0,80}|[A-Za-z0-9_.%/?#-]{1,70}") {
             let Ok(reference) = crate::model::ids::check_reference("reference", &raw) else {

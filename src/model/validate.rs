@@ -1,12 +1,14 @@
 //! Argument rules checked before any request is sent: each failure names the field at fault.
-//! [`is_disguising`] is the one list of characters that hide or reorder text; input refuses them
-//! here, and the output filters (`api::sanitize`, the tool result scrubber) drop them.
+//! The character rules come from [`crate::text`]: free text holding a character that hides or
+//! reorders text is refused here, as the results and upstream messages drop it.
 
 #![deny(clippy::arithmetic_side_effects)]
 
 use std::fmt;
 
 use serde_json::{Map, Value};
+
+use crate::text::{is_disguising, refused_in_input};
 
 /// One argument that breaks a rule: which field, and what is expected instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,8 +132,7 @@ pub fn telephone(field: &str, raw: &str) -> Result<String, FieldError> {
     }
 }
 
-/// Free text: at most `max` characters, no control characters (newlines and tabs allowed) and
-/// nothing [`is_disguising`].
+/// Free text: at most `max` characters, nothing [`refused_in_input`] (newlines and tabs are fine).
 pub fn text(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
     let count = raw.chars().count();
     if count > max {
@@ -168,7 +169,7 @@ fn metadata_value(path: &str, value: &Value) -> Result<(), FieldError> {
 }
 
 fn refuse_forbidden(field: &str, raw: &str) -> Result<(), FieldError> {
-    match raw.chars().find(|c| is_forbidden_char(*c)) {
+    match raw.chars().find(|c| refused_in_input(*c)) {
         Some(c) => Err(FieldError::new(
             field,
             format!(
@@ -180,24 +181,17 @@ fn refuse_forbidden(field: &str, raw: &str) -> Result<(), FieldError> {
     }
 }
 
-/// What free text may not carry: control characters other than newline, tab and carriage return,
-/// and anything [`is_disguising`].
-fn is_forbidden_char(c: char) -> bool {
-    (c.is_control() && !matches!(c, '\n' | '\t' | '\r')) || is_disguising(c)
-}
-
-/// Characters that hide or reorder text, so a person may approve something other than what runs:
-/// bidi embeddings, overrides, isolates and marks; zero-width spaces, joiners and no-break spaces
-/// (U+200B–U+200D, U+2060, U+FEFF, U+180E); the line and paragraph separators (U+2028, U+2029),
-/// which break a line where no newline shows; and Unicode tag characters (invisible, and a known
-/// way to smuggle instructions to a model). The one list: input validation refuses these, output
-/// sanitising drops them.
-pub fn is_disguising(c: char) -> bool {
-    matches!(c,
-        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
-        | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{180E}'
-        | '\u{2028}' | '\u{2029}'
-        | '\u{E0000}'..='\u{E007F}')
+/// Optional free text, trimmed; empty means absent.
+pub fn opt_text(
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, FieldError> {
+    value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|v| text(field, v, max))
+        .transpose()
 }
 
 /// Page size: 1–100, default 20.
@@ -387,11 +381,11 @@ mod tests {
                 Ok(value) => {
                     proptest::prop_assert_eq!(&value, &raw);
                     proptest::prop_assert!(value.chars().count() <= max);
-                    proptest::prop_assert!(!value.chars().any(is_forbidden_char));
+                    proptest::prop_assert!(!value.chars().any(refused_in_input));
                 }
                 Err(e) => {
                     proptest::prop_assert_eq!(e.field, "reason");
-                    proptest::prop_assert!(raw.chars().count() > max || raw.chars().any(is_forbidden_char));
+                    proptest::prop_assert!(raw.chars().count() > max || raw.chars().any(refused_in_input));
                 }
             }
         }

@@ -5,7 +5,7 @@ use super::*;
 const KEY: &str = "sk_test_CANARY_9f8e7d6c";
 
 fn redactor() -> Redactor {
-    Redactor::new([KEY]).unwrap()
+    Redactor::new([KEY])
 }
 
 fn scrub(text: &str) -> String {
@@ -83,14 +83,14 @@ fn text_without_the_key_is_borrowed_unchanged() {
 
 #[test]
 fn short_secrets_are_not_searched_for() {
-    let r = Redactor::new(["abc", ""]).unwrap();
+    let r = Redactor::new(["abc", ""]);
     assert!(matches!(r.scrub_str("abc abc"), Cow::Borrowed(_)));
     assert_eq!(format!("{r:?}"), "Redactor { forms: 0 }");
 }
 
 #[test]
 fn overlapping_secrets_are_removed_whole() {
-    let r = Redactor::new(["sk_live_AAAABBBB", "BBBBCCCC_sk_live"]).unwrap();
+    let r = Redactor::new(["sk_live_AAAABBBB", "BBBBCCCC_sk_live"]);
     assert_eq!(
         r.scrub_str("x sk_live_AAAABBBBCCCC_sk_live y"),
         "x [redacted] y"
@@ -120,7 +120,7 @@ fn debug_shows_no_secret() {
 fn every_reading_of_the_escapes_is_tried() {
     // A `%` or `\` just before the key would swallow its first characters if only one reading
     // were tried; a backslash-escaped backslash (a JSON string inside a log line) is seen through.
-    let r = Redactor::new(["ab12cd34_key", "u0041ffff_key"]).unwrap();
+    let r = Redactor::new(["ab12cd34_key", "u0041ffff_key"]);
     let cases = [
         ("50%ab12cd34_key", "50%[redacted]"),
         ("50%ab12cd34%5Fkey", "50%[redacted]"),

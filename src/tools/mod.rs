@@ -1,5 +1,6 @@
-//! The MCP tools, one file per domain. A handler parses its arguments, makes one client call and
-//! renders the answer; failures go through [`crate::error::ToolError`].
+//! The MCP tools (the MCP layer, above `api` and `model`), one file per domain, each a named router
+//! on [`BillingServer`](crate::server::BillingServer). A handler parses its arguments, makes one
+//! client call and renders the answer; failures go through [`crate::error::ToolError`].
 
 mod checkout;
 mod customers;
@@ -18,6 +19,7 @@ pub(crate) use output::{Json, Reply, Summary};
 use crate::api::ApiError;
 use crate::error::{ErrorCode, ToolError};
 use crate::model::validate;
+pub(crate) use crate::model::validate::opt_text;
 
 /// A delete's outcome, `None` when SolvaPay says there is no such object (an earlier call deleted
 /// it, or it never existed): a repeated delete then answers "nothing to delete" instead of failing.
@@ -26,18 +28,6 @@ pub(crate) fn unless_absent<T>(result: Result<T, ApiError>) -> Result<Option<T>,
         Ok(done) => Ok(Some(done)),
         Err(e) if e.code == ErrorCode::NotFound => Ok(None),
         Err(e) => Err(e),
-    }
-}
-
-/// Optional free text, trimmed; empty means absent.
-pub(crate) fn opt_text(
-    field: &str,
-    value: Option<&str>,
-    max: usize,
-) -> Result<Option<String>, ToolError> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
-        Some(v) => Ok(Some(validate::text(field, v, max)?)),
-        None => Ok(None),
     }
 }
 

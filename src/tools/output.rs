@@ -6,9 +6,8 @@ use rmcp::handler::server::tool::IntoCallToolResult;
 use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock};
 use schemars::JsonSchema;
 use serde::Serialize;
-use serde_json::Value;
 
-use crate::model::validate::is_disguising;
+use crate::text;
 
 /// A one-line, human-readable account of a result ("Created customer cus_… (jane@acme.com)").
 pub(crate) trait Summary {
@@ -21,11 +20,13 @@ pub(crate) struct Json<T>(pub(crate) T);
 
 impl<T: Serialize + JsonSchema + Summary + 'static> IntoCallToolResult for Json<T> {
     fn into_call_tool_result(self) -> Result<CallToolResponse, rmcp::ErrorData> {
-        let summary = scrub_text(&self.0.summary());
+        let summary = text::scrub(&self.0.summary()).into_owned();
         let mut value = serde_json::to_value(&self.0).map_err(|e| {
             rmcp::ErrorData::internal_error(format!("result could not be serialised: {e}"), None)
         })?;
-        scrub(&mut value);
+        // Data from SolvaPay (names, descriptions, metadata) is untrusted text: no string of a
+        // result may hide or reorder what a person reads.
+        text::scrub_json(&mut value);
         // One serialisation and no copy of the tree: large results (a 10,000-event bulk report)
         // would otherwise be held three times.
         let text = value.to_string();
@@ -51,42 +52,5 @@ impl<T: Serialize + JsonSchema + Summary + 'static> IntoCallToolResult for Reply
             Self::Done(result) => Json(result).into_call_tool_result(),
             Self::Ask(input) => Ok(CallToolResponse::InputRequired(input)),
         }
-    }
-}
-
-/// Data from SolvaPay (names, descriptions, metadata) is untrusted text: every string of a result
-/// loses the characters that could disguise it from a person or smuggle instructions to a model
-/// ([`is_disguising`], the same list input validation refuses), and control characters other than
-/// newline and tab.
-fn scrub(value: &mut Value) {
-    match value {
-        Value::String(s) if s.chars().any(hidden) => *s = scrub_text(s),
-        Value::Array(items) => items.iter_mut().for_each(scrub),
-        Value::Object(map) => map.values_mut().for_each(scrub),
-        _ => {}
-    }
-}
-
-fn scrub_text(text: &str) -> String {
-    text.chars().filter(|c| !hidden(*c)).collect()
-}
-
-fn hidden(c: char) -> bool {
-    is_disguising(c) || (c.is_control() && !matches!(c, '\n' | '\t'))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn strings_lose_disguising_characters_everywhere() {
-        let mut v = json!({"name": "Jane\u{202E}evil", "metadata": {"note": ["ok\u{E0041}\u{E0042}", "a\u{0007}b\nc", "z\u{200B}w\u{FEFF}x\u{2028}y"]}, "n": 3});
-        scrub(&mut v);
-        assert_eq!(
-            v,
-            json!({"name": "Janeevil", "metadata": {"note": ["ok", "ab\nc", "zwxy"]}, "n": 3})
-        );
     }
 }

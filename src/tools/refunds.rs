@@ -273,7 +273,7 @@ fn refund_result(
             Some(format!(
                 "SolvaPay accepted the refund{} but named no refund transaction; it settles \
                  asynchronously. Check with list_transactions.",
-                m.map(|m| format!(" (\"{}\")", crate::api::sanitize(&m, 200)))
+                m.map(|m| format!(" (\"{}\")", crate::text::sanitize(&m, 200)))
                     .unwrap_or_default()
             )),
         ),

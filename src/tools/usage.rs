@@ -128,15 +128,6 @@ impl Summary for UsageRecorded {
     }
 }
 
-/// Optional free text, trimmed; empty means absent.
-fn opt(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, FieldError> {
-    value
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(|v| validate::text(field, v, max))
-        .transpose()
-}
-
 /// Validates one event into its wire form, keyed by its `requestId` or else [`UsageEvent::derived_key`].
 fn build_event(
     a: UsageEventArgs,
@@ -156,7 +147,7 @@ fn build_event(
             format!("must be ≥ 0 ms (got {d})"),
         ));
     }
-    let request_id = opt("requestId", a.request_id.as_deref(), 256)?;
+    let request_id = validate::opt_text("requestId", a.request_id.as_deref(), 256)?;
     // A caller-given timestamp makes the event identifiable across calls (a repeated batch with the
     // same timestamps is the same batch); a server-stamped one is scoped to this call only.
     let call = if a.timestamp.is_some() { "" } else { call };
@@ -171,7 +162,7 @@ fn build_event(
         outcome: a.outcome.unwrap_or_default(),
         duration: a.action_duration,
         metadata: UsageMetadata {
-            action: opt("action", a.action.as_deref(), 200)?,
+            action: validate::opt_text("action", a.action.as_deref(), 200)?,
             request_id: request_id.clone(),
         },
         timestamp: timestamp(a.timestamp.as_deref(), now)?,

@@ -274,7 +274,7 @@ impl World {
             policy: selection.resolve(None).unwrap(),
             ..ServerOptions::default()
         };
-        let server = BillingServer::with_options(SolvaPayClient::new(&config).unwrap(), options);
+        let server = BillingServer::with_options(SolvaPayClient::new(&config), options);
         let (server_io, client_io) = tokio::io::duplex(1 << 20);
         tokio::spawn(async move {
             if let Ok(running) = server.serve(server_io).await {

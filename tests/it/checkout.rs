@@ -183,7 +183,7 @@ async fn connect_selecting(api: &MockServer, selection: ToolSelection) -> Client
         policy: selection.resolve(None).unwrap(),
         ..ServerOptions::default()
     };
-    let client = SolvaPayClient::new(&support::config(&api.uri())).unwrap();
+    let client = SolvaPayClient::new(&support::config(&api.uri()));
     let server = BillingServer::with_options(client, options);
     let (server_io, client_io) = tokio::io::duplex(1 << 20);
     tokio::spawn(async move {

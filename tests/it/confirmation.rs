@@ -52,7 +52,7 @@ async fn deletable() -> MockServer {
 
 fn server_with(upstream: &MockServer, options: ServerOptions) -> BillingServer {
     BillingServer::with_options(
-        SolvaPayClient::new(&support::config(&upstream.uri())).unwrap(),
+        SolvaPayClient::new(&support::config(&upstream.uri())),
         options,
     )
 }

@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use rmcp::model::{CallToolRequestParams, ElicitationAction};
 use serde_json::{Value, json};
+use solvapay_mcp::api::KeyMode;
 use solvapay_mcp::audit::AuditLog;
-use solvapay_mcp::config::KeyMode;
 use solvapay_mcp::options::{ConfirmMode, RefundLimits, ServerOptions};
 use solvapay_mcp::policy::ToolSelection;
 use solvapay_mcp::{BillingServer, SolvaPayClient};
@@ -19,7 +19,7 @@ use crate::support::{self, request_count};
 
 fn server(upstream: &MockServer, options: ServerOptions) -> BillingServer {
     BillingServer::with_options(
-        SolvaPayClient::new(&support::config(&upstream.uri())).unwrap(),
+        SolvaPayClient::new(&support::config(&upstream.uri())),
         options,
     )
 }
@@ -286,10 +286,8 @@ async fn a_refund_asks_with_the_formatted_amount_and_a_decline_sends_nothing() {
     let mut config =
         solvapay_mcp::Config::for_base_url(_sandbox.base_url(), Some(_sandbox.key())).unwrap();
     config.retry = support::fast_retries();
-    let server = BillingServer::with_options(
-        SolvaPayClient::new(&config).unwrap(),
-        ServerOptions::default(),
-    );
+    let server =
+        BillingServer::with_options(SolvaPayClient::new(&config), ServerOptions::default());
     let questions = Arc::new(Mutex::new(Vec::new()));
     let client = connect_as(
         Confirmer {

@@ -128,7 +128,7 @@ impl ClientHandler for ProgressLog {
 async fn list_plans_reports_progress_per_product() {
     let api = catalog().await;
     let config = Config::for_base_url(&api.uri(), Some(KEY)).unwrap();
-    let server = BillingServer::new(SolvaPayClient::new(&config).unwrap());
+    let server = BillingServer::new(SolvaPayClient::new(&config));
     let (server_io, client_io) = tokio::io::duplex(1 << 20);
     tokio::spawn(async move {
         if let Ok(running) = server.serve(server_io).await {

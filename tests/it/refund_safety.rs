@@ -100,7 +100,7 @@ async fn connect_journaled(config: Config, dir: &Path) -> Client {
         audit: Some(AuditLog::open(&dir.join("audit.jsonl"), vec![KEY.to_owned()]).unwrap()),
         ..ServerOptions::default()
     };
-    let server = BillingServer::with_options(SolvaPayClient::new(&config).unwrap(), options);
+    let server = BillingServer::with_options(SolvaPayClient::new(&config), options);
     let (server_io, client_io) = tokio::io::duplex(1 << 20);
     tokio::spawn(async move {
         if let Ok(running) = rmcp::ServiceExt::serve(server, server_io).await {

@@ -143,3 +143,52 @@ async fn tools_list_snapshot() {
     let tools = client.list_all_tools().await.unwrap();
     insta::assert_json_snapshot!("tools_list", tools);
 }
+
+/// Clients that defer tools behind a search (Claude Code) find each tool by its `_meta` hint and
+/// load only the few marked `alwaysLoad` with the connection.
+#[tokio::test]
+async fn every_tool_carries_a_search_hint_and_five_are_loaded_up_front() {
+    let upstream = support::upstream().await;
+    let client = support::connect(&upstream.uri()).await;
+    let tools = client.list_all_tools().await.unwrap();
+    assert_eq!(tools.len(), 32);
+    let mut hints = std::collections::BTreeSet::new();
+    let mut always = Vec::new();
+    for tool in &tools {
+        let meta = tool
+            .meta
+            .as_ref()
+            .unwrap_or_else(|| panic!("{} has no _meta", tool.name));
+        let hint = meta
+            .0
+            .get("anthropic/searchHint")
+            .and_then(|h| h.as_str())
+            .unwrap_or_else(|| panic!("{} has no search hint", tool.name));
+        assert!(
+            hint.split_whitespace().count() >= 3,
+            "{}: {hint:?}",
+            tool.name
+        );
+        assert!(
+            hints.insert(hint.to_owned()),
+            "{}: duplicate hint {hint:?}",
+            tool.name
+        );
+        match meta.0.get("anthropic/alwaysLoad") {
+            None => {}
+            Some(serde_json::Value::Bool(true)) => always.push(tool.name.to_string()),
+            Some(other) => panic!("{}: alwaysLoad is {other}, not true", tool.name),
+        }
+    }
+    always.sort_unstable();
+    assert_eq!(
+        always,
+        [
+            "check_limits",
+            "create_checkout_session",
+            "ensure_customer",
+            "get_purchases_by_customer",
+            "record_usage",
+        ]
+    );
+}

@@ -60,7 +60,7 @@ pub(crate) fn fast_retries() -> RetryPolicy {
 
 /// A client talking to a fresh server built from `config`.
 pub(crate) async fn connect_with(config: Config) -> Client {
-    let server = BillingServer::new(SolvaPayClient::new(&config).unwrap());
+    let server = BillingServer::new(SolvaPayClient::new(&config));
     let (server_io, client_io) = tokio::io::duplex(1 << 20);
     // The server's own stdio transport, over the in-memory pipe.
     let (input, output) = tokio::io::split(server_io);

@@ -1,0 +1,243 @@
+//! The process around the server (top layer, called by the binary's `main`): picks the mode from the
+//! command line and the environment (SolvaPay with a key, the in-process local sandbox without),
+//! serves MCP over stdio until stdin closes or SIGTERM, SIGINT or SIGHUP arrives, gives in-flight
+//! calls a grace period, and records in the audit log the writes that were cut off. The
+//! `sandbox` subcommand serves the sandbox alone. Logs go to stderr; nothing here writes stdout,
+//! which carries JSON-RPC only.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use rmcp::ServiceExt;
+use rmcp::service::ServerInitializeError;
+
+use crate::audit::AuditLog;
+use crate::cli::{Cli, Command, SandboxFlags, ServerFlags};
+use crate::config::ConfigError;
+use crate::sandbox::Sandbox;
+use crate::telemetry::LogRedaction;
+use crate::{BillingServer, Config, SolvaPayClient, stdio};
+
+/// How long in-flight tool calls may run after the client has gone or a signal arrived.
+const GRACE: Duration = Duration::from_secs(10);
+
+/// Runs the process `cli` describes to its end and gives its exit code: 0 after a clean shutdown,
+/// 2 for an invalid configuration, 1 for any other failure to start. `announce` is called once the
+/// standalone sandbox (`sandbox` subcommand) listens, to tell the user how to reach it.
+pub async fn run(cli: Cli, logs: &LogRedaction, announce: impl FnOnce(&Sandbox)) -> ExitCode {
+    match cli.command {
+        Some(Command::Sandbox(flags)) => run_sandbox(flags, cli.server.data_dir, announce).await,
+        None => run_server(cli.server, cli.sandbox, logs).await,
+    }
+}
+
+async fn run_server(
+    flags: ServerFlags,
+    sandbox_flags: SandboxFlags,
+    logs: &LogRedaction,
+) -> ExitCode {
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => return config_error(&e),
+    };
+    // No key: serve the local sandbox in-process and point the client at it.
+    let (config, sandbox) = if config.api_key.is_some() {
+        (config, None)
+    } else {
+        let options = match sandbox_flags.options(flags.data_dir.as_ref()) {
+            Ok(o) => o,
+            Err(e) => return config_error(&e),
+        };
+        let sandbox = match Sandbox::start(options).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!("the local sandbox could not start: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let mut local = match Config::for_base_url(sandbox.base_url(), Some(sandbox.key())) {
+            Ok(c) => c,
+            Err(e) => return config_error(&e),
+        };
+        local.timeout = config.timeout;
+        (local, Some(sandbox))
+    };
+    let api = SolvaPayClient::new(&config);
+    // From here on the key (configured, or the local sandbox's) is known: no log line shows it.
+    logs.set(api.redactor());
+    let options = match flags.options(&config, sandbox.is_some()) {
+        Ok(o) => o,
+        Err(e) => return config_error(&e),
+    };
+    let mode = match &sandbox {
+        Some(s) => format!(
+            "no API key — local sandbox at {} (database {}; set SOLVAPAY_SECRET_KEY to use SolvaPay)",
+            s.base_url(),
+            s.db_description()
+        ),
+        None => config.describe(),
+    };
+    tracing::info!(
+        "solvapay-mcp {}: {mode}; {}",
+        env!("CARGO_PKG_VERSION"),
+        options.policy
+    );
+    let audit = options.audit.clone();
+    // Read off the handshake path; awaited before exit, so the report is never lost.
+    let report = audit
+        .clone()
+        .map(|log| tokio::spawn(async move { report_unfinished(&log).await }));
+    let code = serve_stdio(
+        BillingServer::with_options(api.clone(), options),
+        api,
+        audit,
+    )
+    .await;
+    if let Some(report) = report {
+        let _ = report.await;
+    }
+    if let Some(sandbox) = sandbox {
+        sandbox.shutdown().await;
+    }
+    code
+}
+
+/// Names on stderr the write calls an earlier process started and never finished (a crash or a
+/// kill mid-call), so the operator can check them in SolvaPay.
+async fn report_unfinished(log: &AuditLog) {
+    match log.recover().await {
+        Ok(calls) => {
+            for call in calls {
+                tracing::warn!(
+                    "audit: {} (call {}, started {}) has no recorded outcome: the server stopped \
+                     during it; check its effect in SolvaPay",
+                    call.tool,
+                    call.call_id,
+                    call.time
+                );
+            }
+        }
+        Err(e) => tracing::error!("could not read the audit log: {e}"),
+    }
+}
+
+fn config_error(e: &ConfigError) -> ExitCode {
+    tracing::error!("invalid configuration: {e}");
+    ExitCode::from(2)
+}
+
+/// `solvapay-mcp sandbox`: the sandbox alone until a signal arrives.
+async fn run_sandbox(
+    flags: SandboxFlags,
+    data_dir: Option<PathBuf>,
+    announce: impl FnOnce(&Sandbox),
+) -> ExitCode {
+    let options = match flags.options(data_dir.as_ref()) {
+        Ok(o) => o,
+        Err(e) => return config_error(&e),
+    };
+    let signals = Signals::install();
+    let sandbox = match Sandbox::start(options).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!("the local sandbox could not start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    announce(&sandbox);
+    tracing::info!(
+        "sandbox listening at {} (database {})",
+        sandbox.base_url(),
+        sandbox.db_description()
+    );
+    let signal = signals.recv().await;
+    tracing::info!("{signal}: stopping the sandbox");
+    sandbox.shutdown().await;
+    ExitCode::SUCCESS
+}
+
+async fn serve_stdio(
+    server: BillingServer,
+    api: SolvaPayClient,
+    audit: Option<AuditLog>,
+) -> ExitCode {
+    let in_flight = server.in_flight();
+    // Install the handlers before the first message, so no signal can find the default action.
+    let signals = Signals::install();
+    let service = match server.serve(stdio::transport()).await {
+        Ok(service) => service,
+        // The client went away before the handshake: nothing to do, not an error.
+        Err(ServerInitializeError::ConnectionClosed(_)) => return ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("MCP handshake failed: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // Load the root certificates once the handshake is answered, so it never waits for them.
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = api.warm_up() {
+            tracing::error!("{e}");
+        }
+    });
+    let stop = service.cancellation_token();
+    tokio::spawn(async move {
+        let signal = signals.recv().await;
+        tracing::info!("{signal}: finishing in-flight calls, then exiting");
+        stop.cancel();
+    });
+    if let Err(e) = service.waiting().await {
+        tracing::error!("server task failed: {e}");
+    }
+    // No new calls are accepted now; let the ones already running finish.
+    in_flight.close();
+    if tokio::time::timeout(GRACE, in_flight.wait()).await.is_err() {
+        tracing::warn!(
+            remaining = in_flight.len(),
+            "grace period over; exiting with calls unfinished"
+        );
+    }
+    // Writes still running are on record as started; say that they were cut off.
+    if let Some(log) = audit {
+        let interrupted = log.interrupt_open().await;
+        if interrupted > 0 {
+            tracing::warn!("audit: {interrupted} write call(s) recorded as interrupted");
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// SIGTERM, SIGINT and SIGHUP, caught from installation on.
+struct Signals {
+    term: Option<tokio::signal::unix::Signal>,
+    hup: Option<tokio::signal::unix::Signal>,
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn install() -> Self {
+        use tokio::signal::unix::{SignalKind, signal};
+        Self {
+            term: signal(SignalKind::terminate()).ok(),
+            hup: signal(SignalKind::hangup()).ok(),
+            int: signal(SignalKind::interrupt()).ok(),
+        }
+    }
+
+    /// Resolves on the first of the three signals, naming it.
+    async fn recv(mut self) -> &'static str {
+        async fn next(signal: Option<&mut tokio::signal::unix::Signal>) {
+            match signal {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        }
+        tokio::select! {
+            () = next(self.term.as_mut()) => "SIGTERM",
+            () = next(self.hup.as_mut()) => "SIGHUP",
+            () = next(self.int.as_mut()) => "SIGINT",
+        }
+    }
+}
