@@ -388,12 +388,12 @@ fn without_null(schema: &mut Map<String, Value>) {
             continue;
         };
         alternatives.retain(|a| *a != json!({"type": "null"}));
-        if alternatives.len() == 1 {
-            if let Some(Value::Object(only)) = alternatives.pop() {
-                schema.remove(keyword);
-                for (k, v) in only {
-                    schema.entry(k).or_insert(v);
-                }
+        if alternatives.len() == 1
+            && let Some(Value::Object(only)) = alternatives.pop()
+        {
+            schema.remove(keyword);
+            for (k, v) in only {
+                schema.entry(k).or_insert(v);
             }
         }
     }
@@ -511,7 +511,7 @@ fn inline_defs(root: &mut Value, side: Side) {
                 copy.remove("description");
             }
             let shared = size(def) + name.len() + 4 + n * size(&json!({ "$ref": reference }));
-            (n * size(&copy) <= shared).then(|| (reference, copy))
+            (n * size(&copy) <= shared).then_some((reference, copy))
         });
         let Some((reference, copy)) = pick else {
             return;
@@ -521,10 +521,10 @@ fn inline_defs(root: &mut Value, side: Side) {
             if let Some(name) = reference.strip_prefix("#/$defs/") {
                 defs.remove(name);
             }
-            if defs.is_empty() {
-                if let Value::Object(root) = root {
-                    root.remove("$defs");
-                }
+            if defs.is_empty()
+                && let Value::Object(root) = root
+            {
+                root.remove("$defs");
             }
         }
     }
