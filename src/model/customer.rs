@@ -66,7 +66,7 @@ impl CustomerWire {
     }
 }
 
-/// A customer in a tool result.
+/// A customer.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Customer {
@@ -93,7 +93,7 @@ pub struct Customer {
     pub created_at: Option<String>,
 }
 
-/// A purchase of a customer.
+/// An active purchase.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PurchaseInfo {
@@ -108,15 +108,14 @@ pub struct PurchaseInfo {
     /// active, trialing, cancelled, …
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    /// In USD (SolvaPay normalises purchase amounts).
+    /// In USD.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<Money>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub start_date: Option<String>,
-    /// End of access, when known.
+    /// End of access.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_date: Option<String>,
-    /// When the renewal was cancelled.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cancelled_at: Option<String>,
 }

@@ -130,8 +130,6 @@ pub struct PlanWire {
     pub default: Option<bool>,
     #[serde(default)]
     pub requires_payment: Option<bool>,
-    #[serde(default)]
-    pub created_at: Option<String>,
 }
 
 impl PlanWire {
@@ -143,13 +141,12 @@ impl PlanWire {
     }
 }
 
-/// A plan in a tool result, with the product it belongs to.
+/// A plan, with the product it belongs to.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Plan {
     /// e.g. pln_K5L6M7N8.
     pub reference: String,
-    /// The product it belongs to.
     pub product_ref: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -168,7 +165,7 @@ pub struct Plan {
     pub setup_fee: Option<Money>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub billing_cycle: Option<String>,
-    /// pre-paid or post-paid (usage-based).
+    /// pre-paid or post-paid.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub billing_model: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -196,11 +193,9 @@ pub struct Plan {
     pub default: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requires_payment: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
 }
 
-/// A plan as listed inside its product (SolvaPay sends no name or type there; get_plan has the rest).
+/// A plan of the product (get_plan has the rest).
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProductPlan {
@@ -252,7 +247,6 @@ impl Plan {
             status: present(wire.status),
             default: wire.default,
             requires_payment: wire.requires_payment,
-            created_at: present(wire.created_at),
         }
     }
 

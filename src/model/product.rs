@@ -35,7 +35,7 @@ pub struct ProductWire {
     pub created_at: Option<String>,
 }
 
-/// A product in a tool result.
+/// A product.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Product {
