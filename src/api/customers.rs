@@ -6,13 +6,13 @@ use serde_json::Value;
 
 use super::{ApiError, Routes, SolvaPayClient};
 use crate::model::CustomerRef;
-use crate::model::customer::{CreateCustomer, Customer, CustomerLookup, UpdateCustomer};
+use crate::model::customer::{CreateCustomer, CustomerLookup, CustomerWire, UpdateCustomer};
 
 /// One page of customers.
 #[derive(Debug, Clone)]
 pub struct CustomerPage {
     /// The customers on this page.
-    pub customers: Vec<Customer>,
+    pub customers: Vec<CustomerWire>,
     /// Total matching customers, when SolvaPay reports it.
     pub total: Option<u64>,
     /// Whether more customers follow this page.
@@ -23,22 +23,22 @@ pub struct CustomerPage {
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum CustomersBody {
-    List(Vec<Customer>),
+    List(Vec<CustomerWire>),
     Wrapped {
         #[serde(alias = "data", alias = "items")]
-        customers: Vec<Customer>,
+        customers: Vec<CustomerWire>,
         #[serde(default)]
         total: Option<u64>,
     },
     One {
-        customer: Customer,
+        customer: CustomerWire,
     },
-    Bare(Customer),
+    Bare(CustomerWire),
     Nothing(serde::de::IgnoredAny),
 }
 
 impl CustomersBody {
-    fn into_parts(self) -> (Vec<Customer>, Option<u64>) {
+    fn into_parts(self) -> (Vec<CustomerWire>, Option<u64>) {
         match self {
             CustomersBody::List(c) => (c, None),
             CustomersBody::Wrapped { customers, total } => (customers, total),
@@ -52,13 +52,13 @@ impl CustomersBody {
 
 impl SolvaPayClient {
     /// `POST /v1/sdk/customers`.
-    pub async fn create_customer(&self, body: &CreateCustomer) -> Result<Customer, ApiError> {
+    pub async fn create_customer(&self, body: &CreateCustomer) -> Result<CustomerWire, ApiError> {
         self.send(Method::POST, Routes::Sdk, &["customers"], &[], Some(body))
             .await
     }
 
     /// `GET /v1/sdk/customers/{reference}`.
-    pub async fn get_customer(&self, reference: &CustomerRef) -> Result<Customer, ApiError> {
+    pub async fn get_customer(&self, reference: &CustomerRef) -> Result<CustomerWire, ApiError> {
         self.get(Routes::Sdk, &["customers", reference.as_str()], &[])
             .await
     }
@@ -67,7 +67,7 @@ impl SolvaPayClient {
     pub async fn find_customer(
         &self,
         lookup: CustomerLookup<'_>,
-    ) -> Result<Option<Customer>, ApiError> {
+    ) -> Result<Option<CustomerWire>, ApiError> {
         let query = match lookup {
             CustomerLookup::ExternalRef(r) => [("externalRef", r.to_owned())],
             CustomerLookup::Email(e) => [("email", e.to_owned())],
@@ -81,7 +81,7 @@ impl SolvaPayClient {
                 // Some backends ignore the filter and answer a list: match it ourselves.
                 Ok(customers.into_iter().find(|c| match lookup {
                     CustomerLookup::ExternalRef(r) => c.external_ref.as_deref() == Some(r),
-                    CustomerLookup::Email(e) => c.email.eq_ignore_ascii_case(e),
+                    CustomerLookup::Email(e) => c.has_email(e),
                 }))
             }
             Err(e) if e.is_not_found() => Ok(None),
@@ -121,7 +121,7 @@ impl SolvaPayClient {
         &self,
         reference: &CustomerRef,
         body: &UpdateCustomer,
-    ) -> Result<Customer, ApiError> {
+    ) -> Result<CustomerWire, ApiError> {
         self.send(
             Method::PATCH,
             Routes::Sdk,

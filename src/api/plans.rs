@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{ApiError, Routes, SolvaPayClient};
-use crate::model::plan::{Plan, PlanBody};
+use crate::model::plan::{PlanBody, PlanWire};
 use crate::model::{PlanRef, ProductRef};
 
 /// A plan list: `{plans, total}` or a bare array.
@@ -14,11 +14,11 @@ use crate::model::{PlanRef, ProductRef};
 enum PlansBody {
     Wrapped {
         #[serde(alias = "data", alias = "items")]
-        plans: Vec<Plan>,
+        plans: Vec<PlanWire>,
         #[serde(default)]
         total: Option<u64>,
     },
-    List(Vec<Plan>),
+    List(Vec<PlanWire>),
 }
 
 /// Page size used when reading all of a product's plans.
@@ -30,7 +30,7 @@ impl SolvaPayClient {
         &self,
         product: &ProductRef,
         body: &PlanBody,
-    ) -> Result<Plan, ApiError> {
+    ) -> Result<PlanWire, ApiError> {
         self.send(
             Method::POST,
             Routes::Sdk,
@@ -42,7 +42,11 @@ impl SolvaPayClient {
     }
 
     /// `GET /v1/sdk/products/{productRef}/plans/{planRef}`.
-    pub async fn get_plan(&self, product: &ProductRef, plan: &PlanRef) -> Result<Plan, ApiError> {
+    pub async fn get_plan(
+        &self,
+        product: &ProductRef,
+        plan: &PlanRef,
+    ) -> Result<PlanWire, ApiError> {
         self.get(
             Routes::Sdk,
             &["products", product.as_str(), "plans", plan.as_str()],
@@ -52,8 +56,11 @@ impl SolvaPayClient {
     }
 
     /// Every plan of a product, paging `GET /v1/sdk/products/{productRef}/plans` 100 at a time.
-    pub async fn list_product_plans(&self, product: &ProductRef) -> Result<Vec<Plan>, ApiError> {
-        let mut plans: Vec<Plan> = Vec::new();
+    pub async fn list_product_plans(
+        &self,
+        product: &ProductRef,
+    ) -> Result<Vec<PlanWire>, ApiError> {
+        let mut plans: Vec<PlanWire> = Vec::new();
         loop {
             let query = [
                 ("limit", PLAN_PAGE.to_string()),
@@ -88,7 +95,7 @@ impl SolvaPayClient {
         product: &ProductRef,
         plan: &PlanRef,
         body: &PlanBody,
-    ) -> Result<Plan, ApiError> {
+    ) -> Result<PlanWire, ApiError> {
         self.send(
             Method::PUT,
             Routes::Sdk,

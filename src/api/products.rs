@@ -5,13 +5,15 @@ use serde::Deserialize;
 
 use super::{ApiError, Routes, SolvaPayClient};
 use crate::model::ProductRef;
-use crate::model::product::{CreateProduct, DeleteOutcome, Product, ProductStatus, UpdateProduct};
+use crate::model::product::{
+    CreateProduct, DeleteOutcome, ProductStatus, ProductWire, UpdateProduct,
+};
 
 /// One page of products.
 #[derive(Debug, Clone)]
 pub struct ProductPage {
     /// The products on this page.
-    pub products: Vec<Product>,
+    pub products: Vec<ProductWire>,
     /// Total matching products, when SolvaPay reports it.
     pub total: Option<u64>,
     /// Whether more products follow this page.
@@ -24,11 +26,11 @@ pub struct ProductPage {
 enum ProductsBody {
     Wrapped {
         #[serde(alias = "data", alias = "items")]
-        products: Vec<Product>,
+        products: Vec<ProductWire>,
         #[serde(default)]
         total: Option<u64>,
     },
-    List(Vec<Product>),
+    List(Vec<ProductWire>),
 }
 
 /// Filters of `GET /v1/sdk/products`.
@@ -42,13 +44,13 @@ pub struct ProductQuery<'a> {
 
 impl SolvaPayClient {
     /// `POST /v1/sdk/products`.
-    pub async fn create_product(&self, body: &CreateProduct) -> Result<Product, ApiError> {
+    pub async fn create_product(&self, body: &CreateProduct) -> Result<ProductWire, ApiError> {
         self.send(Method::POST, Routes::Sdk, &["products"], &[], Some(body))
             .await
     }
 
     /// `GET /v1/sdk/products/{productRef}`.
-    pub async fn get_product(&self, product: &ProductRef) -> Result<Product, ApiError> {
+    pub async fn get_product(&self, product: &ProductRef) -> Result<ProductWire, ApiError> {
         self.get(Routes::Sdk, &["products", product.as_str()], &[])
             .await
     }
@@ -84,8 +86,9 @@ impl SolvaPayClient {
         })
     }
 
-    /// Every product reference, paging `GET /v1/sdk/products` 100 at a time.
-    pub async fn all_product_refs(&self) -> Result<Vec<String>, ApiError> {
+    /// Every product reference, paging `GET /v1/sdk/products` 100 at a time. A reference that
+    /// could not name a URL path segment is a decode error, not a request to a wrong path.
+    pub async fn all_product_refs(&self) -> Result<Vec<ProductRef>, ApiError> {
         let mut refs = Vec::new();
         loop {
             let offset = u32::try_from(refs.len()).unwrap_or(u32::MAX);
@@ -93,7 +96,14 @@ impl SolvaPayClient {
                 .list_products(ProductQuery::default(), 100, offset)
                 .await?;
             let empty = page.products.is_empty();
-            refs.extend(page.products.into_iter().map(|p| p.reference));
+            for product in page.products {
+                let reference = ProductRef::from_upstream("reference", &product.reference)
+                    .map_err(|e| ApiError::Decode {
+                        operation: "GET /v1/sdk/products".to_owned(),
+                        detail: e.to_string(),
+                    })?;
+                refs.push(reference);
+            }
             if !page.has_more || empty {
                 return Ok(refs);
             }
@@ -105,7 +115,7 @@ impl SolvaPayClient {
         &self,
         product: &ProductRef,
         body: &UpdateProduct,
-    ) -> Result<Product, ApiError> {
+    ) -> Result<ProductWire, ApiError> {
         self.send(
             Method::PUT,
             Routes::Sdk,

@@ -1,86 +1,159 @@
-//! Customer shapes: what SolvaPay returns (`CustomerResponse`) and what the tools send.
+//! Customer shapes: what SolvaPay sends (`CustomerWire`, read leniently), what a tool answers
+//! (`Customer`, built from it by one `From`), and the request bodies.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::money::{Currency, Money};
+use super::money::{Currency, Money, minor_units};
+use super::present;
 
-/// A SolvaPay customer (`CustomerResponse`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+/// A customer as SolvaPay sends it (`CustomerResponse`). Only `reference` is required: it names
+/// the customer, and it tells a customer from a list wrapper in the list bodies.
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Customer {
-    /// Customer reference, e.g. `cus_A1B2C3D4`.
+pub struct CustomerWire {
     pub reference: String,
-    /// Email address (unique per provider).
     #[serde(default)]
-    pub email: String,
-    /// Display name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default)]
     pub name: Option<String>,
-    /// The caller's own ID for this customer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub external_ref: Option<String>,
-    /// E.164 telephone number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub telephone: Option<String>,
-    /// Free key/value metadata.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub metadata: Option<Map<String, Value>>,
-    /// Derived status, when SolvaPay reports one (`active` = has an active purchase).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The list route's derived status (`active` = has an active purchase).
+    #[serde(default)]
     pub status: Option<String>,
-    /// The customer's active purchases, when SolvaPay includes them.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub purchases: Vec<PurchaseInfo>,
-    /// Creation time (ISO 8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
+    pub purchases: Option<Vec<PurchaseInfoWire>>,
+    #[serde(default)]
     pub created_at: Option<String>,
 }
 
 /// A purchase as embedded in a customer (`PurchaseInfo`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PurchaseInfo {
-    /// Purchase reference, e.g. `pur_T3U4V5W6`.
+pub struct PurchaseInfoWire {
     pub reference: String,
-    /// Product name.
     #[serde(default)]
-    pub product_name: String,
-    /// Product reference.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_name: Option<String>,
+    #[serde(default)]
     pub product_ref: Option<String>,
-    /// Plan reference.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub plan_ref: Option<String>,
-    /// Purchase status (`active`, `trialing`, `cancelled`, …).
     #[serde(default)]
-    pub status: String,
-    /// Start date (ISO 8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default)]
     pub start_date: Option<String>,
-    /// End of access, when known (ISO 8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub end_date: Option<String>,
-    /// When the renewal was cancelled (ISO 8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cancelled_at: Option<String>,
-    /// Amount in USD cents (SolvaPay normalises purchase amounts to USD).
     #[serde(default)]
-    pub amount: i64,
-    /// The amount formatted in USD.
-    #[serde(default, skip_deserializing)]
-    pub amount_formatted: String,
+    pub end_date: Option<String>,
+    #[serde(default)]
+    pub cancelled_at: Option<String>,
+    /// USD cents: SolvaPay normalises purchase amounts to USD (CONTRACT "Money").
+    #[serde(default, deserialize_with = "minor_units")]
+    pub amount: Option<i64>,
 }
 
-impl Customer {
-    /// Fills the formatted amounts the wire format lacks.
-    pub fn with_formatted_amounts(mut self) -> Self {
-        let usd = Currency::usd();
-        for p in &mut self.purchases {
-            p.amount_formatted = Money::new(p.amount, &usd).formatted;
+impl CustomerWire {
+    /// True when this customer's email is `email` (compared without case).
+    pub fn has_email(&self, email: &str) -> bool {
+        self.email
+            .as_deref()
+            .is_some_and(|e| e.eq_ignore_ascii_case(email))
+    }
+}
+
+/// A customer.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Customer {
+    /// e.g. cus_A1B2C3D4.
+    pub reference: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Your own ID for the customer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_ref: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub telephone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Map<String, Value>>,
+    /// active = has an active purchase.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Active purchases.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub purchases: Vec<PurchaseInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+}
+
+/// An active purchase.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PurchaseInfo {
+    /// e.g. pur_T3U4V5W6.
+    pub reference: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_ref: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan_ref: Option<String>,
+    /// active, trialing, cancelled, …
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// In USD.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Money>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<String>,
+    /// End of access.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancelled_at: Option<String>,
+}
+
+impl From<PurchaseInfoWire> for PurchaseInfo {
+    fn from(w: PurchaseInfoWire) -> Self {
+        Self {
+            reference: w.reference,
+            product_name: present(w.product_name),
+            product_ref: present(w.product_ref),
+            plan_ref: present(w.plan_ref),
+            status: present(w.status),
+            amount: w.amount.map(|a| Money::new(a, &Currency::usd())),
+            start_date: present(w.start_date),
+            end_date: present(w.end_date),
+            cancelled_at: present(w.cancelled_at),
         }
-        self
+    }
+}
+
+impl From<CustomerWire> for Customer {
+    fn from(w: CustomerWire) -> Self {
+        Self {
+            reference: w.reference,
+            email: present(w.email),
+            name: present(w.name),
+            external_ref: present(w.external_ref),
+            telephone: present(w.telephone),
+            metadata: w.metadata.filter(|m| !m.is_empty()),
+            status: present(w.status),
+            purchases: w
+                .purchases
+                .unwrap_or_default()
+                .into_iter()
+                .map(PurchaseInfo::from)
+                .collect(),
+            created_at: present(w.created_at),
+        }
     }
 }
 
@@ -98,7 +171,7 @@ pub struct CreateCustomer {
     pub telephone: Option<String>,
     /// Always sent (`{}` when empty): the spec lists it as required.
     pub metadata: Map<String, Value>,
-    /// The caller's own ID.
+    /// The caller's own ID (free text, not a SolvaPay reference).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_ref: Option<String>,
 }
@@ -138,4 +211,59 @@ pub enum CustomerLookup<'a> {
     ExternalRef(&'a str),
     /// By email.
     Email(&'a str),
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn customer(body: Value) -> Customer {
+        Customer::from(serde_json::from_value::<CustomerWire>(body).unwrap())
+    }
+
+    #[test]
+    fn a_customer_without_email_or_purchases_is_still_a_customer() {
+        let c =
+            customer(json!({"reference": "cus_1", "email": null, "name": "", "purchases": null}));
+        assert_eq!((c.email, c.name), (None, None));
+        assert!(c.purchases.is_empty());
+        let out = serde_json::to_value(customer(json!({"reference": "cus_1"}))).unwrap();
+        assert_eq!(out, json!({"reference": "cus_1"}));
+    }
+
+    #[test]
+    fn embedded_purchase_amounts_are_usd_money_or_absent() {
+        let c = customer(json!({"reference": "cus_1", "purchases": [
+            {"reference": "pur_1", "amount": 4900, "currency": "EUR", "status": "active"},
+            {"reference": "pur_2", "amount": "4900"},
+            {"reference": "pur_3", "amount": 4899.5},
+            {"reference": "pur_4", "amount": null},
+            {"reference": "pur_5", "amount": "lots"},
+            {"reference": "pur_6"}
+        ]}));
+        let amounts: Vec<Option<&str>> = c
+            .purchases
+            .iter()
+            .map(|p| p.amount.as_ref().map(|m| m.formatted.as_str()))
+            .collect();
+        assert_eq!(
+            amounts,
+            [
+                Some("$49.00"),
+                Some("$49.00"),
+                Some("$49.00"),
+                None,
+                None,
+                None
+            ]
+        );
+        let first = serde_json::to_value(&c.purchases[0]).unwrap();
+        assert_eq!(
+            first,
+            json!({"reference": "pur_1", "status": "active",
+                   "amount": {"amount": 4900, "currency": "USD", "formatted": "$49.00"}})
+        );
+    }
 }

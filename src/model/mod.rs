@@ -16,3 +16,9 @@ pub mod validate;
 pub use ids::{CustomerRef, PlanRef, ProductRef, PurchaseRef, TransactionRef};
 pub use money::{Currency, Money};
 pub use validate::FieldError;
+
+/// A text field of a SolvaPay answer, `None` when missing or blank (SolvaPay sends `""` for some
+/// unset fields): tool results leave such fields out.
+pub(crate) fn present(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty())
+}

@@ -1,11 +1,14 @@
-//! Plan shapes: SolvaPay's `Plan`, the closed input enums (their schemas list the exact values), and
-//! the create/update bodies.
+//! Plan shapes: what SolvaPay sends (`PlanWire`, read leniently), what a tool answers (`Plan`, and
+//! `ProductPlan` for the copies inside a product), the closed input enums (their schemas list the
+//! exact values), and the create/update bodies.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::money::{Currency, Money};
+use super::ProductRef;
+use super::money::{Currency, Money, minor_units};
+use super::present;
 
 /// How a plan charges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -81,125 +84,200 @@ impl BillingCycle {
     }
 }
 
-/// A SolvaPay plan (`Plan`; the copies embedded in a product lack `name` and `type`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+/// A plan as SolvaPay sends it: the plan routes' `Plan`, or the `SdkPlanResponse` copies embedded
+/// in a product (no `name`, no `type`, no `default`). Only `reference` is required.
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Plan {
-    /// Plan reference, e.g. `pln_K5L6M7N8`.
+pub struct PlanWire {
     pub reference: String,
-    /// The product the plan belongs to (set by `list_plans`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product_ref: Option<String>,
-    /// Plan name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub name: Option<String>,
-    /// Description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub description: Option<String>,
-    /// `recurring`, `usage-based`, `one-time` or `hybrid`.
-    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
-    pub plan_type: Option<String>,
-    /// Price in minor units of `currency` (per cycle for recurring).
     #[serde(default)]
-    pub price: i64,
-    /// ISO 4217 code.
+    pub r#type: Option<String>,
+    /// Minor units of `currency` (per cycle for recurring).
+    #[serde(default, deserialize_with = "minor_units")]
+    pub price: Option<i64>,
     #[serde(default)]
-    pub currency: String,
-    /// `price` formatted, e.g. "$49.00".
-    #[serde(default, skip_deserializing)]
-    pub price_formatted: String,
-    /// Hybrid base fee (minor units), formatted alongside.
-    #[serde(
-        default,
-        deserialize_with = "minor_units",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub base_price: Option<Money>,
-    /// One-time setup fee (minor units), formatted alongside.
-    #[serde(
-        default,
-        deserialize_with = "minor_units",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub setup_fee: Option<Money>,
-    /// `weekly`, `monthly`, `quarterly`, `yearly` or `custom`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    #[serde(default, deserialize_with = "minor_units")]
+    pub base_price: Option<i64>,
+    #[serde(default, deserialize_with = "minor_units")]
+    pub setup_fee: Option<i64>,
+    #[serde(default)]
     pub billing_cycle: Option<String>,
-    /// `pre-paid` or `post-paid` (usage-based).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub billing_model: Option<String>,
-    /// Trial length in days.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub trial_days: Option<i64>,
-    /// Units free per period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub free_units: Option<i64>,
-    /// Usage cap per period; 0 = unlimited.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Units per period; 0 = unlimited.
+    #[serde(default)]
     pub limit: Option<i64>,
-    /// Credits charged per usage unit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub credits_per_unit: Option<i64>,
-    /// Unused units carry over to the next period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub rollover_unused_units: Option<bool>,
-    /// Feature flags.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub features: Option<Value>,
-    /// Named numeric limits.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub limits: Option<Value>,
-    /// `active`, `inactive` or `archived`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub status: Option<String>,
-    /// The product's default plan.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub default: Option<bool>,
-    /// Whether buying it needs a payment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub requires_payment: Option<bool>,
-    /// Creation time (ISO 8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
 }
 
-/// A bare wire amount (minor units); its currency and formatting are filled in by
-/// [`Plan::with_formatted_amounts`].
-fn minor_units<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Money>, D::Error> {
-    Ok(Option::<f64>::deserialize(d)?.map(|amount| Money {
-        amount: amount.round() as i64,
-        currency: String::new(),
-        formatted: String::new(),
-    }))
+impl PlanWire {
+    /// The currency of every amount of the plan: `currency`, else USD (SolvaPay's default).
+    pub fn currency(&self) -> Currency {
+        self.currency
+            .as_deref()
+            .map_or_else(Currency::usd, Currency::from_api)
+    }
+}
+
+/// A plan, with the product it belongs to.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Plan {
+    /// e.g. pln_K5L6M7N8.
+    pub reference: String,
+    pub product_ref: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// recurring, usage-based, one-time or hybrid.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub plan_type: Option<String>,
+    /// Per cycle for recurring plans.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price: Option<Money>,
+    /// Hybrid base fee.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_price: Option<Money>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub setup_fee: Option<Money>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billing_cycle: Option<String>,
+    /// pre-paid or post-paid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billing_model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trial_days: Option<i64>,
+    /// Free units per period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub free_units: Option<i64>,
+    /// Units per period; 0 = unlimited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    /// Credits charged per usage unit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credits_per_unit: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollover_unused_units: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub features: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limits: Option<Value>,
+    /// active, inactive or archived.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// The product's default plan.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requires_payment: Option<bool>,
+}
+
+/// A plan of the product (get_plan has the rest).
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductPlan {
+    /// e.g. pln_K5L6M7N8.
+    pub reference: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price: Option<Money>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub setup_fee: Option<Money>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billing_cycle: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+/// A JSON object or array worth showing: not null, not empty.
+fn nonempty(value: Option<Value>) -> Option<Value> {
+    value.filter(|v| match v {
+        Value::Object(m) => !m.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Null => false,
+        _ => true,
+    })
 }
 
 impl Plan {
-    /// Fills the formatted amounts the wire format lacks.
-    pub fn with_formatted_amounts(mut self) -> Self {
-        let currency = Currency::from_api(&self.currency);
-        self.currency = currency.code().to_owned();
-        self.price_formatted = currency.format(self.price);
-        for money in [&mut self.base_price, &mut self.setup_fee]
-            .into_iter()
-            .flatten()
-        {
-            *money = Money::new(money.amount, &currency);
+    /// The plan `wire` of `product` (SolvaPay's plan bodies do not name their product).
+    pub fn from_wire(wire: PlanWire, product: &ProductRef) -> Self {
+        let currency = wire.currency();
+        let money = |amount: Option<i64>| amount.map(|a| Money::new(a, &currency));
+        Self {
+            price: money(wire.price),
+            base_price: money(wire.base_price),
+            setup_fee: money(wire.setup_fee),
+            reference: wire.reference,
+            product_ref: product.to_string(),
+            name: present(wire.name),
+            description: present(wire.description),
+            plan_type: present(wire.r#type),
+            billing_cycle: present(wire.billing_cycle),
+            billing_model: present(wire.billing_model),
+            trial_days: wire.trial_days,
+            free_units: wire.free_units,
+            limit: wire.limit,
+            credits_per_unit: wire.credits_per_unit,
+            rollover_unused_units: wire.rollover_unused_units,
+            features: nonempty(wire.features),
+            limits: nonempty(wire.limits),
+            status: present(wire.status),
+            default: wire.default,
+            requires_payment: wire.requires_payment,
         }
-        self
     }
 
     /// "Pro (pln_X) $49.00 monthly".
     pub fn label(&self) -> String {
         let name = self.name.as_deref().unwrap_or("Plan");
+        let price = self
+            .price
+            .as_ref()
+            .map(|p| format!(" {}", p.formatted))
+            .unwrap_or_default();
         let cycle = self
             .billing_cycle
             .as_deref()
             .map(|c| format!(" {c}"))
             .unwrap_or_default();
-        format!(
-            "{name} ({}) {}{cycle}",
-            self.reference, self.price_formatted
-        )
+        format!("{name} ({}){price}{cycle}", self.reference)
+    }
+}
+
+impl From<PlanWire> for ProductPlan {
+    fn from(wire: PlanWire) -> Self {
+        let currency = wire.currency();
+        let money = |amount: Option<i64>| amount.map(|a| Money::new(a, &currency));
+        Self {
+            price: money(wire.price),
+            setup_fee: money(wire.setup_fee),
+            reference: wire.reference,
+            billing_cycle: present(wire.billing_cycle),
+            status: present(wire.status),
+        }
     }
 }
 
@@ -295,16 +373,71 @@ mod tests {
         );
     }
 
+    fn plan(body: Value) -> Plan {
+        let product = ProductRef::parse("productRef", "prd_1").unwrap();
+        Plan::from_wire(serde_json::from_value(body).unwrap(), &product)
+    }
+
     #[test]
-    fn embedded_money_is_formatted_in_the_plan_currency() {
-        let plan = serde_json::from_value::<Plan>(serde_json::json!({
-            "reference": "pln_1", "price": 4900, "currency": "usd", "setupFee": 500
+    fn every_amount_is_money_in_the_plan_currency() {
+        let p = plan(serde_json::json!({
+            "reference": "pln_1", "price": 4900, "currency": "usd", "setupFee": 500, "basePrice": "1000"
+        }));
+        let price = p.price.as_ref().unwrap();
+        assert_eq!(
+            (
+                price.amount,
+                price.currency.as_str(),
+                price.formatted.as_str()
+            ),
+            (4900, "USD", "$49.00")
+        );
+        assert_eq!(p.setup_fee.unwrap().formatted, "$5.00");
+        assert_eq!(p.base_price.unwrap().formatted, "$10.00");
+        assert_eq!(p.product_ref, "prd_1");
+    }
+
+    #[test]
+    fn odd_prices_are_read_or_left_out_never_zero() {
+        let price = |v: Value| {
+            plan(serde_json::json!({"reference": "pln_1", "price": v}))
+                .price
+                .map(|m| m.formatted)
+        };
+        assert_eq!(price(serde_json::json!(4900.0)).as_deref(), Some("$49.00"));
+        assert_eq!(price(serde_json::json!("4900")).as_deref(), Some("$49.00"));
+        assert_eq!(price(serde_json::json!(null)), None);
+        assert_eq!(price(serde_json::json!("free")), None);
+        let absent = plan(serde_json::json!({"reference": "pln_1"}));
+        assert_eq!(absent.price, None);
+        assert_eq!(absent.label(), "Plan (pln_1)");
+        let out = serde_json::to_value(&absent).unwrap();
+        assert_eq!(
+            out,
+            serde_json::json!({"reference": "pln_1", "productRef": "prd_1"})
+        );
+    }
+
+    #[test]
+    fn currency_defaults_to_usd_and_is_upper_case() {
+        let yen = plan(serde_json::json!({"reference": "pln_1", "price": 2500, "currency": "jpy"}));
+        assert_eq!(yen.price.unwrap().formatted, "¥2,500");
+        let usd = plan(serde_json::json!({"reference": "pln_1", "price": 2500}));
+        assert_eq!(usd.price.unwrap().currency, "USD");
+    }
+
+    #[test]
+    fn embedded_plans_need_no_name_or_type() {
+        let wire: PlanWire = serde_json::from_value(serde_json::json!({
+            "reference": "pln_1", "price": 4900, "currency": "eur", "status": "active",
+            "billingCycle": "monthly", "isActive": true, "hidden": false
         }))
-        .unwrap()
-        .with_formatted_amounts();
-        assert_eq!(plan.price_formatted, "$49.00");
-        assert_eq!(plan.currency, "USD");
-        let fee = plan.setup_fee.unwrap();
-        assert_eq!((fee.amount, fee.formatted.as_str()), (500, "$5.00"));
+        .unwrap();
+        let embedded = ProductPlan::from(wire);
+        assert_eq!(
+            serde_json::to_value(&embedded).unwrap(),
+            serde_json::json!({"reference": "pln_1", "status": "active", "billingCycle": "monthly",
+                               "price": {"amount": 4900, "currency": "EUR", "formatted": "€49.00"}})
+        );
     }
 }

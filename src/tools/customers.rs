@@ -8,7 +8,9 @@ use serde_json::{Map, Value};
 
 use super::{Json, PageInfo, Summary, opt_metadata, opt_text, unless_absent};
 use crate::error::ToolError;
-use crate::model::customer::{CreateCustomer, Customer, CustomerLookup, UpdateCustomer};
+use crate::model::customer::{
+    CreateCustomer, Customer, CustomerLookup, CustomerWire, UpdateCustomer,
+};
 use crate::model::{CustomerRef, validate};
 use crate::server::BillingServer;
 
@@ -98,9 +100,11 @@ pub(crate) struct EnsuredCustomer {
 
 impl Summary for Customer {
     fn summary(&self) -> String {
-        match &self.name {
-            Some(name) => format!("Customer {} — {name} <{}>", self.reference, self.email),
-            None => format!("Customer {} — {}", self.reference, self.email),
+        let reference = &self.reference;
+        match (&self.name, &self.email) {
+            (Some(name), Some(email)) => format!("Customer {reference} — {name} <{email}>"),
+            (Some(who), None) | (None, Some(who)) => format!("Customer {reference} — {who}"),
+            (None, None) => format!("Customer {reference}"),
         }
     }
 }
@@ -152,10 +156,10 @@ fn opt_telephone(value: Option<&str>) -> Result<Option<String>, ToolError> {
 }
 
 /// The `ensure_customer` result for `customer`.
-fn ensured(created: bool, customer: Customer) -> Json<EnsuredCustomer> {
+fn ensured(created: bool, customer: CustomerWire) -> Json<EnsuredCustomer> {
     Json(EnsuredCustomer {
         created,
-        customer: customer.with_formatted_amounts(),
+        customer: customer.into(),
     })
 }
 
@@ -176,7 +180,7 @@ impl BillingServer {
             external_ref: None,
         };
         let customer = self.api().create_customer(&body).await?;
-        Ok(Json(customer.with_formatted_amounts()))
+        Ok(Json(customer.into()))
     }
 
     #[tool(description = "Get a customer by reference (cus_…), with their active purchases.")]
@@ -185,12 +189,7 @@ impl BillingServer {
         Parameters(args): Parameters<CustomerRefArgs>,
     ) -> Result<Json<Customer>, ToolError> {
         let reference = CustomerRef::parse("reference", &args.reference)?;
-        Ok(Json(
-            self.api()
-                .get_customer(&reference)
-                .await?
-                .with_formatted_amounts(),
-        ))
+        Ok(Json(self.api().get_customer(&reference).await?.into()))
     }
 
     #[tool(
@@ -215,11 +214,7 @@ impl BillingServer {
             page.total,
         );
         Ok(Json(CustomerList {
-            customers: page
-                .customers
-                .into_iter()
-                .map(Customer::with_formatted_amounts)
-                .collect(),
+            customers: page.customers.into_iter().map(Customer::from).collect(),
             page: info,
         }))
     }
@@ -245,10 +240,7 @@ impl BillingServer {
             ));
         }
         Ok(Json(
-            self.api()
-                .update_customer(&reference, &body)
-                .await?
-                .with_formatted_amounts(),
+            self.api().update_customer(&reference, &body).await?.into(),
         ))
     }
 

@@ -77,10 +77,12 @@ pub(crate) struct DeletedProduct {
 impl Summary for Product {
     fn summary(&self) -> String {
         let status = self.status.as_deref().unwrap_or("unknown status");
+        let product = match &self.name {
+            Some(name) => format!("{name} ({})", self.reference),
+            None => self.reference.clone(),
+        };
         format!(
-            "Product {} ({}), {status}, {} plan(s) listed",
-            self.name,
-            self.reference,
+            "Product {product}, {status}, {} plan(s) listed",
             self.plans.len()
         )
     }
@@ -91,7 +93,10 @@ impl Summary for ProductList {
         let names: Vec<String> = self
             .products
             .iter()
-            .map(|p| format!("{} ({})", p.name, p.reference))
+            .map(|p| match &p.name {
+                Some(name) => format!("{name} ({})", p.reference),
+                None => p.reference.clone(),
+            })
             .collect();
         format!(
             "{} products from offset {}: {}{}",
@@ -135,7 +140,7 @@ impl BillingServer {
             metadata: Map::new(),
         };
         let product = self.api().create_product(&body).await?;
-        Ok(Json(product.with_formatted_amounts()))
+        Ok(Json(product.into()))
     }
 
     #[tool(description = "Get a product by reference (prd_…), with its plans.")]
@@ -145,7 +150,7 @@ impl BillingServer {
     ) -> Result<Json<Product>, ToolError> {
         let reference = ProductRef::parse("reference", &args.reference)?;
         let product = self.api().get_product(&reference).await?;
-        Ok(Json(product.with_formatted_amounts()))
+        Ok(Json(product.into()))
     }
 
     #[tool(
@@ -170,12 +175,8 @@ impl BillingServer {
             page.has_more,
             page.total,
         );
-        let products = page
-            .products
-            .into_iter()
-            .map(Product::with_formatted_amounts);
         Ok(Json(ProductList {
-            products: products.collect(),
+            products: page.products.into_iter().map(Product::from).collect(),
             page: info,
         }))
     }
@@ -199,7 +200,7 @@ impl BillingServer {
             ));
         }
         let product = self.api().update_product(&reference, &body).await?;
-        Ok(Json(product.with_formatted_amounts()))
+        Ok(Json(product.into()))
     }
 
     #[tool(

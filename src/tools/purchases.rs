@@ -192,7 +192,7 @@ impl BillingServer {
         }
         let person = person.ok();
         list.customer_name = person.as_ref().and_then(|c| c.name.clone());
-        list.customer_email = person.map(|c| c.email);
+        list.customer_email = person.and_then(|c| c.email);
         list.customer_ref = Some(customer.to_string());
         Ok(Json(list))
     }

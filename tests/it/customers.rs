@@ -93,7 +93,7 @@ async fn get_customer_formats_purchases_and_maps_404() {
         json!({"reference": "cus_A1B2C3D4"}),
     )
     .await;
-    assert_eq!(found["purchases"][0]["amountFormatted"], "$49.00");
+    assert_eq!(found["purchases"][0]["amount"]["formatted"], "$49.00");
 
     let result = call(&client, "get_customer", json!({"reference": "cus_INVALID"})).await;
     assert_eq!(result.is_error, Some(true));
@@ -517,4 +517,39 @@ async fn without_a_key_tools_say_how_to_configure_one() {
             .contains("SOLVAPAY_SECRET_KEY")
     );
     assert_eq!(request_count(&upstream).await, 0);
+}
+
+#[tokio::test]
+async fn a_customer_without_email_is_answered_without_one() {
+    let upstream = support::upstream().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/sdk/customers/cus_NOMAIL01"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "reference": "cus_NOMAIL01", "name": "Ann", "email": null, "purchases": [
+                {"reference": "pur_1", "productName": "bot", "status": "active", "amount": null}
+            ]
+        })))
+        .expect(1)
+        .mount(&upstream)
+        .await;
+    let client = support::connect(&upstream.uri()).await;
+    let result = call(
+        &client,
+        "get_customer",
+        json!({"reference": "cus_NOMAIL01"}),
+    )
+    .await;
+    assert_eq!(
+        result.structured_content,
+        Some(
+            json!({"reference": "cus_NOMAIL01", "name": "Ann", "purchases": [
+                {"reference": "pur_1", "productName": "bot", "status": "active"}
+            ]})
+        )
+    );
+    assert!(
+        text(&result).starts_with("Customer cus_NOMAIL01 — Ann"),
+        "{}",
+        text(&result)
+    );
 }

@@ -103,7 +103,7 @@ async fn a_customer_buys_uses_is_refunded_and_it_all_survives_a_restart() {
         "price": 1500, "currency": "USD", "billingCycle": "monthly", "limit": 3}),
     )
     .await;
-    assert_eq!(pln["priceFormatted"], "$15.00", "{pln}");
+    assert_eq!(pln["price"]["formatted"], "$15.00", "{pln}");
     let pln = pln["reference"].as_str().unwrap().to_owned();
 
     // Before paying, the customer has no purchase: the limit check names the tool for a link.

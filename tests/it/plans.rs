@@ -77,7 +77,7 @@ async fn list_plans_composes_filters_and_pages_across_products() {
     assert_eq!(out["plans"].as_array().unwrap().len(), 1);
     assert_eq!(out["plans"][0]["reference"], "pln_a1");
     assert_eq!(out["plans"][0]["productRef"], "prd_a");
-    assert_eq!(out["plans"][0]["priceFormatted"], "$49.00");
+    assert_eq!(out["plans"][0]["price"]["formatted"], "$49.00");
     assert_eq!(
         (
             out["total"].clone(),
@@ -183,7 +183,7 @@ async fn create_plan_derives_a_name_and_sends_minor_units() {
     .await;
     assert_eq!(out["reference"], "pln_new");
     assert_eq!(out["productRef"], "prd_1");
-    assert_eq!(out["priceFormatted"], "$49.00");
+    assert_eq!(out["price"]["formatted"], "$49.00");
 }
 
 #[tokio::test]
@@ -313,7 +313,7 @@ async fn get_update_delete_and_list_for_product_hit_the_plan_routes() {
     )
     .await;
     assert_eq!(
-        (out["priceFormatted"].as_str(), out["status"].as_str()),
+        (out["price"]["formatted"].as_str(), out["status"].as_str()),
         (Some("$59.00"), Some("archived"))
     );
     let out = ok(
@@ -357,5 +357,50 @@ async fn missing_plan_is_not_found() {
     assert_eq!(
         e["error"],
         json!({"code": "NOT_FOUND", "message": "Plan not found: pln_NOPE", "status": 404})
+    );
+}
+
+#[tokio::test]
+async fn odd_but_legal_plan_answers_become_money_or_nothing() {
+    let api = upstream().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/sdk/products/prd_1/plans/pln_1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "reference": "pln_1", "name": "Pro", "price": "4900", "currency": "eur",
+            "setupFee": 500.0, "basePrice": null
+        })))
+        .expect(1)
+        .mount(&api)
+        .await;
+    mount_plans(
+        &api,
+        "prd_1",
+        json!([{"reference": "pln_2", "price": null, "status": "active"},
+               {"reference": "pln_3", "price": 4900.0}]),
+    )
+    .await;
+    let client = connect(&api.uri()).await;
+    let out = ok(
+        &client,
+        "get_plan",
+        json!({"productRef": "prd_1", "planRef": "pln_1"}),
+    )
+    .await;
+    assert_eq!(
+        out,
+        json!({"reference": "pln_1", "productRef": "prd_1", "name": "Pro",
+               "price": {"amount": 4900, "currency": "EUR", "formatted": "€49.00"},
+               "setupFee": {"amount": 500, "currency": "EUR", "formatted": "€5.00"}})
+    );
+    let out = ok(
+        &client,
+        "list_plans_for_product",
+        json!({"productRef": "prd_1"}),
+    )
+    .await;
+    assert!(out["plans"][0].get("price").is_none(), "{out}");
+    assert_eq!(
+        out["plans"][1]["price"],
+        json!({"amount": 4900, "currency": "USD", "formatted": "$49.00"})
     );
 }

@@ -62,8 +62,8 @@ async fn get_product_formats_embedded_plan_prices_and_accepts_product_ref() {
     ] {
         let out = ok(&client, "get_product", args).await;
         let plan = &out["plans"][0];
-        assert_eq!(plan["priceFormatted"], "$49.00");
-        assert_eq!(plan["currency"], "USD");
+        assert_eq!(plan["price"]["formatted"], "$49.00");
+        assert_eq!(plan["price"]["currency"], "USD");
         assert_eq!(
             plan["setupFee"],
             json!({"amount": 1000, "currency": "USD", "formatted": "$10.00"})

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::super::Summary;
 use crate::model::limits::LimitResponse;
-use crate::model::plan::Plan;
+use crate::model::plan::PlanWire;
 use crate::model::purchase::Purchase;
 use crate::model::{CustomerRef, ProductRef};
 use crate::policy::ToolPolicy;
@@ -188,10 +188,10 @@ pub(super) fn grants_plan_access(purchase: &Purchase, product: &ProductRef) -> b
 /// True for the plan SolvaPay enrols a customer without a purchase in when their limits are checked:
 /// the product's active, free default plan (BEHAVIOUR §1.4 and §3.1 step 2a). Sending that check
 /// would create a purchase, so `check_limits` answers from the plan instead.
-pub(super) fn enrols_on_check(plan: &Plan) -> bool {
-    let priced = plan.price > 0
+pub(super) fn enrols_on_check(plan: &PlanWire) -> bool {
+    let priced = plan.price.is_some_and(|p| p > 0)
         || plan.credits_per_unit.unwrap_or(0) > 0
-        || plan.base_price.as_ref().is_some_and(|b| b.amount > 0);
+        || plan.base_price.is_some_and(|b| b > 0);
     plan.default == Some(true)
         && plan.status.as_deref().is_none_or(|s| s == "active")
         && !plan.requires_payment.unwrap_or(priced)
@@ -201,7 +201,7 @@ pub(super) fn enrols_on_check(plan: &Plan) -> bool {
 pub(super) fn not_enrolled(
     customer: &CustomerRef,
     product: &ProductRef,
-    plan: &Plan,
+    plan: &PlanWire,
 ) -> LimitsResult {
     let allowance = cap(plan.limit, plan.free_units).unwrap_or(0);
     LimitsResult {

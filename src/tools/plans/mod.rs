@@ -13,7 +13,7 @@ mod args;
 use self::args::{CreatePlanArgs, UpdatePlanArgs, create_body, update_body};
 use super::{Json, PageInfo, Summary, opt_text, unless_absent};
 use crate::error::{ErrorCode, ToolError};
-use crate::model::plan::{Plan, PlanStatus, PlanType};
+use crate::model::plan::{Plan, PlanStatus, PlanType, PlanWire};
 use crate::model::{PlanRef, ProductRef, validate};
 use crate::server::BillingServer;
 
@@ -122,13 +122,11 @@ fn matches(plan: &Plan, args: &ListPlansArgs, search: Option<&str>) -> bool {
         })
 }
 
-fn in_product(mut plan: Plan, product: &str) -> Plan {
-    plan.product_ref = Some(product.to_owned());
-    plan.with_formatted_amounts()
-}
-
-fn with_product(plans: Vec<Plan>, product: &str) -> impl Iterator<Item = Plan> {
-    plans.into_iter().map(move |p| in_product(p, product))
+fn of_product(plans: Vec<PlanWire>, product: &ProductRef) -> Vec<Plan> {
+    plans
+        .into_iter()
+        .map(|p| Plan::from_wire(p, product))
+        .collect()
 }
 
 impl BillingServer {
@@ -138,13 +136,12 @@ impl BillingServer {
         let total = products.len();
         let token = ctx.meta.get_progress_token();
         let api = self.api().clone();
-        let mut fetched: Vec<(usize, String, Vec<Plan>)> = Vec::with_capacity(total);
+        let mut fetched: Vec<(usize, ProductRef, Vec<PlanWire>)> = Vec::with_capacity(total);
         let mut stream = futures::stream::iter(products.into_iter().enumerate())
             .map(move |(i, product)| {
                 let api = api.clone();
                 async move {
-                    let reference = ProductRef::from_upstream("productRef", &product)?;
-                    let plans = api.list_product_plans(&reference).await?;
+                    let plans = api.list_product_plans(&product).await?;
                     Ok::<_, ToolError>((i, product, plans))
                 }
             })
@@ -163,7 +160,7 @@ impl BillingServer {
         fetched.sort_by_key(|(i, _, _)| *i);
         Ok(fetched
             .into_iter()
-            .flat_map(|(_, p, plans)| with_product(plans, &p).collect::<Vec<_>>())
+            .flat_map(|(_, product, plans)| of_product(plans, &product))
             .collect())
     }
 }
@@ -178,7 +175,7 @@ impl BillingServer {
         let product = ProductRef::parse("productRef", &args.product_ref)?;
         let body = create_body(args)?;
         let plan = self.api().create_plan(&product, &body).await?;
-        Ok(Json(in_product(plan, product.as_str())))
+        Ok(Json(Plan::from_wire(plan, &product)))
     }
 
     #[tool(description = "Get one plan of a product.")]
@@ -189,7 +186,7 @@ impl BillingServer {
         let product = ProductRef::parse("productRef", &args.product_ref)?;
         let plan = PlanRef::parse("planRef", &args.plan_ref)?;
         let plan = self.api().get_plan(&product, &plan).await?;
-        Ok(Json(in_product(plan, product.as_str())))
+        Ok(Json(Plan::from_wire(plan, &product)))
     }
 
     #[tool(
@@ -231,11 +228,7 @@ impl BillingServer {
         Parameters(args): Parameters<ProductPlansArgs>,
     ) -> Result<Json<PlanList>, ToolError> {
         let product = ProductRef::parse("productRef", &args.product_ref)?;
-        let plans: Vec<Plan> = with_product(
-            self.api().list_product_plans(&product).await?,
-            product.as_str(),
-        )
-        .collect();
+        let plans = of_product(self.api().list_product_plans(&product).await?, &product);
         let count = plans.len();
         let info = PageInfo::new(count as u32, 0, count, false, Some(count as u64));
         Ok(Json(PlanList { plans, page: info }))
@@ -252,7 +245,7 @@ impl BillingServer {
         let plan = PlanRef::parse("planRef", &args.plan_ref)?;
         let body = update_body(args)?;
         let updated = self.api().update_plan(&product, &plan, &body).await?;
-        Ok(Json(in_product(updated, product.as_str())))
+        Ok(Json(Plan::from_wire(updated, &product)))
     }
 
     #[tool(
