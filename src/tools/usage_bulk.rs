@@ -19,7 +19,7 @@ use super::Summary;
 use super::usage::UNCOMPARED_DUPLICATE;
 use crate::api::{ApiError, MAX_BULK_EVENTS, SolvaPayClient};
 use crate::error::ToolError;
-use crate::model::usage::{BulkUsageResponse, StoredUsage, UsageConflict, UsageEvent};
+use crate::model::usage::{BulkUsageWire, StoredUsage, UsageConflict, UsageEvent, skip_warning};
 
 /// What happened to one event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
@@ -176,7 +176,7 @@ impl Tally {
         let detail = Detail {
             reason: Some(reason),
             idempotency_key: Some(event.idempotency_key.clone()),
-            earlier: Some(conflict.earlier),
+            earlier: Some(conflict.earlier.into()),
         };
         self.push(EventStatus::Conflict, None, Some(detail));
     }
@@ -205,12 +205,12 @@ impl Tally {
     }
 
     /// A chunk SolvaPay answered; results missing from the answer are `unknown`.
-    fn answered(&mut self, chunk: &[UsageEvent], answer: BulkUsageResponse) {
+    fn answered(&mut self, chunk: &[UsageEvent], answer: BulkUsageWire) {
         let mut results = answer.results.into_iter();
         for event in chunk {
             match results.next() {
                 Some(r) => {
-                    if let Some(conflict) = event.conflict_with(&r) {
+                    if let Some(conflict) = event.body.conflict_with(&r) {
                         self.conflict(event, conflict);
                         continue;
                     }
@@ -242,13 +242,12 @@ impl Tally {
         error: Option<String>,
         mut warnings: Vec<String>,
     ) -> BulkUsageResult {
-        let reported = ["customer_not_found", "no_active_purchase"];
-        warnings.extend(
-            self.reasons
-                .iter()
-                .filter(|(reason, _)| reported.contains(&reason.as_str()))
-                .map(|(reason, n)| format!("{n} events: {reason}; no credit was debited for them")),
-        );
+        warnings.extend(self.reasons.iter().filter_map(|(reason, n)| {
+            let why = skip_warning(reason)?;
+            Some(format!(
+                "{n} events: {reason}: {why}; nothing was debited for them"
+            ))
+        }));
         if self.uncompared > 0 {
             warnings.push(format!(
                 "{} duplicates: {UNCOMPARED_DUPLICATE}",
