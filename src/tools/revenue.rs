@@ -37,13 +37,13 @@ pub(crate) struct ProductBalanceArgs {
     product_ref: String,
 }
 
-/// Where the currency of an amount came from (neither REST answer carries one).
+// Where the currency of an amount came from (neither REST answer carries one): the provider's
+// default, or USD assumed because SolvaPay did not say. `//` comments: doc comments would turn the
+// schema's plain `enum` into a `oneOf` in two output schemas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum CurrencySource {
-    /// The provider's default currency.
     Merchant,
-    /// SolvaPay did not say: USD assumed.
     Fallback,
 }
 
@@ -65,6 +65,7 @@ pub(crate) struct TransactionStats {
     /// Revenue (completed payments, gross).
     #[serde(skip_serializing_if = "Option::is_none")]
     total_amount: Option<Money>,
+    /// merchant (provider default) or fallback (USD assumed).
     currency_source: CurrencySource,
     /// Count per type.
     by_type: Map<String, Value>,
@@ -106,6 +107,7 @@ pub(crate) struct ProductBalance {
     #[serde(skip_serializing_if = "Option::is_none")]
     balance: Option<Money>,
     total_transactions: u64,
+    /// merchant (provider default) or fallback (USD assumed).
     currency_source: CurrencySource,
 }
 

@@ -307,3 +307,52 @@ impl LimitsResult {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::purchase::PurchaseWire;
+    use serde_json::json;
+
+    fn result(limits: serde_json::Value, purchase: Option<serde_json::Value>) -> LimitsResult {
+        let purchase = purchase.map(|p| {
+            let wire: PurchaseWire = serde_json::from_value(p).unwrap();
+            Purchase::from(wire)
+        });
+        LimitsResult::from_wire(
+            serde_json::from_value(limits).unwrap(),
+            CustomerRef::parse("customerRef", "cus_A").unwrap(),
+            ProductRef::parse("productRef", "prd_B").unwrap(),
+            purchase,
+            LinkTool::Enabled,
+        )
+    }
+
+    #[test]
+    fn an_answer_with_nulls_is_over_the_limit_and_offers_no_plans() {
+        let out = result(
+            json!({"withinLimits": null, "remaining": null, "plans": null}),
+            None,
+        );
+        assert_eq!(out.state, LimitState::PurchaseRequired);
+        assert_eq!((out.within_limits, out.remaining), (false, 0));
+        let next = out.next_step.unwrap();
+        assert!(
+            next.contains("create_checkout_session") && !next.contains("planRef"),
+            "{next}"
+        );
+    }
+
+    #[test]
+    fn remaining_comes_from_the_purchase_when_solvapay_omits_it() {
+        let purchase = json!({"reference": "pur_A", "status": "active", "productRef": "prd_B",
+            "planSnapshot": {"name": "Free", "price": "0", "limit": 100}, "usage": {"used": 87}});
+        let out = result(json!({"withinLimits": true}), Some(purchase));
+        assert_eq!(out.state, LimitState::WithinLimits);
+        assert_eq!(
+            (out.used, out.allowance, out.remaining),
+            (Some(87), Some(100), 13)
+        );
+        assert_eq!(out.free, Some(true));
+    }
+}
