@@ -10,7 +10,7 @@ use super::money::{Currency, Money, minor_units};
 
 /// A purchase status. As a filter it is closed; read from SolvaPay ([`PurchaseStatus::read`]) an
 /// unknown value is `None` and the text is kept as sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PurchaseStatus {
     Pending,

@@ -49,8 +49,7 @@ pub(crate) struct EventReport {
     /// Why no credit was debited, when SolvaPay says; for a conflict, how the events differ.
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
-    /// Given for conflict / failed / not_sent / unknown events: resend with requestId = this key
-    /// to stay safe (a conflict needs a new requestId instead).
+    /// To resend safely as requestId (a conflict needs a new one).
     #[serde(skip_serializing_if = "Option::is_none")]
     idempotency_key: Option<String>,
     /// For a conflict: the event stored earlier under the key.
