@@ -328,3 +328,30 @@ async fn purchase_errors_map_and_bad_arguments_send_nothing() {
             .contains("cannot be cancelled")
     );
 }
+
+#[tokio::test]
+async fn an_odd_but_legal_purchase_is_shown_not_refused() {
+    let api = upstream().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/sdk/purchases/pur_ODD"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "reference": "pur_ODD", "status": "paused", "amount": "4900", "originalAmount": null,
+            "currency": null, "planSnapshot": null, "usage": null, "isRecurring": null
+        })))
+        .expect(1)
+        .mount(&api)
+        .await;
+    let client = connect(&api.uri()).await;
+    let result = call(&client, "get_purchase", json!({"reference": "pur_ODD"})).await;
+    assert!(
+        text(&result).starts_with("Purchase pur_ODD paused\n"),
+        "{}",
+        text(&result)
+    );
+    let out = result.structured_content.unwrap();
+    assert_eq!(
+        out,
+        json!({"reference": "pur_ODD", "status": "paused",
+               "amount": {"amount": 4900, "currency": "USD", "formatted": "$49.00"}})
+    );
+}
