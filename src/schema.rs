@@ -8,10 +8,12 @@
 //! - an optional property is a plain type (`["string","null"]` → `"string"`, `anyOf [X, null]` →
 //!   X): the argument structs read an absent and a `null` argument alike (`Option`), and an output
 //!   field that may be absent is one the serializer skips (`skip_serializing_if`), never a `null`;
-//! - output schemas keep their structure (types, properties, required, items, enums, references)
-//!   and the description of the types they share (`Money`: what minor units mean is said once per
-//!   result); property descriptions are for the model, which reads the inputs;
-//! - a `$defs` type is inlined where that is smaller than referring to it;
+//! - output schemas keep their structure only (types, properties, required, items, enums,
+//!   references), down to each record's own fields ([`RECORD_KEY`]; `Money` at every depth): descriptions
+//!   are for the model, which reads the inputs and the server's instructions (what minor units
+//!   mean);
+//! - a `$defs` type is inlined where that is smaller than referring to it (outputs: shared again
+//!   after the depth cut wherever that is smaller);
 //! - the older argument names each tool accepts ([`ALIASES`]) are listed beside the current ones,
 //!   marked `deprecated`, so that a client that validates arguments before sending lets them
 //!   through (without a `type`, so that form clients do not ask for them); a required property with
@@ -240,44 +242,173 @@ pub fn lean_input(tool: &str, schema: Map<String, Value>) -> Map<String, Value> 
     if !aliases.is_empty() {
         each_schema(&mut root, &mut |node| list_aliases(node, &aliases));
     }
-    inline_defs(&mut root, Side::Input);
+    inline_defs(&mut root);
     for value in VALUE_ALIASES.iter().filter(|a| a.tool == tool) {
         list_value_alias(&mut root, value);
     }
     into_map(root)
 }
 
-/// The output schema, lean: structure and shared types' descriptions.
+/// The output schema, lean: structure only, down to each record's own fields (see [`RECORD_KEY`]).
 pub fn lean_output(schema: Map<String, Value>) -> Map<String, Value> {
     let mut root = Value::Object(schema);
-    // What each type means is kept (on the types that stay shared, see `inline_defs`).
-    let type_docs: BTreeMap<String, Value> = defs(&root)
-        .map(|defs| {
-            defs.iter()
-                .filter_map(|(name, def)| Some((name.clone(), def.get("description")?.clone())))
-                .collect()
-        })
-        .unwrap_or_default();
     each_schema(&mut root, &mut |node| {
         drop_noise(node);
         node.retain(|k, _| OUTPUT_KEYWORDS.contains(&k.as_str()));
         plain_optionals(node);
     });
-    if let Some(Value::Object(defs)) = root.get_mut("$defs") {
-        for (name, doc) in type_docs {
-            if let Some(Value::Object(def)) = defs.get_mut(&name) {
-                def.insert("description".to_owned(), doc);
-            }
-        }
-    }
-    inline_defs(&mut root, Side::Output);
+    let defs = match &mut root {
+        Value::Object(map) => map.remove("$defs").map(into_map).unwrap_or_default(),
+        _ => Map::new(),
+    };
+    expand(&mut root, &defs, 0);
+    shallow(&mut root, false);
+    share(&mut root);
     into_map(root)
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Side {
-    Input,
-    Output,
+/// What makes an object a record: SolvaPay's resources (customer, product, plan, purchase,
+/// transaction) each carry their `reference`. An output schema describes the result and every
+/// record's own fields; an object inside a record (a purchase's plan snapshot, a product's plans,
+/// a customer's purchases) is typed `object`: its fields are in the result itself, and a client acts
+/// on the records. `Money` is described wherever it appears: it is what this server is about.
+const RECORD_KEY: &str = "reference";
+
+/// The shared type described wherever it appears.
+const ALWAYS_DESCRIBED: &str = "Money";
+
+/// Marks an expanded `$defs` type with its name, until [`share`] decides where it stays shared.
+const DEF_TAG: &str = "x-def";
+
+/// Replaces every reference by a copy of its type, tagged with the type's name (no type of an
+/// output refers to itself; a chain longer than 16 is left as it is).
+fn expand(node: &mut Value, defs: &Map<String, Value>, chain: usize) {
+    let Value::Object(map) = node else {
+        return;
+    };
+    if let Some(name) = map
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("#/$defs/"))
+        .map(str::to_owned)
+        && let Some(Value::Object(def)) = defs.get(&name)
+        && chain < 16
+    {
+        map.remove("$ref");
+        for (k, v) in def {
+            map.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        map.insert(DEF_TAG.to_owned(), Value::String(name));
+        expand(node, defs, chain + 1);
+        return;
+    }
+    for child in map.values_mut() {
+        match child {
+            Value::Array(list) => list.iter_mut().for_each(|v| expand(v, defs, chain)),
+            other => expand(other, defs, chain),
+        }
+    }
+}
+
+/// Types every object inside a record as `object` (keeping [`ALWAYS_DESCRIBED`]); see
+/// [`RECORD_KEY`].
+fn shallow(node: &mut Value, inside_record: bool) {
+    let Value::Object(map) = node else {
+        return;
+    };
+    let mut inside = inside_record;
+    if let Some(Value::Object(properties)) = map.get("properties") {
+        let described = map.get(DEF_TAG).and_then(Value::as_str) == Some(ALWAYS_DESCRIBED);
+        if inside_record && !described {
+            *map = Map::from_iter([("type".to_owned(), Value::from("object"))]);
+            return;
+        }
+        inside |= properties.contains_key(RECORD_KEY);
+    }
+    for (key, child) in map.iter_mut() {
+        match (key.as_str(), child) {
+            ("properties", Value::Object(properties)) => {
+                properties.values_mut().for_each(|p| shallow(p, inside));
+            }
+            ("items" | "additionalProperties", child) => shallow(child, inside_record),
+            ("anyOf" | "oneOf" | "allOf" | "prefixItems", Value::Array(list)) => {
+                list.iter_mut().for_each(|v| shallow(v, inside_record));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Puts back into `$defs` each tagged type that appears more than once, identically, wherever
+/// referring to it is smaller than repeating it; every other copy stays inline. Tags go.
+fn share(root: &mut Value) {
+    let mut shared = Map::new();
+    // Innermost (smallest) first, collected afresh after each change, so that an outer shared type
+    // refers to the inner ones.
+    loop {
+        let mut copies: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        collect_tagged(root, &mut copies);
+        let pick = copies
+            .into_iter()
+            .filter_map(|(name, list)| {
+                let first = list.first()?.clone();
+                let reference = json!({ "$ref": format!("#/$defs/{name}") });
+                let n = list.len();
+                let referred = size(&first) + name.len() + 4 + n * size(&reference);
+                (n > 1 && list.iter().all(|v| *v == first) && referred < n * size(&first))
+                    .then_some((size(&first), name, first, reference))
+            })
+            .min_by_key(|(size, ..)| *size);
+        let Some((_, name, def, reference)) = pick else {
+            break;
+        };
+        replace_tagged(root, &name, &reference);
+        shared.insert(name, def);
+    }
+    strip_tags(root);
+    if !shared.is_empty()
+        && let Value::Object(map) = root
+    {
+        map.insert("$defs".to_owned(), Value::Object(shared));
+    }
+}
+
+/// Every tagged copy, without its tag (nested tags stripped too), by type name.
+fn collect_tagged(node: &Value, copies: &mut BTreeMap<String, Vec<Value>>) {
+    match node {
+        Value::Object(map) => {
+            if let Some(name) = map.get(DEF_TAG).and_then(Value::as_str) {
+                let mut copy = node.clone();
+                strip_tags(&mut copy);
+                copies.entry(name.to_owned()).or_default().push(copy);
+            }
+            map.values().for_each(|v| collect_tagged(v, copies));
+        }
+        Value::Array(list) => list.iter().for_each(|v| collect_tagged(v, copies)),
+        _ => {}
+    }
+}
+
+fn replace_tagged(node: &mut Value, name: &str, with: &Value) {
+    match node {
+        Value::Object(map) if map.get(DEF_TAG).and_then(Value::as_str) == Some(name) => {
+            *node = with.clone();
+        }
+        Value::Object(map) => map.values_mut().for_each(|v| replace_tagged(v, name, with)),
+        Value::Array(list) => list.iter_mut().for_each(|v| replace_tagged(v, name, with)),
+        _ => {}
+    }
+}
+
+fn strip_tags(node: &mut Value) {
+    match node {
+        Value::Object(map) => {
+            map.remove(DEF_TAG);
+            map.values_mut().for_each(strip_tags);
+        }
+        Value::Array(list) => list.iter_mut().for_each(strip_tags),
+        _ => {}
+    }
 }
 
 fn into_map(value: Value) -> Map<String, Value> {
@@ -488,9 +619,9 @@ fn add_value(schema: &mut Map<String, Value>, alias: &ValueAlias) {
     }
 }
 
-/// Replaces each reference to a `$defs` type by the type itself wherever that is smaller (a type
-/// used once, a small enum), innermost first; what stays shared keeps its description (outputs).
-fn inline_defs(root: &mut Value, side: Side) {
+/// Replaces each reference to a `$defs` type of an input by the type itself wherever that is smaller
+/// (a type used once, a small enum), innermost first.
+fn inline_defs(root: &mut Value) {
     loop {
         let Some(defs) = defs(root) else {
             return;
@@ -504,12 +635,7 @@ fn inline_defs(root: &mut Value, side: Side) {
                 return None; // innermost first; a type that refers to itself is never inlined
             }
             let n = uses.get(&reference).copied().unwrap_or(0);
-            let mut copy = def.clone();
-            if side == Side::Output
-                && let Value::Object(copy) = &mut copy
-            {
-                copy.remove("description");
-            }
+            let copy = def.clone();
             let shared = size(def) + name.len() + 4 + n * size(&json!({ "$ref": reference }));
             (n * size(&copy) <= shared).then_some((reference, copy))
         });

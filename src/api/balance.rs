@@ -14,12 +14,12 @@ pub struct ProductBalanceWire {
     pub reference: String,
     /// Product name.
     #[serde(default)]
-    pub name: String,
+    pub name: Option<String>,
     /// Balance in minor units of the provider's currency.
     #[serde(default, deserialize_with = "crate::model::money::minor_units")]
     pub balance: Option<i64>,
-    /// Transactions touching the product.
-    #[serde(default)]
+    /// Transactions touching the product (a missing or odd count is 0).
+    #[serde(default, deserialize_with = "crate::model::transaction::count")]
     pub total_transactions: u64,
 }
 

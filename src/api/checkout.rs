@@ -5,7 +5,7 @@ use reqwest::Method;
 
 use super::{ApiError, Routes, SolvaPayClient};
 use crate::model::checkout::{
-    CheckoutSession, CreateCheckoutSession, CreateCustomerSession, CustomerSession,
+    CheckoutSessionWire, CreateCheckoutSession, CreateCustomerSession, CustomerSessionWire,
 };
 
 impl SolvaPayClient {
@@ -13,7 +13,7 @@ impl SolvaPayClient {
     pub async fn create_checkout_session(
         &self,
         body: &CreateCheckoutSession,
-    ) -> Result<CheckoutSession, ApiError> {
+    ) -> Result<CheckoutSessionWire, ApiError> {
         self.send(
             Method::POST,
             Routes::Sdk,
@@ -28,7 +28,7 @@ impl SolvaPayClient {
     pub async fn create_customer_session(
         &self,
         body: &CreateCustomerSession,
-    ) -> Result<CustomerSession, ApiError> {
+    ) -> Result<CustomerSessionWire, ApiError> {
         self.send(
             Method::POST,
             Routes::Sdk,

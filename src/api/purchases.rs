@@ -4,7 +4,7 @@ use reqwest::Method;
 use serde::Deserialize;
 
 use super::{ApiError, Routes, SolvaPayClient};
-use crate::model::purchase::{CancelPurchase, Purchase, PurchaseStatus};
+use crate::model::purchase::{CancelPurchase, PurchaseStatus, PurchaseWire};
 use crate::model::{CustomerRef, ProductRef, PurchaseRef};
 
 /// A purchase list: `{purchases: [...]}` or a bare array.
@@ -13,13 +13,13 @@ use crate::model::{CustomerRef, ProductRef, PurchaseRef};
 enum PurchasesBody {
     Wrapped {
         #[serde(alias = "data", alias = "items")]
-        purchases: Vec<Purchase>,
+        purchases: Vec<PurchaseWire>,
     },
-    List(Vec<Purchase>),
+    List(Vec<PurchaseWire>),
 }
 
 impl PurchasesBody {
-    fn into_vec(self) -> Vec<Purchase> {
+    fn into_vec(self) -> Vec<PurchaseWire> {
         match self {
             Self::Wrapped { purchases } | Self::List(purchases) => purchases,
         }
@@ -32,11 +32,11 @@ impl PurchasesBody {
 #[serde(untagged)]
 enum CancelBody {
     Wrapped {
-        purchase: Purchase,
+        purchase: PurchaseWire,
         #[serde(default)]
         message: Option<String>,
     },
-    Flat(Purchase),
+    Flat(PurchaseWire),
 }
 
 /// Filters of `GET /v1/sdk/purchases`.
@@ -55,7 +55,7 @@ impl SolvaPayClient {
     pub async fn list_purchases(
         &self,
         filter: PurchaseQuery<'_>,
-    ) -> Result<Vec<Purchase>, ApiError> {
+    ) -> Result<Vec<PurchaseWire>, ApiError> {
         let mut query = Vec::new();
         if let Some(s) = filter.status {
             query.push(("status", s.as_str().to_owned()));
@@ -71,7 +71,7 @@ impl SolvaPayClient {
     }
 
     /// `GET /v1/sdk/purchases/{purchaseRef}`.
-    pub async fn get_purchase(&self, purchase: &PurchaseRef) -> Result<Purchase, ApiError> {
+    pub async fn get_purchase(&self, purchase: &PurchaseRef) -> Result<PurchaseWire, ApiError> {
         self.get(Routes::Sdk, &["purchases", purchase.as_str()], &[])
             .await
     }
@@ -80,7 +80,7 @@ impl SolvaPayClient {
     pub async fn customer_purchases(
         &self,
         customer: &CustomerRef,
-    ) -> Result<Vec<Purchase>, ApiError> {
+    ) -> Result<Vec<PurchaseWire>, ApiError> {
         let body: PurchasesBody = self
             .get(
                 Routes::Sdk,
@@ -92,7 +92,10 @@ impl SolvaPayClient {
     }
 
     /// `GET /v1/sdk/purchases/product/{productRef}`.
-    pub async fn product_purchases(&self, product: &ProductRef) -> Result<Vec<Purchase>, ApiError> {
+    pub async fn product_purchases(
+        &self,
+        product: &ProductRef,
+    ) -> Result<Vec<PurchaseWire>, ApiError> {
         let body: PurchasesBody = self
             .get(
                 Routes::Sdk,
@@ -108,7 +111,7 @@ impl SolvaPayClient {
         &self,
         purchase: &PurchaseRef,
         body: &CancelPurchase,
-    ) -> Result<(Purchase, Option<String>), ApiError> {
+    ) -> Result<(PurchaseWire, Option<String>), ApiError> {
         let answer: CancelBody = self
             .send(
                 Method::POST,

@@ -7,7 +7,8 @@ use serde_json::{Map, Value};
 
 use super::transactions::TransactionQuery;
 use super::{ApiError, Routes, SolvaPayClient};
-use crate::model::transaction::TransactionWire;
+use crate::model::Currency;
+use crate::model::transaction::{TransactionKind, TransactionStatus, TransactionWire};
 
 /// `RefundTransactionDto`.
 #[derive(Debug, Clone, Serialize)]
@@ -18,7 +19,7 @@ pub struct RefundRequest {
     /// Minor units of `currency`.
     pub refund_amount: i64,
     /// The source transaction's currency.
-    pub currency: String,
+    pub currency: Currency,
     /// Non-empty reason.
     pub reason: String,
     /// Always sent (`{}`).
@@ -89,15 +90,20 @@ impl SolvaPayClient {
     pub async fn refunded_so_far(&self, source: &TransactionWire) -> Result<i64, ApiError> {
         let q = TransactionQuery {
             limit: 100,
-            transaction_type: Some("refund".into()),
+            transaction_type: Some(TransactionKind::Refund),
             ..TransactionQuery::default()
         };
         let page = self.list_transactions(&q).await?;
         let linked: i64 = page
             .transactions
             .iter()
-            .filter(|r| r.kind().is_none_or(|t| t == "refund"))
-            .filter(|r| matches!(r.status.as_deref(), Some("initiated" | "completed") | None))
+            .filter(|r| r.kind().is_none() || r.is_refund())
+            .filter(|r| {
+                matches!(
+                    r.state(),
+                    Ok(Some(TransactionStatus::Initiated | TransactionStatus::Completed) | None)
+                )
+            })
             .filter(|r| {
                 [
                     "originalTransactionRef",

@@ -3,7 +3,9 @@
 use serde::Deserialize;
 
 use super::{ApiError, Routes, SolvaPayClient};
-use crate::model::transaction::{IsoDate, StatsWire, TransactionWire};
+use crate::model::transaction::{
+    IsoDate, StatsWire, TransactionKind, TransactionStatus, TransactionWire,
+};
 
 /// Rows per page when scanning the list for a reference.
 const SCAN_PAGE: u32 = 100;
@@ -18,9 +20,9 @@ pub struct TransactionQuery {
     /// Rows skipped.
     pub offset: u32,
     /// Status filter.
-    pub status: Option<String>,
-    /// Type filter (`payment`, `refund`).
-    pub transaction_type: Option<String>,
+    pub status: Option<TransactionStatus>,
+    /// Type filter.
+    pub transaction_type: Option<TransactionKind>,
     /// Earliest date.
     pub from: Option<IsoDate>,
     /// Latest date.
@@ -72,8 +74,11 @@ impl SolvaPayClient {
             ("offset", q.offset.to_string()),
         ];
         let optional = [
-            ("status", q.status.clone()),
-            ("transactionType", q.transaction_type.clone()),
+            ("status", q.status.map(|s| s.as_str().to_owned())),
+            (
+                "transactionType",
+                q.transaction_type.map(|t| t.as_str().to_owned()),
+            ),
             ("fromDate", q.from.map(IsoDate::wire)),
             ("toDate", q.to.map(IsoDate::wire)),
         ];

@@ -4,7 +4,7 @@ use reqwest::Method;
 use serde::Serialize;
 
 use super::{ApiError, CallClass, Routes, SolvaPayClient};
-use crate::model::usage::{BulkUsageResponse, UsageEvent, UsageResponse};
+use crate::model::usage::{BulkUsageWire, UsageEvent, UsageWire};
 
 /// Most events SolvaPay accepts in one bulk request.
 pub const MAX_BULK_EVENTS: usize = 1000;
@@ -16,7 +16,7 @@ struct BulkBody<'a> {
 
 impl SolvaPayClient {
     /// `POST /v1/sdk/usages`: records one event (deduplicated by its `idempotencyKey`).
-    pub async fn record_usage(&self, event: &UsageEvent) -> Result<UsageResponse, ApiError> {
+    pub async fn record_usage(&self, event: &UsageEvent) -> Result<UsageWire, ApiError> {
         // Every event carries an idempotencyKey, so a retry cannot count twice.
         self.send_as(
             CallClass::Deduplicated,
@@ -34,7 +34,7 @@ impl SolvaPayClient {
     pub async fn record_usage_bulk(
         &self,
         events: &[UsageEvent],
-    ) -> Result<BulkUsageResponse, ApiError> {
+    ) -> Result<BulkUsageWire, ApiError> {
         self.send_as(
             CallClass::Deduplicated,
             Method::POST,

@@ -1,15 +1,16 @@
-//! Usage-limit shapes: SolvaPay's `LimitResponse` and the request body of `POST /v1/sdk/limits`.
+//! Usage-limit shapes: SolvaPay's `LimitResponse` as sent ([`LimitsWire`], read leniently) and the
+//! request body of `POST /v1/sdk/limits`.
 
 use serde::{Deserialize, Serialize};
+
+use super::{CustomerRef, ProductRef};
 
 /// Body of `POST /v1/sdk/limits`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LimitsRequest {
-    /// Customer reference.
-    pub customer_ref: String,
-    /// Product reference.
-    pub product_ref: String,
+    pub customer_ref: CustomerRef,
+    pub product_ref: ProductRef,
     /// True makes SolvaPay create a checkout session when the customer must pay (CONTRACT.md,
     /// `check_limits`). `check_limits` is a read, so it sends false; links come from
     /// `create_checkout_session`.
@@ -18,50 +19,54 @@ pub struct LimitsRequest {
 
 /// A plan offered in a limits answer.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LimitPlan {
-    /// Plan reference.
-    #[serde(default)]
-    pub reference: String,
-    /// Plan name.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// Whether buying it needs a payment.
-    #[serde(default)]
-    pub requires_payment: Option<bool>,
-}
-
-/// The product a limits answer is about.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct LimitProduct {
-    /// Product name.
-    #[serde(default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct LimitPlanWire {
+    pub reference: Option<String>,
     pub name: Option<String>,
 }
 
 /// SolvaPay's `LimitResponse`.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LimitResponse {
-    /// False when the customer is over the limit (or has no usable purchase).
-    #[serde(default)]
-    pub within_limits: bool,
+#[serde(rename_all = "camelCase", default)]
+pub struct LimitsWire {
+    /// False when the customer is over the limit (or has no usable purchase); absent = false.
+    pub within_limits: Option<bool>,
     /// Units left this period.
-    #[serde(default)]
-    pub remaining: i64,
+    pub remaining: Option<i64>,
     /// The unit being counted, e.g. "requests".
-    #[serde(default)]
     pub meter_name: Option<String>,
     /// Credit balance (credits), for pre-paid plans.
-    #[serde(default)]
     pub credit_balance: Option<i64>,
     /// True when a default plan must be activated first.
-    #[serde(default)]
     pub activation_required: Option<bool>,
-    /// Plans on offer.
-    #[serde(default)]
-    pub plans: Vec<LimitPlan>,
-    /// The product.
-    #[serde(default)]
-    pub product: Option<LimitProduct>,
+    /// Plans on offer (null = none).
+    pub plans: Option<Vec<LimitPlanWire>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nulls_and_omissions_read_as_absent() {
+        let w: LimitsWire = serde_json::from_value(serde_json::json!({
+            "withinLimits": null, "remaining": 13, "plans": null, "product": {"name": "x"}
+        }))
+        .unwrap();
+        assert_eq!((w.within_limits, w.remaining), (None, Some(13)));
+        assert!(w.plans.is_none());
+    }
+
+    #[test]
+    fn references_go_out_as_strings() {
+        let body = LimitsRequest {
+            customer_ref: CustomerRef::parse("c", "cus_A").unwrap(),
+            product_ref: ProductRef::parse("p", "prd_B").unwrap(),
+            include_checkout_session: false,
+        };
+        assert_eq!(
+            serde_json::to_value(body).unwrap(),
+            serde_json::json!({"customerRef": "cus_A", "productRef": "prd_B", "includeCheckoutSession": false})
+        );
+    }
 }

@@ -1,14 +1,17 @@
-//! Purchase shapes (`SdkPurchaseResponse`), the status filter, and the derived facts a model needs
-//! (formatted amounts, whether it is active, until when access lasts).
+//! Purchases: `SdkPurchaseResponse` as SolvaPay sends it ([`PurchaseWire`], read leniently), the
+//! status filter, and the purchase a tool returns ([`Purchase`], built complete from the wire:
+//! amounts as [`Money`], `accessUntil` derived).
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::money::{Currency, Money};
+use super::money::{Currency, Money, minor_units};
 
-/// Purchase status filter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+// A purchase status. As a filter it is closed; read from SolvaPay ([`PurchaseStatus::read`]) an
+// unknown value is `None` and the text is kept as sent. (No doc comment: it would be the schema's
+// description in every tool that filters by status; the field that uses it carries the docs.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PurchaseStatus {
     Pending,
@@ -22,6 +25,17 @@ pub enum PurchaseStatus {
 }
 
 impl PurchaseStatus {
+    const ALL: [Self; 8] = [
+        Self::Pending,
+        Self::Active,
+        Self::Trialing,
+        Self::PastDue,
+        Self::Cancelled,
+        Self::Expired,
+        Self::Suspended,
+        Self::Refunded,
+    ];
+
     /// The wire value.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -35,174 +49,280 @@ impl PurchaseStatus {
             Self::Refunded => "refunded",
         }
     }
-}
 
-/// The plan as it was when the purchase was made.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PlanSnapshot {
-    /// Plan reference.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reference: Option<String>,
-    /// Plan name, e.g. "Pro".
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Plan price in minor units of `currency`.
-    #[serde(default)]
-    pub price: i64,
-    /// ISO 4217 code.
-    #[serde(default)]
-    pub currency: String,
-    /// `price` formatted, e.g. "$49.00".
-    #[serde(default, skip_deserializing)]
-    pub price_formatted: String,
-    /// `recurring`, `usage-based`, `one-time` or `hybrid`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub plan_type: Option<String>,
-    /// Billing cycle.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub billing_cycle: Option<String>,
-    /// Usage cap per period; 0 = unlimited.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<i64>,
-    /// Free units per period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub free_units: Option<i64>,
-    /// Credits per usage unit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credits_per_unit: Option<i64>,
-    /// Feature flags.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub features: Option<Value>,
-}
-
-/// Usage in the current period.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PurchaseUsage {
-    /// Units used this period.
-    #[serde(default)]
-    pub used: i64,
-    /// Units beyond the plan limit.
-    #[serde(default)]
-    pub overage_units: i64,
-    /// Overage cost in USD cents.
-    #[serde(default)]
-    pub overage_cost: i64,
-    /// Period start (ISO 8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub period_start: Option<String>,
-    /// Period end (ISO 8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub period_end: Option<String>,
-}
-
-/// A SolvaPay purchase (`SdkPurchaseResponse`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Purchase {
-    /// Purchase reference, e.g. `pur_T3U4V5W6`.
-    pub reference: String,
-    /// `pending`, `active`, `trialing`, `past_due`, `cancelled`, `expired`, `suspended`, `refunded`.
-    #[serde(default)]
-    pub status: String,
-    /// Customer reference.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub customer_ref: Option<String>,
-    /// Customer email.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub customer_email: Option<String>,
-    /// Product reference.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product_ref: Option<String>,
-    /// Product name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product_name: Option<String>,
-    /// Amount charged, USD cents (SolvaPay normalises purchase amounts to USD).
-    #[serde(default)]
-    pub amount: i64,
-    /// `amount` formatted in USD.
-    #[serde(default, skip_deserializing)]
-    pub amount_formatted: String,
-    /// What the customer paid, in minor units of `currency`, formatted.
-    #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
-    pub paid: Option<Money>,
-    /// Raw `originalAmount` (minor units of `currency`).
-    #[serde(default, skip_serializing)]
-    pub original_amount: Option<i64>,
-    /// Charge currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
-    /// Renews automatically.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_recurring: Option<bool>,
-    /// Billing cycle of a recurring purchase.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub billing_cycle: Option<String>,
-    /// Start date (ISO 8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start_date: Option<String>,
-    /// Next charge date while it auto-renews (ISO 8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_billing_date: Option<String>,
-    /// End of access (ISO 8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub end_date: Option<String>,
-    /// False once the renewal is cancelled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auto_renew: Option<bool>,
-    /// When the renewal was cancelled (ISO 8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cancelled_at: Option<String>,
-    /// Why it was cancelled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cancellation_reason: Option<String>,
-    /// After a cancellation: the date access ends (`endDate`, else the former next billing date).
-    #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
-    pub access_until: Option<String>,
-    /// The plan as bought (null for credit top-ups).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub plan_snapshot: Option<PlanSnapshot>,
-    /// Usage in the current period (usage-based and quota plans).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub usage: Option<PurchaseUsage>,
-    /// Creation time (ISO 8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-}
-
-impl Purchase {
-    /// Fills the derived fields the wire format lacks (formatted amounts, `accessUntil`).
-    pub fn with_derived(mut self) -> Self {
-        self.amount_formatted = Currency::usd().format(self.amount);
-        if let (Some(amount), Some(code)) = (self.original_amount, self.currency.as_deref()) {
-            self.paid = Some(Money::new(amount, &Currency::from_api(code)));
-        }
-        if let Some(plan) = &mut self.plan_snapshot {
-            let currency = Currency::from_api(&plan.currency);
-            plan.currency = currency.code().to_owned();
-            plan.price_formatted = currency.format(plan.price);
-        }
-        if self.cancelled_at.is_some() {
-            self.access_until = self.end_date.clone().or(self.next_billing_date.clone());
-        }
-        self
+    /// The status SolvaPay sent, when it is one we know (any case).
+    pub fn read(raw: &str) -> Option<Self> {
+        let raw = raw.trim();
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str().eq_ignore_ascii_case(raw))
     }
 
     /// Active or trialing: the customer has access.
+    pub fn grants_access(self) -> bool {
+        matches!(self, Self::Active | Self::Trialing)
+    }
+}
+
+/// `SdkPurchaseResponse.planSnapshot`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PlanSnapshotWire {
+    pub reference: Option<String>,
+    pub name: Option<String>,
+    #[serde(deserialize_with = "minor_units")]
+    pub price: Option<i64>,
+    pub currency: Option<String>,
+    pub plan_type: Option<String>,
+    pub billing_cycle: Option<String>,
+    pub limit: Option<i64>,
+    pub free_units: Option<i64>,
+    pub credits_per_unit: Option<i64>,
+    pub features: Option<Value>,
+}
+
+/// `SdkPurchaseResponse.usage`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PurchaseUsageWire {
+    pub used: Option<i64>,
+    pub overage_units: Option<i64>,
+    /// USD cents.
+    #[serde(deserialize_with = "minor_units")]
+    pub overage_cost: Option<i64>,
+    pub period_start: Option<String>,
+    pub period_end: Option<String>,
+}
+
+/// A purchase as SolvaPay sends it (`SdkPurchaseResponse`). Only `reference` is required.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PurchaseWire {
+    pub reference: String,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub customer_ref: Option<String>,
+    #[serde(default)]
+    pub customer_email: Option<String>,
+    #[serde(default)]
+    pub product_ref: Option<String>,
+    #[serde(default)]
+    pub product_name: Option<String>,
+    /// USD cents (SolvaPay normalises purchase amounts to USD).
+    #[serde(default, deserialize_with = "minor_units")]
+    pub amount: Option<i64>,
+    /// Minor units of `currency`.
+    #[serde(default, deserialize_with = "minor_units")]
+    pub original_amount: Option<i64>,
+    /// The charge currency.
+    #[serde(default)]
+    pub currency: Option<String>,
+    #[serde(default)]
+    pub billing_cycle: Option<String>,
+    #[serde(default)]
+    pub start_date: Option<String>,
+    #[serde(default)]
+    pub next_billing_date: Option<String>,
+    #[serde(default)]
+    pub end_date: Option<String>,
+    #[serde(default)]
+    pub auto_renew: Option<bool>,
+    #[serde(default)]
+    pub cancelled_at: Option<String>,
+    #[serde(default)]
+    pub cancellation_reason: Option<String>,
+    /// Null for credit top-ups.
+    #[serde(default)]
+    pub plan_snapshot: Option<PlanSnapshotWire>,
+    #[serde(default)]
+    pub usage: Option<PurchaseUsageWire>,
+}
+
+/// The plan as bought.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanSnapshot {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price: Option<Money>,
+    /// recurring, usage-based, one-time or hybrid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan_type: Option<String>,
+    /// Usage cap per period; 0 = unlimited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    /// Free units per period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub free_units: Option<i64>,
+    /// Credits per usage unit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credits_per_unit: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub features: Option<Value>,
+}
+
+impl From<PlanSnapshotWire> for PlanSnapshot {
+    fn from(w: PlanSnapshotWire) -> Self {
+        let currency = w
+            .currency
+            .as_deref()
+            .map_or_else(Currency::usd, Currency::from_api);
+        Self {
+            reference: w.reference,
+            name: w.name,
+            price: w.price.map(|p| Money::new(p, &currency)),
+            plan_type: w.plan_type,
+            limit: w.limit,
+            free_units: w.free_units,
+            credits_per_unit: w.credits_per_unit,
+            features: w.features.filter(|f| !f.is_null()),
+        }
+    }
+}
+
+/// Usage in the current period.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PurchaseUsage {
+    /// Units used this period.
+    pub used: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overage_units: Option<i64>,
+    /// In USD.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overage_cost: Option<Money>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period_start: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period_end: Option<String>,
+}
+
+impl From<PurchaseUsageWire> for PurchaseUsage {
+    fn from(w: PurchaseUsageWire) -> Self {
+        Self {
+            used: w.used.unwrap_or(0),
+            overage_units: w.overage_units.filter(|u| *u != 0),
+            overage_cost: w
+                .overage_cost
+                .filter(|c| *c != 0)
+                .map(|c| Money::new(c, &Currency::usd())),
+            period_start: w.period_start,
+            period_end: w.period_end,
+        }
+    }
+}
+
+/// A SolvaPay purchase.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Purchase {
+    /// e.g. pur_T3U4V5W6.
+    pub reference: String,
+    /// pending, active, trialing, past_due, cancelled, expired, suspended or refunded.
+    pub status: String,
+    /// The status as read; `None` when SolvaPay sent one we do not know.
+    #[serde(skip)]
+    pub state: Option<PurchaseStatus>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_ref: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_ref: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_name: Option<String>,
+    /// Amount charged, normalised to USD.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Money>,
+    /// What the customer paid, when not in USD.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paid: Option<Money>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billing_cycle: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<String>,
+    /// Next charge while it auto-renews.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_billing_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auto_renew: Option<bool>,
+    /// When the renewal was cancelled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancelled_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancellation_reason: Option<String>,
+    /// After a cancellation: when access ends.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_until: Option<String>,
+    /// Absent for credit top-ups.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan_snapshot: Option<PlanSnapshot>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<PurchaseUsage>,
+}
+
+impl From<PurchaseWire> for Purchase {
+    fn from(w: PurchaseWire) -> Self {
+        let usd = Currency::usd();
+        let charge = w.currency.as_deref().map(Currency::from_api);
+        let paid = match (w.original_amount, charge) {
+            (Some(a), Some(c)) if c != usd => Some(Money::new(a, &c)),
+            _ => None,
+        };
+        // After a cancellation, access lasts to the end date, else to the renewal that will not happen.
+        let access_until = w
+            .cancelled_at
+            .as_ref()
+            .and(w.end_date.clone().or_else(|| w.next_billing_date.clone()));
+        let status = w.status.unwrap_or_else(|| "unknown".to_owned());
+        Self {
+            reference: w.reference,
+            state: PurchaseStatus::read(&status),
+            status,
+            customer_ref: w.customer_ref,
+            customer_email: w.customer_email,
+            product_ref: w.product_ref,
+            product_name: w.product_name,
+            amount: w.amount.map(|a| Money::new(a, &usd)),
+            paid,
+            billing_cycle: w
+                .billing_cycle
+                .or_else(|| w.plan_snapshot.as_ref()?.billing_cycle.clone()),
+            start_date: w.start_date,
+            next_billing_date: w.next_billing_date,
+            end_date: w.end_date,
+            auto_renew: w.auto_renew,
+            cancelled_at: w.cancelled_at,
+            cancellation_reason: w.cancellation_reason,
+            access_until,
+            plan_snapshot: w.plan_snapshot.map(PlanSnapshot::from),
+            usage: w.usage.map(PurchaseUsage::from),
+        }
+    }
+}
+
+impl Purchase {
+    /// Active or trialing: the customer has access.
     pub fn grants_access(&self) -> bool {
-        matches!(self.status.as_str(), "active" | "trialing")
+        self.state.is_some_and(PurchaseStatus::grants_access)
     }
 
     /// "pur_X active — Pro ($49.00/monthly), started 2026-01-15, next billing 2026-02-15".
     pub fn line(&self) -> String {
         let plan = match &self.plan_snapshot {
             Some(p) => {
-                let cycle = p.billing_cycle.as_deref().map(|c| format!("/{c}"));
+                let price = p.price.as_ref().map(|m| m.formatted.as_str());
+                let cycle = self.billing_cycle.as_deref().map(|c| format!("/{c}"));
                 format!(
                     " — {} ({}{})",
                     p.name.as_deref().unwrap_or("plan"),
-                    p.price_formatted,
+                    price.unwrap_or("price unknown"),
                     cycle.unwrap_or_default()
                 )
             }
@@ -228,4 +348,103 @@ pub struct CancelPurchase {
     /// Why the renewal is cancelled.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn read(v: Value) -> Purchase {
+        Purchase::from(serde_json::from_value::<PurchaseWire>(v).unwrap())
+    }
+
+    #[test]
+    fn amounts_are_money_whatever_number_form_they_come_in() {
+        for amount in [json!(4900), json!(4900.0), json!("4900")] {
+            let p = read(
+                json!({"reference": "pur_A", "status": "active", "amount": amount,
+                "planSnapshot": {"price": amount, "currency": "eur"}}),
+            );
+            assert_eq!(p.amount.unwrap().formatted, "$49.00");
+            let price = p.plan_snapshot.unwrap().price.unwrap();
+            assert_eq!(
+                (price.currency.as_str(), price.formatted.as_str()),
+                ("EUR", "€49.00")
+            );
+        }
+        for amount in [json!(null), json!("lots")] {
+            let p = read(json!({"reference": "pur_A", "amount": amount}));
+            assert_eq!(p.amount, None, "absent, not $0.00");
+        }
+        assert_eq!(read(json!({"reference": "pur_A"})).amount, None);
+    }
+
+    #[test]
+    fn paid_only_when_charged_in_another_currency() {
+        let eur = read(
+            json!({"reference": "pur_A", "amount": 4900, "originalAmount": 4500, "currency": "eur"}),
+        );
+        assert_eq!(eur.paid, Some(Money::new(4500, &Currency::from_api("EUR"))));
+        let usd = read(
+            json!({"reference": "pur_A", "amount": 4900, "originalAmount": 4900, "currency": "usd"}),
+        );
+        assert_eq!(usd.paid, None);
+        let no_currency =
+            read(json!({"reference": "pur_A", "amount": 4900, "originalAmount": 4500}));
+        assert_eq!(no_currency.paid, None);
+    }
+
+    #[test]
+    fn a_missing_currency_on_the_snapshot_is_usd() {
+        let p = read(
+            json!({"reference": "pur_A", "planSnapshot": {"name": "Pro", "price": 4900, "currency": null}}),
+        );
+        assert_eq!(p.plan_snapshot.unwrap().price.unwrap().formatted, "$49.00");
+    }
+
+    #[test]
+    fn status_is_read_once_and_unknown_ones_pass_through() {
+        let trial = read(json!({"reference": "pur_A", "status": "Trialing"}));
+        assert_eq!(trial.state, Some(PurchaseStatus::Trialing));
+        assert!(trial.grants_access());
+        let odd = read(json!({"reference": "pur_A", "status": "paused"}));
+        assert_eq!((odd.status.as_str(), odd.state), ("paused", None));
+        assert!(!odd.grants_access());
+        assert_eq!(read(json!({"reference": "pur_A"})).status, "unknown");
+    }
+
+    #[test]
+    fn access_until_is_set_only_after_a_cancellation() {
+        let base = json!({"reference": "pur_A", "status": "active", "nextBillingDate": "2026-02-15T10:00:00Z"});
+        assert_eq!(read(base.clone()).access_until, None);
+        let mut cancelled = base;
+        cancelled["cancelledAt"] = json!("2026-02-01T00:00:00Z");
+        assert_eq!(
+            read(cancelled.clone()).access_until.as_deref(),
+            Some("2026-02-15T10:00:00Z")
+        );
+        cancelled["endDate"] = json!("2026-02-20T00:00:00Z");
+        assert_eq!(
+            read(cancelled).access_until.as_deref(),
+            Some("2026-02-20T00:00:00Z")
+        );
+    }
+
+    #[test]
+    fn a_top_up_has_no_plan_and_its_line_says_so() {
+        let p = read(
+            json!({"reference": "pur_TOP", "status": "active", "amount": 1000,
+            "planSnapshot": null, "usage": {"used": 3, "overageCost": null}}),
+        );
+        assert!(p.plan_snapshot.is_none());
+        assert_eq!(p.usage.as_ref().unwrap().overage_cost, None);
+        assert_eq!(p.line(), "pur_TOP active");
+        let v = serde_json::to_value(&p).unwrap();
+        assert!(
+            v.get("planSnapshot").is_none() && v.get("paid").is_none(),
+            "{v}"
+        );
+        assert!(!v.to_string().contains("null"), "{v}");
+    }
 }

@@ -9,6 +9,64 @@ use super::FieldError;
 pub use super::dates::{IsoDate, check_range};
 use super::money::{Currency, Money, minor_units};
 
+// A transaction status. As a filter it is closed; read from SolvaPay ([`TransactionStatus::read`])
+// an unknown value is `None` and the text is kept as sent. (No doc comment: it would become the
+// filter's schema description; the field carries the docs.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TransactionStatus {
+    Initiated,
+    Completed,
+    Failed,
+    Cancelled,
+    Refunded,
+}
+
+impl TransactionStatus {
+    const ALL: [Self; 5] = [
+        Self::Initiated,
+        Self::Completed,
+        Self::Failed,
+        Self::Cancelled,
+        Self::Refunded,
+    ];
+
+    /// The wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Initiated => "initiated",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+            Self::Refunded => "refunded",
+        }
+    }
+
+    /// The status SolvaPay sent, when it is one we know (any case).
+    pub fn read(raw: &str) -> Option<Self> {
+        let raw = raw.trim();
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str().eq_ignore_ascii_case(raw))
+    }
+}
+
+/// The transaction types this server asks for by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransactionKind {
+    /// A refund (`type: refund`).
+    Refund,
+}
+
+impl TransactionKind {
+    /// The wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Refund => "refund",
+        }
+    }
+}
+
 /// A transaction as SolvaPay sends it. Every field is optional: this is an internal route.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -60,6 +118,20 @@ impl TransactionWire {
     /// `type`, else `transactionType`.
     pub fn kind(&self) -> Option<&str> {
         self.r#type.as_deref().or(self.transaction_type.as_deref())
+    }
+
+    /// True when SolvaPay says this is a refund.
+    pub fn is_refund(&self) -> bool {
+        self.kind()
+            .is_some_and(|k| k.eq_ignore_ascii_case(TransactionKind::Refund.as_str()))
+    }
+
+    /// The status, read once: `Ok(None)` when SolvaPay sent none, `Err(text)` for one we do not know.
+    pub fn state(&self) -> Result<Option<TransactionStatus>, &str> {
+        match self.status.as_deref() {
+            None => Ok(None),
+            Some(raw) => TransactionStatus::read(raw).map(Some).ok_or(raw),
+        }
     }
 
     /// The internal id the refund route wants (`id`, else `transactionId`, else the reference).
@@ -130,10 +202,11 @@ pub struct Transaction {
     pub id: Option<String>,
     /// payment, refund, …
     pub r#type: String,
-    /// initiated (pending), completed, failed, cancelled, refunded.
+    /// initiated (pending), completed, failed, cancelled or refunded.
     pub status: String,
-    /// Amount (provider currency).
-    pub amount: Money,
+    /// In the provider currency.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Money>,
     /// Processing fee.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fee: Option<Money>,
@@ -175,7 +248,7 @@ impl From<TransactionWire> for Transaction {
             .filter(|_| charge != cur)
             .map(|a| Money::new(a, &charge));
         Self {
-            amount: Money::new(w.amount.unwrap_or(0), &cur),
+            amount: w.amount.map(|a| Money::new(a, &cur)),
             fee: w.fee.filter(|f| *f != 0).map(|f| Money::new(f, &cur)),
             original_amount,
             reference: w.reference,
@@ -196,26 +269,43 @@ impl From<TransactionWire> for Transaction {
     }
 }
 
+/// `#[serde(deserialize_with = "count")]`: a count SolvaPay may send as a float, a string or null
+/// (then 0).
+pub fn count<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    Ok(Option::<Value>::deserialize(d)?
+        .as_ref()
+        .and_then(super::money::minor_from_value)
+        .map_or(0, |n| u64::try_from(n).unwrap_or(0)))
+}
+
 /// `TransactionStatsResponse`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatsWire {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "count")]
     pub total: u64,
     #[serde(default, deserialize_with = "minor_units")]
     pub total_amount: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "count")]
     pub completed_transactions: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "count")]
     pub pending_transactions: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "count")]
     pub failed_transactions: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "count")]
     pub cancelled_transactions: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object")]
     pub by_type: Map<String, Value>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object")]
     pub by_currency: Map<String, Value>,
+}
+
+/// An object, or nothing (null or any other value).
+fn object<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Map<String, Value>, D::Error> {
+    Ok(match Option::<Value>::deserialize(d)? {
+        Some(Value::Object(map)) => map,
+        _ => Map::new(),
+    })
 }
 
 impl StatsWire {
@@ -234,6 +324,13 @@ impl StatsWire {
             )
         })
     }
+}
+
+fn not_refundable(name: &str, status: &str) -> FieldError {
+    FieldError::new(
+        "sourceTransactionRef",
+        format!("{name} is not refundable (status: {status}); only completed payments are"),
+    )
 }
 
 /// A refund checked against what the source transaction can still give back.
@@ -258,25 +355,19 @@ impl RefundPlan {
     ) -> Result<Self, FieldError> {
         let field = "sourceTransactionRef";
         let name = source.reference.as_deref().unwrap_or("the transaction");
-        if source.kind() == Some("refund") {
+        if source.is_refund() {
             return Err(FieldError::new(field, format!("{name} is itself a refund")));
         }
-        match source.status.as_deref() {
-            Some("completed") | None => {}
-            Some("refunded") => {
+        match source.state() {
+            Ok(Some(TransactionStatus::Completed) | None) => {}
+            Ok(Some(TransactionStatus::Refunded)) => {
                 return Err(FieldError::new(
                     field,
                     format!("{name} is already fully refunded"),
                 ));
             }
-            Some(other) => {
-                return Err(FieldError::new(
-                    field,
-                    format!(
-                        "{name} is not refundable (status: {other}); only completed payments are"
-                    ),
-                ));
-            }
+            Ok(Some(other)) => return Err(not_refundable(name, other.as_str())),
+            Err(raw) => return Err(not_refundable(name, raw)),
         }
         let currency = source.currency();
         let base = source.refundable_base();
@@ -384,7 +475,7 @@ mod tests {
         }))
         .unwrap();
         let t = Transaction::from(w);
-        assert_eq!(t.amount.formatted, "$50.00");
+        assert_eq!(t.amount.unwrap().formatted, "$50.00");
         assert_eq!(t.r#type, "payment");
         let s: StatsWire = serde_json::from_value(serde_json::json!({
             "total": 84, "completedTransactions": 79, "failedTransactions": 3, "byType": {"payment": 82, "refund": 2}
@@ -397,5 +488,53 @@ mod tests {
             ..StatsWire::default()
         };
         assert_eq!(s.refunded(), 3);
+    }
+
+    #[test]
+    fn odd_but_legal_transactions() {
+        let read =
+            |v: Value| Transaction::from(serde_json::from_value::<TransactionWire>(v).unwrap());
+        let t = read(
+            serde_json::json!({"reference": "txn_A", "amount": "4900", "currency": "eur", "status": "settling"}),
+        );
+        assert_eq!(t.amount.as_ref().unwrap().formatted, "€49.00");
+        assert_eq!(
+            (t.status.as_str(), t.r#type.as_str()),
+            ("settling", "unknown")
+        );
+        let t = read(serde_json::json!({"reference": "txn_A", "amount": null}));
+        assert!(t.amount.is_none(), "absent, not $0.00");
+        assert_eq!(
+            read(serde_json::json!({"amount": 4900.0}))
+                .amount
+                .unwrap()
+                .currency,
+            "USD"
+        );
+        let v = serde_json::to_value(read(serde_json::json!({"reference": "txn_A"}))).unwrap();
+        assert!(!v.to_string().contains("null"), "{v}");
+    }
+
+    #[test]
+    fn an_unknown_status_is_refused_by_name_and_case_does_not_matter() {
+        let err = RefundPlan::new(&payment(5000, "on_hold"), 0, None).unwrap_err();
+        assert!(err.message.contains("status: on_hold"), "{}", err.message);
+        assert!(RefundPlan::new(&payment(5000, "Completed"), 0, None).is_ok());
+        let mut refund = payment(5000, "completed");
+        refund.r#type = Some("Refund".into());
+        assert!(RefundPlan::new(&refund, 0, None).is_err());
+    }
+
+    #[test]
+    fn stats_counts_are_read_leniently() {
+        let s: StatsWire = serde_json::from_value(serde_json::json!({
+            "total": 84.0, "totalAmount": "387100", "completedTransactions": null, "byType": null
+        }))
+        .unwrap();
+        assert_eq!(
+            (s.total, s.total_amount, s.completed_transactions),
+            (84, Some(387_100), 0)
+        );
+        assert!(s.by_type.is_empty());
     }
 }

@@ -5,6 +5,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::{CustomerRef, ProductRef};
+
 // How the metered action ended (`failure`, used in SolvaPay's docs, is accepted as `fail`).
 // No doc comments on these input enums or their variants: they would land in every tool schema
 // (and turn the plain `enum` into a verbose `oneOf`); the fields that use them carry the docs.
@@ -68,15 +70,13 @@ pub struct UsageMetadata {
     pub request_id: Option<String>,
 }
 
-/// One event as sent to SolvaPay (single body, or one item of the bulk `events`).
+/// What one event says, as sent to SolvaPay (everything but its key).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct UsageEvent {
-    /// Customer reference.
-    pub customer_ref: String,
-    /// Product reference.
+pub struct UsageBody {
+    pub customer_ref: CustomerRef,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub product_ref: Option<String>,
+    pub product_ref: Option<ProductRef>,
     /// What a unit measures.
     pub action_type: ActionType,
     /// Units consumed (0–100000).
@@ -90,39 +90,58 @@ pub struct UsageEvent {
     pub metadata: UsageMetadata,
     /// RFC 3339, millisecond precision, UTC.
     pub timestamp: String,
+}
+
+/// One event as sent to SolvaPay (single body, or one item of the bulk `events`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageEvent {
+    #[serde(flatten)]
+    pub body: UsageBody,
     /// SolvaPay deduplicates events by this key.
     pub idempotency_key: String,
 }
 
-impl UsageEvent {
-    /// The key derived from everything that defines the event, for callers that gave no `requestId`.
+/// The hash of everything that defines an event in one call, before its occurrence is counted
+/// (see [`UsageBody::identity`]). Equal identities are identical events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EventIdentity(u128);
+
+impl EventIdentity {
+    /// The key of the `occurrence`-th (from 0) event of this identity in its call.
+    pub fn key(self, occurrence: usize) -> String {
+        format!("mcp-{:032x}", fnv1a_128(self.0, &[&occurrence.to_string()]))
+    }
+}
+
+impl UsageBody {
+    /// What the derived key of an event without `requestId` is made from.
     ///
     /// FNV-1a (128 bit, stable across builds) over customer, product, action type, units, outcome,
-    /// action, duration, the timestamp, `occurrence` (how many identical events
-    /// precede this one in the same call) and `call` (which tool call this is: the server process
-    /// and the JSON-RPC request id; empty when the caller gave the timestamp, which then identifies
-    /// the event across calls). So:
+    /// action, duration, the timestamp and `call` (which tool call this is: the server process and
+    /// the JSON-RPC request id; empty when the caller gave the timestamp, which then identifies the
+    /// event across calls); [`EventIdentity::key`] adds the occurrence (how many identical events
+    /// precede this one in the same call). So:
     /// - every HTTP attempt of a call, and every retried bulk chunk, carries the same keys: SolvaPay
     ///   reports repeats as duplicates instead of counting them twice;
-    /// - two identical events in one bulk call differ by `occurrence`, and two separate calls differ
+    /// - two identical events in one bulk call differ by occurrence, and two separate calls differ
     ///   by `call`, so genuine repeats are never merged (no usage is lost);
     /// - a model that repeats a call without `requestId` records it again: that is why `requestId`
     ///   is recommended, and why results return the key of every event whose fate is unknown.
-    pub fn derived_key(&self, occurrence: usize, call: &str) -> String {
+    pub fn identity(&self, call: &str) -> EventIdentity {
         let parts = [
-            "usage/v1",
-            &self.customer_ref,
-            self.product_ref.as_deref().unwrap_or(""),
+            "usage/v2",
+            self.customer_ref.as_str(),
+            self.product_ref.as_ref().map_or("", ProductRef::as_str),
             self.action_type.as_str(),
             &self.units.to_string(),
             self.outcome.as_str(),
             self.metadata.action.as_deref().unwrap_or(""),
             &self.duration.map(|d| d.to_string()).unwrap_or_default(),
             &self.timestamp,
-            &occurrence.to_string(),
             call,
         ];
-        format!("mcp-{:032x}", fnv1a_128(&parts))
+        EventIdentity(fnv1a_128(FNV_OFFSET, &parts))
     }
 
     /// When `answer` is a duplicate describing the earlier event and that event is not this one:
@@ -132,11 +151,15 @@ impl UsageEvent {
     /// outcome. The timestamp is not compared (a repeat of a call without one is stamped anew, and
     /// SolvaPay may shift it), nor are `action`, `duration` and other metadata (they describe the
     /// event, they do not change what is counted).
-    pub fn conflict_with(&self, answer: &UsageResponse) -> Option<UsageConflict> {
+    pub fn conflict_with(&self, answer: &UsageWire) -> Option<UsageConflict> {
         let earlier = answer.event.as_ref().filter(|_| answer.is_duplicate())?;
+        let product = self.product_ref.as_ref().map(ProductRef::as_str);
         let fields: Vec<&'static str> = [
-            ("customerRef", earlier.customer_ref == self.customer_ref),
-            ("productRef", earlier.product_ref == self.product_ref),
+            (
+                "customerRef",
+                earlier.customer_ref == self.customer_ref.as_str(),
+            ),
+            ("productRef", earlier.product_ref.as_deref() == product),
             (
                 "actionType",
                 earlier.action_type == self.action_type.as_str(),
@@ -151,8 +174,8 @@ impl UsageEvent {
             earlier: earlier.clone(),
             fields,
             sent: describe(
-                &self.customer_ref,
-                self.product_ref.as_deref(),
+                self.customer_ref.as_str(),
+                product,
                 self.units,
                 self.action_type.as_str(),
                 self.outcome.as_str(),
@@ -161,16 +184,18 @@ impl UsageEvent {
     }
 }
 
-/// `Some` when `event` reads as a [`StoredUsage`]; anything else is as good as absent.
-fn lenient<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<StoredUsage>, D::Error> {
+/// `Some` when the value reads as a `T`; anything else is as good as absent.
+fn lenient<'de, D: serde::Deserializer<'de>, T: serde::de::DeserializeOwned>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
     Ok(serde_json::from_value(Value::deserialize(d)?).ok())
 }
 
-/// FNV-1a, 128 bit, over `parts` separated by a unit separator byte.
-fn fnv1a_128(parts: &[&str]) -> u128 {
-    const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+const FNV_OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+
+/// FNV-1a, 128 bit, from `hash` over `parts`, each followed by a unit separator byte.
+fn fnv1a_128(mut hash: u128, parts: &[&str]) -> u128 {
     const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
-    let mut hash = OFFSET;
     for part in parts {
         for byte in part.bytes().chain(std::iter::once(0x1f)) {
             hash ^= u128::from(byte);
@@ -180,79 +205,108 @@ fn fnv1a_128(parts: &[&str]) -> u128 {
     hash
 }
 
-/// `creditDebit` of a usage answer: a debit, or why none happened.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CreditDebit {
-    /// True when credits were debited.
-    #[serde(default)]
-    pub debited: bool,
-    /// Credits debited.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+/// Why SolvaPay debited nothing, in one wording for every tool: `None` for the reasons that need
+/// no warning (`duplicate` is reported as such; `no_product_ref` and `plan_not_credit_based` are
+/// how events of plans without credits are recorded).
+pub fn skip_warning(reason: &str) -> Option<&'static str> {
+    match reason {
+        "customer_not_found" => Some("SolvaPay knows no such customer"),
+        "no_active_purchase" => Some("the customer has no active purchase for this product"),
+        _ => None,
+    }
+}
+
+/// `creditDebit` of a usage answer, as sent.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CreditDebitWire {
+    pub debited: Option<bool>,
+    /// Credits.
     pub amount: Option<i64>,
-    /// Units the remaining balance still covers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub units_remaining: Option<i64>,
-    /// Why nothing was debited: duplicate, no_product_ref, customer_not_found, no_active_purchase,
-    /// plan_not_credit_based.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    /// Auto-recharge details, when one was triggered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_recharge: Option<Value>,
 }
 
-impl CreditDebit {
+impl CreditDebitWire {
     /// True when SolvaPay recognised the idempotency key.
     pub fn is_duplicate(&self) -> bool {
         self.reason.as_deref() == Some("duplicate")
     }
+}
 
-    /// A warning for skip reasons that mean the event is not billed as the caller probably expects.
-    pub fn warning(&self) -> Option<String> {
-        match self.reason.as_deref()? {
-            "customer_not_found" => Some(
-                "customer_not_found: SolvaPay knows no such customer; nothing was debited".into(),
-            ),
-            "no_active_purchase" => Some(
-                "no_active_purchase: the customer has no active purchase for this product; \
-                 nothing was debited"
-                    .into(),
-            ),
-            _ if self.units_remaining.is_some_and(|u| u <= 0) && self.debited => {
-                Some("the customer's credit balance is used up".into())
-            }
-            _ => None,
+/// A credit debit, or why none happened.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreditDebit {
+    pub debited: bool,
+    /// Credits debited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<i64>,
+    /// Units the remaining balance still covers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub units_remaining: Option<i64>,
+    /// Why nothing was debited, e.g. duplicate, customer_not_found, no_active_purchase.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// When an auto-recharge was triggered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auto_recharge: Option<Value>,
+}
+
+impl From<CreditDebitWire> for CreditDebit {
+    fn from(w: CreditDebitWire) -> Self {
+        Self {
+            debited: w.debited.unwrap_or(false),
+            amount: w.amount,
+            units_remaining: w.units_remaining,
+            reason: w.reason,
+            auto_recharge: w.auto_recharge.filter(|v| !v.is_null()),
         }
     }
 }
 
-/// Answer of `POST /v1/sdk/usages`.
+impl CreditDebit {
+    /// A warning when the event is not billed as the caller probably expects.
+    pub fn warning(&self) -> Option<String> {
+        if let Some((reason, why)) = self
+            .reason
+            .as_deref()
+            .and_then(|r| Some((r, skip_warning(r)?)))
+        {
+            return Some(format!("{reason}: {why}; nothing was debited"));
+        }
+        (self.debited && self.units_remaining.is_some_and(|u| u <= 0))
+            .then(|| "the customer's credit balance is used up".to_owned())
+    }
+}
+
+/// Answer of `POST /v1/sdk/usages` (and one result of the bulk route).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct UsageResponse {
+pub struct UsageWire {
     /// SolvaPay's success flag.
     #[serde(default = "yes")]
     pub success: bool,
     /// Usage record reference (`usage_…`).
     #[serde(default)]
     pub reference: Option<String>,
-    /// Credit debit, when the plan is credit based.
-    #[serde(default)]
-    pub credit_debit: Option<CreditDebit>,
+    /// Credit debit, when the plan is credit based (unreadable = none).
+    #[serde(default, deserialize_with = "lenient")]
+    pub credit_debit: Option<CreditDebitWire>,
     /// For a duplicate: the event stored earlier under the same key, when the answer says (the
-    /// local sandbox does; SolvaPay's documented answer does not, see [`StoredUsage`]). An
+    /// local sandbox does; SolvaPay's documented answer does not, see [`StoredUsageWire`]). An
     /// unreadable description counts as none: it must not sink the answer.
     #[serde(default, deserialize_with = "lenient")]
-    pub event: Option<StoredUsage>,
+    pub event: Option<StoredUsageWire>,
 }
 
-impl UsageResponse {
+impl UsageWire {
     /// True when SolvaPay recognised the idempotency key.
     pub fn is_duplicate(&self) -> bool {
         self.credit_debit
             .as_ref()
-            .is_some_and(CreditDebit::is_duplicate)
+            .is_some_and(CreditDebitWire::is_duplicate)
     }
 }
 
@@ -261,27 +315,55 @@ impl UsageResponse {
 // the first event wins; nothing in CONTRACT, EVIDENCE or openapi.json's `UsageRecordResponse` says
 // more). So a reused `requestId` would silently drop a different event. The local sandbox
 // therefore adds the stored event to its duplicate answer (`event`), and the tools compare it with
-// what they sent (`UsageEvent::conflict_with`); against an answer without it, a duplicate stays a
-// duplicate. (A `//` comment: the type's doc lands in the bulk tool's output schema.)
-/// The event stored first under the key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+// what they sent (`UsageBody::conflict_with`); against an answer without it, a duplicate stays a
+// duplicate.
+/// The event stored first under a key, as the duplicate answer describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct StoredUsage {
-    /// Its usage record.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+pub struct StoredUsageWire {
+    #[serde(default)]
     pub reference: Option<String>,
     pub customer_ref: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub product_ref: Option<String>,
     pub action_type: String,
     pub units: i64,
     pub outcome: String,
-    /// When it happened (RFC 3339).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub timestamp: Option<String>,
 }
 
-impl StoredUsage {
+/// The event stored first under the key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredUsage {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    pub customer_ref: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_ref: Option<String>,
+    pub action_type: String,
+    pub units: i64,
+    pub outcome: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<String>,
+}
+
+impl From<StoredUsageWire> for StoredUsage {
+    fn from(w: StoredUsageWire) -> Self {
+        Self {
+            reference: w.reference,
+            customer_ref: w.customer_ref,
+            product_ref: w.product_ref,
+            action_type: w.action_type,
+            units: w.units,
+            outcome: w.outcome,
+            timestamp: w.timestamp,
+        }
+    }
+}
+
+impl StoredUsageWire {
     /// "usage_X: customer cus_A, product prd_B, 3 units (api_call, success) at 2026-…".
     pub fn describe(&self) -> String {
         let at = self
@@ -321,10 +403,10 @@ fn describe(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UsageConflict {
     /// The event stored under the key.
-    pub earlier: StoredUsage,
+    pub earlier: StoredUsageWire,
     /// The identifying fields that differ (`customerRef`, `units`, …).
     pub fields: Vec<&'static str>,
-    /// The event just sent, described like [`StoredUsage::describe`].
+    /// The event just sent, described like [`StoredUsageWire::describe`].
     pub sent: String,
 }
 
@@ -343,13 +425,13 @@ impl UsageConflict {
 /// Answer of `POST /v1/sdk/usages/bulk`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct BulkUsageResponse {
+pub struct BulkUsageWire {
     /// Newly stored events.
     #[serde(default)]
     pub inserted: Option<u64>,
     /// One result per event, in input order.
     #[serde(default)]
-    pub results: Vec<UsageResponse>,
+    pub results: Vec<UsageWire>,
 }
 
 fn yes() -> bool {
@@ -360,41 +442,86 @@ fn yes() -> bool {
 mod tests {
     use super::*;
 
-    fn event() -> UsageEvent {
-        UsageEvent {
-            customer_ref: "cus_X7Y8Z9W0".into(),
-            product_ref: Some("prd_P9Q0R1S2".into()),
+    fn event() -> UsageBody {
+        UsageBody {
+            customer_ref: CustomerRef::parse("customerRef", "cus_X7Y8Z9W0").unwrap(),
+            product_ref: Some(ProductRef::parse("productRef", "prd_P9Q0R1S2").unwrap()),
             action_type: ActionType::ApiCall,
             units: 1,
             outcome: Outcome::Success,
             duration: None,
             metadata: UsageMetadata::default(),
             timestamp: "2026-02-11T10:00:00Z".into(),
-            idempotency_key: String::new(),
         }
     }
 
     #[test]
     fn derived_keys_are_stable_and_distinguish_what_matters() {
-        let key = event().derived_key(0, "call-1");
-        assert_eq!(key, event().derived_key(0, "call-1"));
+        let key = event().identity("call-1").key(0);
+        assert_eq!(key, event().identity("call-1").key(0));
         assert_ne!(
             key,
-            event().derived_key(0, "call-2"),
+            event().identity("call-2").key(0),
             "separate calls never share a key"
         );
         assert_eq!(key.len(), 36);
-        assert!(key.is_ascii());
-        assert_ne!(key, event().derived_key(1, "call-1"));
+        assert!(key.starts_with("mcp-") && key.is_ascii());
+        assert_ne!(key, event().identity("call-1").key(1));
         let mut later = event();
         later.timestamp = "2026-02-11T10:00:01Z".into();
-        assert_ne!(key, later.derived_key(0, "call-1"));
+        assert_ne!(key, later.identity("call-1").key(0));
         let mut more = event();
         more.units = 2;
-        assert_ne!(key, more.derived_key(0, "call-1"));
+        assert_ne!(key, more.identity("call-1").key(0));
+        // The action is part of it.
+        let mut shifted = event();
+        shifted.metadata.action = Some("a".into());
+        let mut other = event();
+        other.metadata.action = Some(String::new());
+        assert_ne!(shifted.identity("").key(0), other.identity("").key(0));
     }
 
-    fn duplicate_of(earlier: Value) -> UsageResponse {
+    #[test]
+    fn the_body_goes_out_flat_with_its_key_and_string_references() {
+        let sent = serde_json::to_value(UsageEvent {
+            body: event(),
+            idempotency_key: "k1".into(),
+        })
+        .unwrap();
+        assert_eq!(sent["customerRef"], "cus_X7Y8Z9W0");
+        assert_eq!(sent["productRef"], "prd_P9Q0R1S2");
+        assert_eq!(sent["idempotencyKey"], "k1");
+        assert_eq!(sent["metadata"], serde_json::json!({}));
+    }
+
+    #[test]
+    fn credit_debits_are_read_leniently_and_warn_in_one_wording() {
+        let read = |v: Value| -> UsageWire { serde_json::from_value(v).unwrap() };
+        let odd = read(serde_json::json!({"reference": "usage_A", "creditDebit": "yes"}));
+        assert!(odd.credit_debit.is_none() && odd.success);
+        let missing = read(serde_json::json!({
+            "creditDebit": {"debited": false, "reason": "customer_not_found", "autoRecharge": null}
+        }));
+        let debit = CreditDebit::from(missing.credit_debit.unwrap());
+        assert_eq!(debit.auto_recharge, None);
+        assert_eq!(
+            debit.warning().unwrap(),
+            "customer_not_found: SolvaPay knows no such customer; nothing was debited"
+        );
+        let spent = CreditDebit::from(CreditDebitWire {
+            debited: Some(true),
+            units_remaining: Some(0),
+            ..CreditDebitWire::default()
+        });
+        assert!(spent.warning().unwrap().contains("used up"));
+        let other = CreditDebit::from(CreditDebitWire {
+            reason: Some("plan_not_credit_based".into()),
+            ..CreditDebitWire::default()
+        });
+        assert_eq!(other.warning(), None);
+    }
+
+    fn duplicate_of(earlier: Value) -> UsageWire {
         serde_json::from_value(serde_json::json!({
             "success": true, "reference": "usage_FIRST",
             "creditDebit": {"debited": false, "reason": "duplicate"},

@@ -134,7 +134,7 @@ fn an_older_enum_value_is_listed_with_the_current_ones() {
 }
 
 #[test]
-fn outputs_keep_structure_and_the_description_of_shared_types() {
+fn outputs_keep_the_structure_of_each_record_and_money_everywhere() {
     let money = json!({
         "description": "Minor units.",
         "type": "object",
@@ -144,20 +144,30 @@ fn outputs_keep_structure_and_the_description_of_shared_types() {
         },
         "required": ["amount", "currency"]
     });
+    // A list of records; each record has money, and a part (usage) with money of its own.
     let schema = object(json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "type": "object",
         "properties": {
-            "paid": {"$ref": "#/$defs/Money", "description": "Paid."},
-            "owed": {"$ref": "#/$defs/Money"},
+            "items": {"type": "array", "items": {"$ref": "#/$defs/Record"}},
             "note": {"type": ["string", "null"], "description": "Skipped when absent."},
-            "usage": {"$ref": "#/$defs/Usage"},
             "count": {"type": "integer", "format": "uint64", "minimum": 0}
         },
-        "required": ["paid", "owed", "usage", "count"],
+        "required": ["items", "count"],
         "$defs": {
             "Money": money,
-            "Usage": {"description": "Once.", "type": "object", "properties": {"used": {"type": "integer"}}}
+            "Record": {
+                "description": "A record.",
+                "type": "object",
+                "properties": {
+                    "reference": {"type": "string"},
+                    "paid": {"$ref": "#/$defs/Money", "description": "Paid."},
+                    "owed": {"$ref": "#/$defs/Money"},
+                    "usage": {"$ref": "#/$defs/Usage"}
+                },
+                "required": ["reference", "paid"]
+            },
+            "Usage": {"type": "object", "properties": {"cost": {"$ref": "#/$defs/Money"}}}
         }
     }));
     assert_eq!(
@@ -165,16 +175,22 @@ fn outputs_keep_structure_and_the_description_of_shared_types() {
         json!({
             "type": "object",
             "properties": {
-                "paid": {"$ref": "#/$defs/Money"},
-                "owed": {"$ref": "#/$defs/Money"},
+                "items": {"type": "array", "items": {
+                    "type": "object",
+                    "properties": {
+                        "reference": {"type": "string"},
+                        "paid": {"$ref": "#/$defs/Money"},
+                        "owed": {"$ref": "#/$defs/Money"},
+                        "usage": {"type": "object"}
+                    },
+                    "required": ["reference", "paid"]
+                }},
                 "note": {"type": "string"},
-                "usage": {"type": "object", "properties": {"used": {"type": "integer"}}},
                 "count": {"type": "integer"}
             },
-            "required": ["paid", "owed", "usage", "count"],
+            "required": ["items", "count"],
             "$defs": {
                 "Money": {
-                    "description": "Minor units.",
                     "type": "object",
                     "properties": {"amount": {"type": "integer"}, "currency": {"type": "string"}},
                     "required": ["amount", "currency"]

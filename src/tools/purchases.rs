@@ -6,10 +6,10 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Json, PageInfo, Summary, opt_text};
+use super::{Json, Summary, opt_text};
 use crate::api::PurchaseQuery;
 use crate::error::ToolError;
-use crate::model::purchase::{CancelPurchase, Purchase, PurchaseStatus};
+use crate::model::purchase::{CancelPurchase, Purchase, PurchaseStatus, PurchaseWire};
 use crate::model::{CustomerRef, ProductRef, PurchaseRef};
 use crate::server::BillingServer;
 
@@ -64,13 +64,11 @@ pub(crate) struct PurchaseList {
     customer_ref: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     customer_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    customer_email: Option<String>,
+    /// How many there are (the whole list).
+    total: usize,
     /// How many are active or trialing.
     active_count: usize,
     purchases: Vec<Purchase>,
-    #[serde(flatten)]
-    page: PageInfo,
 }
 
 /// The purchase after its renewal was cancelled.
@@ -127,20 +125,18 @@ impl Summary for CancelledRenewal {
     }
 }
 
-/// Derives display fields, applies the local status filter, and counts the active ones.
-fn purchase_list(purchases: Vec<Purchase>, status: Option<PurchaseStatus>) -> PurchaseList {
+/// Builds the purchases, applies the local status filter, and counts the active ones.
+fn purchase_list(purchases: Vec<PurchaseWire>, status: Option<PurchaseStatus>) -> PurchaseList {
     let purchases: Vec<Purchase> = purchases
         .into_iter()
-        .filter(|p| status.is_none_or(|s| p.status == s.as_str()))
-        .map(Purchase::with_derived)
+        .map(Purchase::from)
+        .filter(|p| status.is_none_or(|s| p.state == Some(s)))
         .collect();
-    let count = purchases.len();
     PurchaseList {
         customer_ref: None,
         customer_name: None,
-        customer_email: None,
+        total: purchases.len(),
         active_count: purchases.iter().filter(|p| p.grants_access()).count(),
-        page: PageInfo::new(count as u32, 0, count, false, Some(count as u64)),
         purchases,
     }
 }
@@ -148,7 +144,7 @@ fn purchase_list(purchases: Vec<Purchase>, status: Option<PurchaseStatus>) -> Pu
 #[tool_router(router = purchase_tools, vis = "pub(crate)")]
 impl BillingServer {
     #[tool(
-        description = "List all purchases (subscriptions, one-time buys), optionally by status. Amounts are USD cents."
+        description = "List all purchases (subscriptions, one-time buys), optionally by status."
     )]
     async fn list_purchases(
         &self,
@@ -168,9 +164,7 @@ impl BillingServer {
         Parameters(args): Parameters<PurchaseRefArgs>,
     ) -> Result<Json<Purchase>, ToolError> {
         let reference = PurchaseRef::parse("reference", &args.reference)?;
-        Ok(Json(
-            self.api().get_purchase(&reference).await?.with_derived(),
-        ))
+        Ok(Json(self.api().get_purchase(&reference).await?.into()))
     }
 
     #[tool(
@@ -190,9 +184,7 @@ impl BillingServer {
         if let Err(e) = &person {
             tracing::warn!(error = %e, "customer name unavailable");
         }
-        let person = person.ok();
-        list.customer_name = person.as_ref().and_then(|c| c.name.clone());
-        list.customer_email = person.and_then(|c| c.email);
+        list.customer_name = person.ok().and_then(|c| c.name);
         list.customer_ref = Some(customer.to_string());
         Ok(Json(list))
     }
@@ -224,7 +216,7 @@ impl BillingServer {
                 return Ok(Json(CancelledRenewal {
                     already_cancelled: false,
                     message,
-                    purchase: purchase.with_derived(),
+                    purchase: purchase.into(),
                 }));
             }
             // SolvaPay answers 400 for a purchase it cannot cancel, for whatever reason; the
@@ -236,7 +228,7 @@ impl BillingServer {
             Ok(purchase) if purchase.cancelled_at.is_some() => Ok(Json(CancelledRenewal {
                 already_cancelled: true,
                 message: Some("The renewal was already cancelled; nothing changed.".to_owned()),
-                purchase: purchase.with_derived(),
+                purchase: purchase.into(),
             })),
             _ => Err(refused.into()),
         }

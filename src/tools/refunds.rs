@@ -38,6 +38,7 @@ pub(crate) struct CreateRefundArgs {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct RefundResult {
     /// The new refund transaction, when SolvaPay names it.
+    #[serde(skip_serializing_if = "Option::is_none")]
     refund_reference: Option<String>,
     /// initiated until SolvaPay confirms it asynchronously, then completed.
     status: String,
@@ -173,7 +174,7 @@ impl BillingServer {
         let body = RefundRequest {
             original_transaction_id: source.internal_id().unwrap_or(key.as_str()).to_owned(),
             refund_amount: plan.amount,
-            currency: plan.currency.code().to_owned(),
+            currency: plan.currency.clone(),
             reason: reason.to_owned(),
             metadata: Map::new(),
         };

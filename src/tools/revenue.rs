@@ -10,10 +10,10 @@ use serde_json::{Map, Value};
 use time::{Duration, OffsetDateTime};
 
 use super::{Json, Summary};
-use crate::api::SolvaPayClient;
+use crate::api::{ProductBalanceWire, SolvaPayClient};
 use crate::error::ToolError;
 use crate::model::dates::EARLIEST;
-use crate::model::transaction::{IsoDate, check_range};
+use crate::model::transaction::{IsoDate, StatsWire, check_range};
 use crate::model::{Currency, Money, ProductRef};
 use crate::server::BillingServer;
 
@@ -37,6 +37,16 @@ pub(crate) struct ProductBalanceArgs {
     product_ref: String,
 }
 
+// Where the currency of an amount came from (neither REST answer carries one): the provider's
+// default, or USD assumed because SolvaPay did not say. `//` comments: doc comments would turn the
+// schema's plain `enum` into a `oneOf` in two output schemas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum CurrencySource {
+    Merchant,
+    Fallback,
+}
+
 /// The outcome of `get_transaction_stats`.
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -45,20 +55,45 @@ pub(crate) struct TransactionStats {
     from_date: String,
     to_date: String,
     total: u64,
-    /// Successful.
     completed_transactions: u64,
     failed_transactions: u64,
-    /// Refund transactions (byType.refund).
+    /// Refund transactions.
     refunded_transactions: u64,
     /// Initiated, not settled.
     pending_transactions: u64,
     cancelled_transactions: u64,
     /// Revenue (completed payments, gross).
-    total_amount: Money,
-    /// "merchant" (provider default) or "fallback" (USD assumed).
-    currency_source: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total_amount: Option<Money>,
+    /// merchant (provider default) or fallback (USD assumed).
+    currency_source: CurrencySource,
+    /// Count per type.
     by_type: Map<String, Value>,
+    /// Count per currency.
     by_currency: Map<String, Value>,
+}
+
+impl TransactionStats {
+    fn from_wire(
+        w: StatsWire,
+        (from, to): (IsoDate, IsoDate),
+        (currency, source): (Currency, CurrencySource),
+    ) -> Self {
+        Self {
+            from_date: from.wire(),
+            to_date: to.wire(),
+            total: w.total,
+            completed_transactions: w.completed_transactions,
+            failed_transactions: w.failed_transactions,
+            refunded_transactions: w.refunded(),
+            pending_transactions: w.pending_transactions,
+            cancelled_transactions: w.cancelled_transactions,
+            total_amount: w.total_amount.map(|a| Money::new(a, &currency)),
+            currency_source: source,
+            by_type: w.by_type,
+            by_currency: w.by_currency,
+        }
+    }
 }
 
 /// The outcome of `get_product_balance`.
@@ -66,12 +101,26 @@ pub(crate) struct TransactionStats {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ProductBalance {
     reference: String,
-    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
     /// Revenue held by the product.
-    balance: Money,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    balance: Option<Money>,
     total_transactions: u64,
-    /// "merchant" (provider default) or "fallback" (USD assumed).
-    currency_source: &'static str,
+    /// merchant (provider default) or fallback (USD assumed).
+    currency_source: CurrencySource,
+}
+
+impl ProductBalance {
+    fn from_wire(w: ProductBalanceWire, (currency, source): (Currency, CurrencySource)) -> Self {
+        Self {
+            reference: w.reference,
+            name: w.name,
+            balance: w.balance.map(|b| Money::new(b, &currency)),
+            total_transactions: w.total_transactions,
+            currency_source: source,
+        }
+    }
 }
 
 impl Summary for TransactionStats {
@@ -84,7 +133,7 @@ impl Summary for TransactionStats {
             self.completed_transactions,
             self.failed_transactions,
             self.refunded_transactions,
-            self.total_amount.formatted
+            formatted(self.total_amount.as_ref())
         )
     }
 }
@@ -93,20 +142,27 @@ impl Summary for ProductBalance {
     fn summary(&self) -> String {
         format!(
             "{} ({}): balance {} over {} transactions",
-            self.name, self.reference, self.balance.formatted, self.total_transactions
+            self.name.as_deref().unwrap_or("Product"),
+            self.reference,
+            formatted(self.balance.as_ref()),
+            self.total_transactions
         )
     }
 }
 
+fn formatted(money: Option<&Money>) -> &str {
+    money.map_or("not given", |m| m.formatted.as_str())
+}
+
 /// The provider's default currency, or USD when SolvaPay does not tell (any failure included: the
 /// currency only labels the number, so it must not sink the call).
-async fn provider_currency(api: &SolvaPayClient) -> (Currency, &'static str) {
+async fn provider_currency(api: &SolvaPayClient) -> (Currency, CurrencySource) {
     match api.merchant_currency().await {
-        Ok(Some(c)) => (c, "merchant"),
-        Ok(None) => (Currency::usd(), "fallback"),
+        Ok(Some(c)) => (c, CurrencySource::Merchant),
+        Ok(None) => (Currency::usd(), CurrencySource::Fallback),
         Err(e) => {
             tracing::debug!(error = %e, "merchant currency unavailable; assuming USD");
-            (Currency::usd(), "fallback")
+            (Currency::usd(), CurrencySource::Fallback)
         }
     }
 }
@@ -136,25 +192,15 @@ impl BillingServer {
         Parameters(args): Parameters<StatsArgs>,
     ) -> Result<Json<TransactionStats>, ToolError> {
         let (from, to) = stats_range(&args)?;
-        let (stats, (currency, source)) = tokio::join!(
+        let (stats, currency) = tokio::join!(
             self.api().transaction_stats(from, to),
             provider_currency(self.api())
         );
-        let stats = stats?;
-        Ok(Json(TransactionStats {
-            from_date: from.wire(),
-            to_date: to.wire(),
-            total: stats.total,
-            completed_transactions: stats.completed_transactions,
-            failed_transactions: stats.failed_transactions,
-            refunded_transactions: stats.refunded(),
-            pending_transactions: stats.pending_transactions,
-            cancelled_transactions: stats.cancelled_transactions,
-            total_amount: Money::new(stats.total_amount.unwrap_or(0), &currency),
-            currency_source: source,
-            by_type: stats.by_type,
-            by_currency: stats.by_currency,
-        }))
+        Ok(Json(TransactionStats::from_wire(
+            stats?,
+            (from, to),
+            currency,
+        )))
     }
 
     #[tool(
@@ -165,17 +211,10 @@ impl BillingServer {
         Parameters(args): Parameters<ProductBalanceArgs>,
     ) -> Result<Json<ProductBalance>, ToolError> {
         let product = ProductRef::parse("productRef", &args.product_ref)?;
-        let (found, (currency, source)) = tokio::join!(
+        let (found, currency) = tokio::join!(
             self.api().product_balance(&product),
             provider_currency(self.api())
         );
-        let found = found?;
-        Ok(Json(ProductBalance {
-            reference: found.reference,
-            name: found.name,
-            balance: Money::new(found.balance.unwrap_or(0), &currency),
-            total_transactions: found.total_transactions,
-            currency_source: source,
-        }))
+        Ok(Json(ProductBalance::from_wire(found?, currency)))
     }
 }

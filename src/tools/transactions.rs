@@ -8,31 +8,11 @@ use serde::{Deserialize, Serialize};
 use super::{Json, PageInfo, Summary};
 use crate::api::TransactionQuery;
 use crate::error::{ErrorCode, ToolError};
-use crate::model::transaction::{IsoDate, Transaction, TransactionWire, check_range};
+use crate::model::transaction::{
+    IsoDate, Transaction, TransactionStatus, TransactionWire, check_range,
+};
 use crate::model::{TransactionRef, validate};
 use crate::server::BillingServer;
-
-#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum TransactionStatus {
-    Initiated,
-    Completed,
-    Failed,
-    Cancelled,
-    Refunded,
-}
-
-impl TransactionStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Initiated => "initiated",
-            Self::Completed => "completed",
-            Self::Failed => "failed",
-            Self::Cancelled => "cancelled",
-            Self::Refunded => "refunded",
-        }
-    }
-}
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -71,9 +51,13 @@ impl Summary for Transaction {
             .as_deref()
             .or(self.id.as_deref())
             .unwrap_or("?");
+        let amount = self
+            .amount
+            .as_ref()
+            .map_or("(amount not given)", |m| m.formatted.as_str());
         format!(
-            "Transaction {r}: {} {} ({})",
-            self.r#type, self.amount.formatted, self.status
+            "Transaction {r}: {} {amount} ({})",
+            self.r#type, self.status
         )
     }
 }
@@ -123,7 +107,7 @@ impl BillingServer {
         let query = TransactionQuery {
             limit,
             offset,
-            status: args.status.map(|s| s.as_str().to_owned()),
+            status: args.status,
             transaction_type: None,
             from,
             to,

@@ -17,7 +17,9 @@ use super::usage_bulk::{BulkUsageResult, send_chunks};
 use super::{Json, Summary};
 use crate::error::ToolError;
 use crate::model::transaction::IsoDate;
-use crate::model::usage::{ActionType, CreditDebit, Outcome, UsageEvent, UsageMetadata};
+use crate::model::usage::{
+    ActionType, CreditDebit, EventIdentity, Outcome, UsageBody, UsageEvent, UsageMetadata,
+};
 use crate::model::{CustomerRef, FieldError, ProductRef, validate};
 use crate::server::BillingServer;
 
@@ -100,6 +102,7 @@ did not say what it held; if this call describes a different event, send it with
 pub(crate) struct UsageRecorded {
     success: bool,
     /// Usage record reference.
+    #[serde(skip_serializing_if = "Option::is_none")]
     reference: Option<String>,
     /// True when SolvaPay had already recorded this event (same key): nothing counted twice.
     duplicate: bool,
@@ -128,12 +131,8 @@ impl Summary for UsageRecorded {
     }
 }
 
-/// Validates one event into its wire form, keyed by its `requestId` or else [`UsageEvent::derived_key`].
-fn build_event(
-    a: UsageEventArgs,
-    now: OffsetDateTime,
-    call: &str,
-) -> Result<UsageEvent, FieldError> {
+/// Validates one event into what it says (its key is given by the caller: [`key_one`], [`build_events`]).
+fn build_body(a: UsageEventArgs, now: OffsetDateTime) -> Result<UsageBody, FieldError> {
     let units = a.units.unwrap_or(1);
     if !(0..=100_000).contains(&units) {
         return Err(FieldError::new(
@@ -148,28 +147,44 @@ fn build_event(
         ));
     }
     let request_id = validate::opt_text("requestId", a.request_id.as_deref(), 256)?;
-    // A caller-given timestamp makes the event identifiable across calls (a repeated batch with the
-    // same timestamps is the same batch); a server-stamped one is scoped to this call only.
-    let call = if a.timestamp.is_some() { "" } else { call };
-    let mut event = UsageEvent {
-        customer_ref: CustomerRef::parse("customerRef", &a.customer_ref)?.to_string(),
-        product_ref: match a.product_ref.as_deref() {
-            Some(p) => Some(ProductRef::parse("productRef", p)?.to_string()),
-            None => None,
-        },
+    Ok(UsageBody {
+        customer_ref: CustomerRef::parse("customerRef", &a.customer_ref)?,
+        product_ref: a
+            .product_ref
+            .as_deref()
+            .map(|p| ProductRef::parse("productRef", p))
+            .transpose()?,
         action_type: a.action_type.unwrap_or_default(),
         units,
         outcome: a.outcome.unwrap_or_default(),
         duration: a.action_duration,
         metadata: UsageMetadata {
             action: validate::opt_text("action", a.action.as_deref(), 200)?,
-            request_id: request_id.clone(),
+            request_id,
         },
         timestamp: timestamp(a.timestamp.as_deref(), now)?,
-        idempotency_key: String::new(),
+    })
+}
+
+/// The scope of a derived key: a caller-given timestamp makes the event identifiable across calls
+/// (a repeated batch with the same timestamps is the same batch); a server-stamped one is scoped to
+/// this call only.
+fn scope<'a>(a: &UsageEventArgs, call: &'a str) -> &'a str {
+    if a.timestamp.is_some() { "" } else { call }
+}
+
+/// One event keyed by its `requestId`, else by its [`UsageBody::identity`].
+fn key_one(a: UsageEventArgs, now: OffsetDateTime, call: &str) -> Result<UsageEvent, FieldError> {
+    let call = scope(&a, call);
+    let body = build_body(a, now)?;
+    let idempotency_key = match &body.metadata.request_id {
+        Some(id) => id.clone(),
+        None => body.identity(call).key(0),
     };
-    event.idempotency_key = request_id.unwrap_or_else(|| event.derived_key(0, call));
-    Ok(event)
+    Ok(UsageEvent {
+        body,
+        idempotency_key,
+    })
 }
 
 /// The event time, UTC to the millisecond: the caller's (within SolvaPay's 30 days back / 24 h ahead), or now.
@@ -215,30 +230,34 @@ fn build_events(args: Vec<UsageEventArgs>, call: &str) -> Result<Vec<UsageEvent>
         ));
     }
     let now = OffsetDateTime::now_utc();
-    let scopes: Vec<&str> = args
-        .iter()
-        .map(|a| if a.timestamp.is_some() { "" } else { call })
-        .collect();
-    let mut events = args
-        .into_iter()
-        .enumerate()
-        .map(|(i, a)| build_event(a, now, call).map_err(|e| e.nested(&format!("events[{i}]"))))
-        .collect::<Result<Vec<_>, _>>()?;
     let mut given: HashMap<String, usize> = HashMap::new();
-    let mut occurrences: HashMap<String, usize> = HashMap::new();
-    for (i, e) in events.iter_mut().enumerate() {
-        if e.metadata.request_id.is_some() {
-            if let Some(first) = given.insert(e.idempotency_key.clone(), i) {
-                return Err(FieldError::new(
-                    format!("events[{i}].requestId"),
-                    format!("repeats events[{first}].requestId; each event needs its own"),
-                ));
+    let mut occurrences: HashMap<EventIdentity, usize> = HashMap::new();
+    let mut events = Vec::with_capacity(args.len());
+    for (i, a) in args.into_iter().enumerate() {
+        let call = scope(&a, call);
+        let body = build_body(a, now).map_err(|e| e.nested(&format!("events[{i}]")))?;
+        let idempotency_key = match &body.metadata.request_id {
+            Some(id) => {
+                if let Some(first) = given.insert(id.clone(), i) {
+                    return Err(FieldError::new(
+                        format!("events[{i}].requestId"),
+                        format!("repeats events[{first}].requestId; each event needs its own"),
+                    ));
+                }
+                id.clone()
             }
-        } else {
-            let n = occurrences.entry(e.idempotency_key.clone()).or_default();
-            e.idempotency_key = e.derived_key(*n, scopes.get(i).copied().unwrap_or(call));
-            *n += 1;
-        }
+            None => {
+                let identity = body.identity(call);
+                let n = occurrences.entry(identity).or_default();
+                let key = identity.key(*n);
+                *n += 1;
+                key
+            }
+        };
+        events.push(UsageEvent {
+            body,
+            idempotency_key,
+        });
     }
     Ok(events)
 }
@@ -255,21 +274,21 @@ impl BillingServer {
         Parameters(args): Parameters<RecordUsageArgs>,
         context: RequestContext<RoleServer>,
     ) -> Result<Json<UsageRecorded>, ToolError> {
-        let event = build_event(
+        let event = key_one(
             args.into(),
             OffsetDateTime::now_utc(),
             &call_scope(&context),
         )?;
         let answer = self.api().record_usage(&event).await?;
-        if let Some(conflict) = event.conflict_with(&answer) {
+        if let Some(conflict) = event.body.conflict_with(&answer) {
             return Err(ToolError::invalid(
                 "requestId",
                 conflict.describe(&event.idempotency_key),
             ));
         }
         let duplicate = answer.is_duplicate();
-        let mut warnings: Vec<String> = answer
-            .credit_debit
+        let credit_debit = answer.credit_debit.map(CreditDebit::from);
+        let mut warnings: Vec<String> = credit_debit
             .iter()
             .filter_map(CreditDebit::warning)
             .collect();
@@ -284,7 +303,7 @@ impl BillingServer {
             duplicate,
             idempotency_key: event.idempotency_key,
             warnings,
-            credit_debit: answer.credit_debit,
+            credit_debit,
         }))
     }
 

@@ -19,7 +19,7 @@ use super::Summary;
 use super::usage::UNCOMPARED_DUPLICATE;
 use crate::api::{ApiError, MAX_BULK_EVENTS, SolvaPayClient};
 use crate::error::ToolError;
-use crate::model::usage::{BulkUsageResponse, StoredUsage, UsageConflict, UsageEvent};
+use crate::model::usage::{BulkUsageWire, StoredUsage, UsageConflict, UsageEvent, skip_warning};
 
 /// What happened to one event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
@@ -49,8 +49,7 @@ pub(crate) struct EventReport {
     /// Why no credit was debited, when SolvaPay says; for a conflict, how the events differ.
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
-    /// Given for conflict / failed / not_sent / unknown events: resend with requestId = this key
-    /// to stay safe (a conflict needs a new requestId instead).
+    /// To resend safely as requestId (a conflict needs a new one).
     #[serde(skip_serializing_if = "Option::is_none")]
     idempotency_key: Option<String>,
     /// For a conflict: the event stored earlier under the key.
@@ -176,7 +175,7 @@ impl Tally {
         let detail = Detail {
             reason: Some(reason),
             idempotency_key: Some(event.idempotency_key.clone()),
-            earlier: Some(conflict.earlier),
+            earlier: Some(conflict.earlier.into()),
         };
         self.push(EventStatus::Conflict, None, Some(detail));
     }
@@ -205,12 +204,12 @@ impl Tally {
     }
 
     /// A chunk SolvaPay answered; results missing from the answer are `unknown`.
-    fn answered(&mut self, chunk: &[UsageEvent], answer: BulkUsageResponse) {
+    fn answered(&mut self, chunk: &[UsageEvent], answer: BulkUsageWire) {
         let mut results = answer.results.into_iter();
         for event in chunk {
             match results.next() {
                 Some(r) => {
-                    if let Some(conflict) = event.conflict_with(&r) {
+                    if let Some(conflict) = event.body.conflict_with(&r) {
                         self.conflict(event, conflict);
                         continue;
                     }
@@ -242,13 +241,12 @@ impl Tally {
         error: Option<String>,
         mut warnings: Vec<String>,
     ) -> BulkUsageResult {
-        let reported = ["customer_not_found", "no_active_purchase"];
-        warnings.extend(
-            self.reasons
-                .iter()
-                .filter(|(reason, _)| reported.contains(&reason.as_str()))
-                .map(|(reason, n)| format!("{n} events: {reason}; no credit was debited for them")),
-        );
+        warnings.extend(self.reasons.iter().filter_map(|(reason, n)| {
+            let why = skip_warning(reason)?;
+            Some(format!(
+                "{n} events: {reason}: {why}; nothing was debited for them"
+            ))
+        }));
         if self.uncompared > 0 {
             warnings.push(format!(
                 "{} duplicates: {UNCOMPARED_DUPLICATE}",

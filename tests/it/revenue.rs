@@ -168,3 +168,32 @@ async fn product_balance_uses_a_non_usd_default_and_reports_missing_products() {
     .await;
     assert_eq!(env["error"]["code"], "NOT_FOUND");
 }
+
+#[tokio::test]
+async fn a_balance_solvapay_does_not_give_is_absent_not_zero() {
+    let server = support::upstream().await;
+    mount_merchant(&server, 200, "usd").await;
+    Mock::given(method("GET"))
+        .and(path("/v1/sdk/products/prd_NEW"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"reference": "prd_NEW", "name": "new-bot", "balance": null, "totalTransactions": "0"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = support::connect(&server.uri()).await;
+    let result = support::call(
+        &client,
+        "get_product_balance",
+        json!({"productRef": "prd_NEW"}),
+    )
+    .await;
+    let out = result.structured_content.clone().unwrap();
+    assert!(out.get("balance").is_none(), "{out}");
+    assert_eq!(out["totalTransactions"], 0);
+    assert!(
+        support::text(&result).contains("balance not given"),
+        "{}",
+        support::text(&result)
+    );
+}

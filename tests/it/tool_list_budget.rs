@@ -84,7 +84,6 @@ async fn what_the_model_reads_of_the_tool_list_fits_the_budget() {
 }
 
 #[tokio::test]
-#[ignore = "over budget until the output types are reshaped (issue 12 item 1): run with --ignored"]
 async fn the_tool_list_fits_the_budget() {
     let (_client, tools) = listed().await;
     let figures = Figures::of(&tools);

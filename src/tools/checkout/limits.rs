@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::super::Summary;
-use crate::model::limits::LimitResponse;
+use crate::model::limits::LimitsWire;
 use crate::model::plan::PlanWire;
 use crate::model::purchase::Purchase;
 use crate::model::{CustomerRef, ProductRef};
@@ -228,63 +228,131 @@ pub(super) fn not_enrolled(
     }
 }
 
-pub(super) fn limits_result(
-    customer: &CustomerRef,
-    product: &ProductRef,
-    limits: LimitResponse,
-    purchase: Option<Purchase>,
-    link: LinkTool,
-) -> LimitsResult {
-    let allowance = purchase.as_ref().and_then(allowance);
-    let unlimited = allowance == Some(0);
-    let usage = purchase.as_ref().and_then(|p| p.usage.clone());
-    let used = usage.as_ref().map(|u| u.used).or_else(|| {
-        allowance
-            .filter(|a| *a > 0)
-            .map(|a| (a - limits.remaining).max(0))
-    });
-    let state = if limits.activation_required == Some(true) {
-        LimitState::NeedsActivation
-    } else if limits.within_limits {
-        LimitState::WithinLimits
-    } else if purchase.is_none() {
-        LimitState::PurchaseRequired
-    } else {
-        LimitState::LimitReached
-    };
-    let plan = purchase.as_ref().and_then(|p| p.plan_snapshot.as_ref());
-    let current = plan.and_then(|p| p.reference.as_deref());
-    let offered: Vec<String> = limits
-        .plans
-        .iter()
-        .filter(|p| !p.reference.is_empty() && Some(p.reference.as_str()) != current)
-        .map(|p| match &p.name {
-            Some(name) => format!("{} ({name})", p.reference),
-            None => p.reference.clone(),
-        })
-        .collect();
-    let plans = match offered.as_slice() {
-        [] => String::new(),
-        offered => format!(" (planRef: one of {})", offered.join(", ")),
-    };
-    let next_step =
-        (state != LimitState::WithinLimits).then(|| link.advice(customer, product, &plans));
-    LimitsResult {
-        customer_ref: customer.to_string(),
-        product_ref: product.to_string(),
-        state,
-        within_limits: limits.within_limits,
-        remaining: limits.remaining,
-        used,
-        allowance: allowance.filter(|a| *a > 0),
-        unlimited,
-        unit: limits.meter_name.unwrap_or_else(|| "units".to_owned()),
-        period_start: usage.as_ref().and_then(|u| u.period_start.clone()),
-        period_end: usage.and_then(|u| u.period_end),
-        plan_name: plan.and_then(|p| p.name.clone()),
-        free: plan.map(|p| p.price == 0),
-        purchase_ref: purchase.as_ref().map(|p| p.reference.clone()),
-        credit_balance: limits.credit_balance,
-        next_step,
+impl LimitsResult {
+    /// SolvaPay's answer for `customer` and `product`, joined with the purchase it counts against.
+    pub(super) fn from_wire(
+        limits: LimitsWire,
+        customer: CustomerRef,
+        product: ProductRef,
+        purchase: Option<Purchase>,
+        link: LinkTool,
+    ) -> Self {
+        let allowance = purchase.as_ref().and_then(allowance);
+        let unlimited = allowance == Some(0);
+        let within_limits = limits.within_limits.unwrap_or(false);
+        let usage = purchase.as_ref().and_then(|p| p.usage.clone());
+        let used = usage.as_ref().map(|u| u.used).or_else(|| {
+            allowance
+                .filter(|a| *a > 0)
+                .zip(limits.remaining)
+                .map(|(a, r)| (a - r).max(0))
+        });
+        let remaining = limits
+            .remaining
+            .or_else(|| {
+                allowance
+                    .filter(|a| *a > 0)
+                    .zip(used)
+                    .map(|(a, u)| (a - u).max(0))
+            })
+            .unwrap_or(0);
+        let state = if limits.activation_required == Some(true) {
+            LimitState::NeedsActivation
+        } else if within_limits {
+            LimitState::WithinLimits
+        } else if purchase.is_none() {
+            LimitState::PurchaseRequired
+        } else {
+            LimitState::LimitReached
+        };
+        let plan = purchase.as_ref().and_then(|p| p.plan_snapshot.as_ref());
+        let current = plan.and_then(|p| p.reference.as_deref());
+        let offered: Vec<String> = limits
+            .plans
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|p| {
+                let reference = p
+                    .reference
+                    .filter(|r| !r.is_empty() && Some(r.as_str()) != current)?;
+                Some(match p.name {
+                    Some(name) => format!("{reference} ({name})"),
+                    None => reference,
+                })
+            })
+            .collect();
+        let plans = match offered.as_slice() {
+            [] => String::new(),
+            offered => format!(" (planRef: one of {})", offered.join(", ")),
+        };
+        let next_step =
+            (state != LimitState::WithinLimits).then(|| link.advice(&customer, &product, &plans));
+        LimitsResult {
+            customer_ref: customer.to_string(),
+            product_ref: product.to_string(),
+            state,
+            within_limits,
+            remaining,
+            used,
+            allowance: allowance.filter(|a| *a > 0),
+            unlimited,
+            unit: limits.meter_name.unwrap_or_else(|| "units".to_owned()),
+            period_start: usage.as_ref().and_then(|u| u.period_start.clone()),
+            period_end: usage.and_then(|u| u.period_end),
+            plan_name: plan.and_then(|p| p.name.clone()),
+            free: plan.and_then(|p| p.price.as_ref()).map(|m| m.amount == 0),
+            purchase_ref: purchase.as_ref().map(|p| p.reference.clone()),
+            credit_balance: limits.credit_balance,
+            next_step,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::purchase::PurchaseWire;
+    use serde_json::json;
+
+    fn result(limits: serde_json::Value, purchase: Option<serde_json::Value>) -> LimitsResult {
+        let purchase = purchase.map(|p| {
+            let wire: PurchaseWire = serde_json::from_value(p).unwrap();
+            Purchase::from(wire)
+        });
+        LimitsResult::from_wire(
+            serde_json::from_value(limits).unwrap(),
+            CustomerRef::parse("customerRef", "cus_A").unwrap(),
+            ProductRef::parse("productRef", "prd_B").unwrap(),
+            purchase,
+            LinkTool::Enabled,
+        )
+    }
+
+    #[test]
+    fn an_answer_with_nulls_is_over_the_limit_and_offers_no_plans() {
+        let out = result(
+            json!({"withinLimits": null, "remaining": null, "plans": null}),
+            None,
+        );
+        assert_eq!(out.state, LimitState::PurchaseRequired);
+        assert_eq!((out.within_limits, out.remaining), (false, 0));
+        let next = out.next_step.unwrap();
+        assert!(
+            next.contains("create_checkout_session") && !next.contains("planRef"),
+            "{next}"
+        );
+    }
+
+    #[test]
+    fn remaining_comes_from_the_purchase_when_solvapay_omits_it() {
+        let purchase = json!({"reference": "pur_A", "status": "active", "productRef": "prd_B",
+            "planSnapshot": {"name": "Free", "price": "0", "limit": 100}, "usage": {"used": 87}});
+        let out = result(json!({"withinLimits": true}), Some(purchase));
+        assert_eq!(out.state, LimitState::WithinLimits);
+        assert_eq!(
+            (out.used, out.allowance, out.remaining),
+            (Some(87), Some(100), 13)
+        );
+        assert_eq!(out.free, Some(true));
     }
 }

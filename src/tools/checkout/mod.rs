@@ -8,14 +8,15 @@ use serde::{Deserialize, Serialize};
 
 mod limits;
 
-use self::limits::{
-    LimitsResult, LinkTool, enrols_on_check, grants_plan_access, limits_result, not_enrolled,
-};
+use self::limits::{LimitsResult, LinkTool, enrols_on_check, grants_plan_access, not_enrolled};
 use super::{Json, Summary};
 use crate::api::PurchaseQuery;
 use crate::error::ToolError;
-use crate::model::checkout::{CreateCheckoutSession, CreateCustomerSession};
+use crate::model::checkout::{
+    CheckoutSessionWire, CreateCheckoutSession, CreateCustomerSession, CustomerSessionWire,
+};
 use crate::model::limits::LimitsRequest;
+use crate::model::purchase::Purchase;
 use crate::model::{CustomerRef, PlanRef, ProductRef};
 use crate::server::BillingServer;
 
@@ -56,11 +57,24 @@ pub(crate) struct CheckLimitsArgs {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct CheckoutLink {
     checkout_url: String,
-    session_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_id: Option<String>,
     customer_ref: String,
     product_ref: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     plan_ref: Option<String>,
+}
+
+impl CheckoutLink {
+    fn from_wire(w: CheckoutSessionWire, asked: CreateCheckoutSession) -> Self {
+        Self {
+            checkout_url: w.checkout_url.unwrap_or_default(),
+            session_id: w.session_id,
+            customer_ref: asked.customer_ref.to_string(),
+            product_ref: asked.product_ref.to_string(),
+            plan_ref: asked.plan_ref.map(|p| p.to_string()),
+        }
+    }
 }
 
 /// A billing-portal link (payment methods, invoices, purchases).
@@ -68,13 +82,38 @@ pub(crate) struct CheckoutLink {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct PortalLink {
     customer_url: String,
-    session_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_id: Option<String>,
     customer_ref: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     customer_name: Option<String>,
     /// ISO 8601.
     expires_at: String,
     expires_in_minutes: i64,
+}
+
+impl PortalLink {
+    /// `now` dates the expiry when SolvaPay does not state it.
+    fn from_wire(
+        w: CustomerSessionWire,
+        customer: CustomerRef,
+        customer_name: Option<String>,
+        now: time::OffsetDateTime,
+    ) -> Self {
+        let expires_at = w.expires_at.unwrap_or_else(|| {
+            (now + time::Duration::minutes(PORTAL_MINUTES))
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default()
+        });
+        Self {
+            customer_url: w.customer_url.unwrap_or_default(),
+            session_id: w.session_id,
+            customer_ref: customer.to_string(),
+            customer_name,
+            expires_at,
+            expires_in_minutes: PORTAL_MINUTES,
+        }
+    }
 }
 
 impl Summary for CheckoutLink {
@@ -132,19 +171,13 @@ impl BillingServer {
             .map(|p| PlanRef::parse("planRef", p))
             .transpose()?;
         let body = CreateCheckoutSession {
-            customer_ref: customer.to_string(),
-            product_ref: product.to_string(),
-            plan_ref: plan.map(|p| p.to_string()),
+            customer_ref: customer,
+            product_ref: product,
+            plan_ref: plan,
             return_url: return_url(args.return_url.as_deref())?,
         };
         let session = self.api().create_checkout_session(&body).await?;
-        Ok(Json(CheckoutLink {
-            checkout_url: session.checkout_url,
-            session_id: session.session_id,
-            customer_ref: body.customer_ref,
-            product_ref: body.product_ref,
-            plan_ref: body.plan_ref,
-        }))
+        Ok(Json(CheckoutLink::from_wire(session, body)))
     }
 
     #[tool(
@@ -155,29 +188,20 @@ impl BillingServer {
         Parameters(args): Parameters<CustomerSessionArgs>,
     ) -> Result<Json<PortalLink>, ToolError> {
         let customer = CustomerRef::parse("customerRef", &args.customer_ref)?;
-        let body = CreateCustomerSession {
-            customer_ref: customer.to_string(),
-        };
         let api = self.api();
+        let body = CreateCustomerSession {
+            customer_ref: customer.clone(),
+        };
         let (session, person) = tokio::join!(
             api.create_customer_session(&body),
             api.get_customer(&customer)
         );
-        let session = session?;
-        let fallback = time::OffsetDateTime::now_utc() + time::Duration::minutes(PORTAL_MINUTES);
-        let expires_at = session.expires_at.unwrap_or_else(|| {
-            fallback
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default()
-        });
-        Ok(Json(PortalLink {
-            customer_url: session.customer_url,
-            session_id: session.session_id,
-            customer_ref: body.customer_ref,
-            customer_name: person.ok().and_then(|c| c.name),
-            expires_at,
-            expires_in_minutes: PORTAL_MINUTES,
-        }))
+        Ok(Json(PortalLink::from_wire(
+            session?,
+            body.customer_ref,
+            person.ok().and_then(|c| c.name),
+            time::OffsetDateTime::now_utc(),
+        )))
     }
 
     #[tool(
@@ -201,6 +225,7 @@ impl BillingServer {
             .list_purchases(filter)
             .await?
             .into_iter()
+            .map(Purchase::from)
             .find(|p| grants_plan_access(p, &product));
         if purchase.is_none() {
             let plans = api.list_product_plans(&product).await?;
@@ -211,14 +236,18 @@ impl BillingServer {
             }
         }
         let body = LimitsRequest {
-            customer_ref: customer.to_string(),
-            product_ref: product.to_string(),
+            customer_ref: customer,
+            product_ref: product,
             include_checkout_session: false,
         };
         let limits = api.check_limits(&body).await?;
         let link = LinkTool::of(&self.options().policy);
-        Ok(Json(limits_result(
-            &customer, &product, limits, purchase, link,
+        Ok(Json(LimitsResult::from_wire(
+            limits,
+            body.customer_ref,
+            body.product_ref,
+            purchase,
+            link,
         )))
     }
 }
