@@ -2,7 +2,7 @@
 //! in-process MCP client (the server's stdio transport over a tokio duplex) against a trivial local upstream. `cargo bench --bench in_process`.
 //! Whole-process figures (spawn, RSS, concurrency, bulk) come from `benches/whole_process.py`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![expect(clippy::unwrap_used, reason = "a benchmark: a panic is a failed run")]
 
 use std::hint::black_box;
 use std::time::Duration;

@@ -88,7 +88,7 @@ mod tests {
         let c = Clock::system();
         c.set(datetime!(2026-01-15 00:00 UTC));
         assert_eq!(c.now(), datetime!(2026-01-15 00:00 UTC));
-        c.clone().advance(Duration::days(31));
+        c.advance(Duration::days(31));
         assert_eq!(c.now(), datetime!(2026-02-15 00:00 UTC));
     }
 }

@@ -259,10 +259,7 @@ mod tests {
             ),
             // Without an id it is a notification only if it is a well-formed request object.
             (r#"{"jsonrpc":"2.0","method":5}"#, invalid(null.clone())),
-            (
-                r#"{"method":"notifications/initialized"}"#,
-                invalid(null.clone()),
-            ),
+            (r#"{"method":"notifications/initialized"}"#, invalid(null)),
             // A request whose params do not fit its method.
             (
                 r#"{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"nome":"x"}}"#,

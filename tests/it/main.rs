@@ -1,10 +1,10 @@
 //! Integration tests: one binary (see Cargo.toml `[[test]] name = "it"`), one module per area.
 
-#![allow(
+#![expect(
     clippy::unwrap_used,
     clippy::expect_used,
-    clippy::print_stdout,
     clippy::indexing_slicing,
+    clippy::panic,
     reason = "test code: a panic is a failed test"
 )]
 

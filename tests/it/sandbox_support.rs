@@ -1,7 +1,7 @@
 //! Sandbox test harness: start a sandbox in-process, call it over real HTTP, and validate every JSON
 //! body against the OpenAPI schema of its operation (tests/fixtures/openapi.json).
 
-#![allow(dead_code)]
+#![expect(dead_code, reason = "each test module uses a part of the fixtures")]
 #![expect(
     clippy::unwrap_used,
     reason = "test harness: a failed call or a broken fixture must fail the test"

@@ -296,7 +296,7 @@ async fn bulk_splits_2500_events_into_1000_1000_500_with_stable_keys() {
         first, retry,
         "a retried identical call must carry the same keys"
     );
-    let mut unique = first.clone();
+    let mut unique = first;
     unique.sort_unstable();
     unique.dedup();
     assert_eq!(unique.len(), 2500, "every event has its own key");

@@ -1,8 +1,6 @@
 //! Shared fixtures: a wiremock upstream that fails loudly on unexpected requests, and an in-process MCP
 //! client connected to a `BillingServer` through its stdio transport over `tokio::io::duplex`.
 
-#![allow(dead_code)]
-
 pub(crate) mod bin;
 pub(crate) mod leaks;
 pub(crate) mod person;
@@ -145,7 +143,6 @@ pub(crate) async fn ok(client: &Client, tool: &str, args: Value) -> Value {
     );
     result
         .structured_content
-        .clone()
         .unwrap_or_else(|| panic!("{tool}: no structuredContent"))
 }
 
