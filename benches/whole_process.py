@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Whole-process benchmarks of the release binary over stdio against a local upstream (stdlib only).
 
-  python3 benches/whole_process.py [target/release/solvapay-mcp] [--json out.json]
+  cargo build --release --bin solvapay-mcp --example floor
+  python3 benches/whole_process.py [target/release/solvapay-mcp] [--floor target/release/examples/floor] [--json out.json]
 
 Figures (targets from issue 7):
   - spawn → `initialize` answer, median / p95 of 30 starts (target < 10 ms median), with a key
@@ -9,6 +10,8 @@ Figures (targets from issue 7):
   - tools/list: bytes and ~tokens (bytes / 4); description + inputSchema bytes per tool (< 650 avg)
   - per-call overhead vs a zero-latency upstream: MCP round trip − direct HTTP round trip, p50 / p95
     of 2000 sequential `get_customer` calls (target < 0.3 ms p50)
+  - the per-call floor (issue 12): the same `get_customer` calls, alternating one by one with a bare
+    rmcp 3.11 server doing the same GET (benches/floor.rs); our median ≤ 1.25× the floor's
   - 100 concurrent `get_customer` calls against a 50 ms upstream: total time vs one call (< 2×)
   - `record_bulk_usage` of 10,000 events: upstream requests (≤ 10) and events per second
   - peak RSS (VmHWM) of the server after all of the above (target < 15 MiB)
@@ -159,9 +162,15 @@ def step(what: str) -> None:
 
 
 def main() -> int:
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    argv = sys.argv[1:]
+    value = lambda flag: argv[argv.index(flag) + 1] if flag in argv else None  # noqa: E731
+    json_out = value("--json")
+    args = [a for i, a in enumerate(argv) if not a.startswith("--") and (i == 0 or argv[i - 1] not in ("--json", "--floor"))]
     binary = os.path.abspath(args[0] if args else os.path.join(ROOT, "target", "release", "solvapay-mcp"))
-    json_out = sys.argv[sys.argv.index("--json") + 1] if "--json" in sys.argv else None
+    floor_binary = os.path.abspath(value("--floor") or os.path.join(os.path.dirname(binary), "examples", "floor"))
+    if not os.path.exists(floor_binary):
+        print(f"no floor server at {floor_binary}: cargo build --release --example floor", file=sys.stderr)
+        return 2
     up = Upstream()
     atexit.register(lambda: up.proc.poll() is None and up.proc.kill())
     keyed = lambda: base_env({"SOLVAPAY_SECRET_KEY": "sk_test_bench", "SOLVAPAY_API_BASE_URL": up.url})  # noqa: E731
@@ -245,6 +254,27 @@ def main() -> int:
     r["socket_overhead_ms_p50"] = statistics.median(viasock) - r["direct_http_ms_p50"]
     r["socket_overhead_ms_p95"] = pct(viasock, 95) - r["direct_http_ms_p95"]
 
+    step("per-call floor (bare rmcp server)")
+    # 3b. the floor: the same call to a bare rmcp server, alternating call by call with ours so
+    # that both see the same machine (the figures of one run are compared, never across runs)
+    fl = Server(floor_binary, keyed())
+    fl.initialize()
+    for _ in range(200):
+        fl.call("get_customer", {"reference": "cus_A1B2C3D4"})
+    ours, bare = [], []
+    for _ in range(2000):
+        t0 = time.perf_counter()
+        s.call("get_customer", {"reference": "cus_A1B2C3D4"})
+        ours.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        res = fl.call("get_customer", {"reference": "cus_A1B2C3D4"})
+        bare.append((time.perf_counter() - t0) * 1000)
+    assert not res.get("isError"), res
+    fl.close()
+    r["paired_call_ms_p50"], r["paired_call_ms_p95"] = statistics.median(ours), pct(ours, 95)
+    r["floor_call_ms_p50"], r["floor_call_ms_p95"] = statistics.median(bare), pct(bare, 95)
+    r["floor_ratio_p50"] = r["paired_call_ms_p50"] / r["floor_call_ms_p50"]
+
     step("concurrency")
     # 4. 100 concurrent calls against a 50 ms upstream
     up.control("POST", "/__delay?ms=50")
@@ -324,6 +354,7 @@ def main() -> int:
         ("get_customer round trip (MCP)", f"p50 {r['call_ms_p50']:.3f} / p95 {r['call_ms_p95']:.3f} ms", "", None),
         ("same GET straight to the upstream", f"p50 {r['direct_http_ms_p50']:.3f} / p95 {r['direct_http_ms_p95']:.3f} ms", "", None),
         ("per-call overhead", f"p50 {r['overhead_ms_p50']:.3f} / p95 {r['overhead_ms_p95']:.3f} ms", "< 0.3 ms p50", r["overhead_ms_p50"] < 0.3),
+        ("get_customer: ours / bare rmcp floor, p50", f"{r['paired_call_ms_p50']:.3f} / {r['floor_call_ms_p50']:.3f} ms = {r['floor_ratio_p50']:.2f}× (p95 {r['paired_call_ms_p95']:.3f} / {r['floor_call_ms_p95']:.3f})", "≤ 1.25×", r["floor_ratio_p50"] <= 1.25),
         ("  … stdio over socket pairs (Node clients)", f"p50 {r['socket_overhead_ms_p50']:.3f} / p95 {r['socket_overhead_ms_p95']:.3f} ms", "", None),
         ("one call, 50 ms upstream", f"{r['single_call_50ms_ms']:.1f} ms", "", None),
         ("16 concurrent calls, 50 ms upstream", f"{r['concurrent_16_ms']:.1f} ms", "", None),

@@ -17,7 +17,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
 
-use crate::error::ErrorCode;
+use crate::error::{self, ErrorCode, ErrorKind};
 use crate::redact::Redactor;
 
 /// A write call's identity in the log, shared by its `started` and `finished` records.
@@ -52,6 +52,17 @@ pub enum Outcome {
     Asked,
     /// The server stopped before the call finished (shutdown grace over): treat as unknown.
     Interrupted,
+}
+
+impl Outcome {
+    /// How a call that failed with `kind` ended: the kind decides, never the message.
+    pub fn failed(kind: &ErrorKind) -> Self {
+        match kind.outcome() {
+            error::Outcome::Failed => Self::Error,
+            error::Outcome::Unknown => Self::Unknown,
+            error::Outcome::Declined => Self::Declined,
+        }
+    }
 }
 
 /// The end of a call, as recorded.

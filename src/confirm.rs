@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::catalog::{self, ToolSpec};
-use crate::error::{ErrorCode, ToolError};
+use crate::error::{Advice, ErrorKind, ToolError};
 use crate::options::ConfirmMode;
 
 /// How long a person has to answer a confirmation, by default.
@@ -72,23 +72,34 @@ pub(crate) enum Refusal {
 }
 
 impl Refusal {
-    fn sentence(self, question: &str) -> String {
-        let what = match self {
+    fn what(self) -> &'static str {
+        match self {
             Self::Declined => "the user declined the confirmation",
             Self::Cancelled => "the user cancelled the confirmation",
             Self::Unanswered => "the user did not answer the confirmation",
             Self::Stale => {
                 "the confirmation has expired or does not belong to this call (other arguments or \
-                 amount, altered, or already used); call again to ask anew"
+                 amount, altered, or already used)"
             }
-        };
-        format!("Not done: {what} (\"{question}\"); nothing was sent to SolvaPay.")
+        }
+    }
+
+    fn advice(self) -> Advice {
+        match self {
+            Self::Stale => Advice::AskAgain,
+            Self::Declined | Self::Cancelled | Self::Unanswered => Advice::None,
+        }
     }
 }
 
-/// A refused confirmation as the model sees it.
+/// A refused confirmation as the model sees it: declined, whatever the reason (the audit records
+/// it so), with nothing sent.
 pub(crate) fn refused(refusal: Refusal, question: &str) -> ToolError {
-    ToolError::new(ErrorCode::ValidationError, refusal.sentence(question)).declined()
+    ToolError::declined(format!(
+        "Not done: {} (\"{question}\"); nothing was sent to SolvaPay.",
+        refusal.what()
+    ))
+    .advise(refusal.advice())
 }
 
 /// What a retried 2026-07-28 call carries back: the answers and the sealed state.
@@ -266,8 +277,8 @@ impl Confirmer {
         question: &str,
     ) -> Result<InputRequiredResult, ToolError> {
         let internal = |e: &dyn std::fmt::Display| {
-            ToolError::new(
-                ErrorCode::InternalError,
+            ToolError::of(
+                ErrorKind::NotSent,
                 format!(
                     "Not done: the confirmation could not be prepared ({e}); nothing was sent."
                 ),

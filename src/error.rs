@@ -8,7 +8,7 @@ use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::api::{ApiError, TransportKind};
+use crate::api::{ApiError, Rejection, TransportKind};
 use crate::config::env;
 use crate::model::FieldError;
 
@@ -26,21 +26,150 @@ pub enum ErrorCode {
     InternalError,
 }
 
-/// A failed tool call, as the model sees it.
+/// What went wrong, as a type: it decides the error code, what the audit records and the default
+/// advice. Nothing downstream looks at the message text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// An argument is missing, malformed or breaks a rule checked before any request; `field` is
+    /// its path (`events[2].units`) when one argument is at fault.
+    InvalidArgument {
+        /// The argument at fault.
+        field: Option<String>,
+    },
+    /// A rule refused the call (SolvaPay's 4xx, or one of this server's): nothing was applied.
+    Refused,
+    /// SolvaPay already holds such an object (a duplicate).
+    Conflict,
+    /// The referenced object does not exist.
+    NotFound,
+    /// No API key is configured.
+    MissingKey,
+    /// SolvaPay refused the API key.
+    Unauthorized,
+    /// The endpoint is not open to API keys.
+    EndpointUnavailable,
+    /// The person did not confirm (or the confirmation did not hold): nothing was sent.
+    Declined,
+    /// Stopped here before sending (e.g. the audit log cannot be written): nothing was sent.
+    NotSent,
+    /// SolvaPay could not be reached: nothing was sent.
+    Unreachable,
+    /// SolvaPay is rate limiting: nothing was applied.
+    RateLimited,
+    /// The request may have reached SolvaPay and been acted on, though no answer says so.
+    OutcomeUnknown,
+    /// SolvaPay failed with an answer that says nothing was done.
+    Upstream,
+    /// This server failed (a handler panicked, a step was cancelled).
+    Internal,
+}
+
+impl ErrorKind {
+    /// The documented code this kind is reported with.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::InvalidArgument { .. } | Self::Refused | Self::Conflict | Self::Declined => {
+                ErrorCode::ValidationError
+            }
+            Self::NotFound => ErrorCode::NotFound,
+            Self::MissingKey | Self::Unauthorized | Self::EndpointUnavailable => {
+                ErrorCode::Unauthorized
+            }
+            Self::NotSent
+            | Self::Unreachable
+            | Self::RateLimited
+            | Self::OutcomeUnknown
+            | Self::Upstream
+            | Self::Internal => ErrorCode::InternalError,
+        }
+    }
+
+    /// What a call that failed this way did to SolvaPay's state.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Self::OutcomeUnknown => Outcome::Unknown,
+            Self::Declined => Outcome::Declined,
+            _ => Outcome::Failed,
+        }
+    }
+
+    /// The advice that goes with this kind unless the caller knows better.
+    fn advice(&self) -> Advice {
+        match self {
+            Self::MissingKey => Advice::SetKey,
+            Self::Unauthorized => Advice::CheckKey,
+            Self::Unreachable | Self::Upstream => Advice::RetryLater,
+            Self::RateLimited => Advice::WaitAndRetry,
+            Self::OutcomeUnknown => Advice::CheckEffect,
+            _ => Advice::None,
+        }
+    }
+}
+
+/// What the model should do next, as a type; rendered once, after the account of what happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Advice {
+    /// Nothing to add.
+    None,
+    /// Nothing was applied and it may work later.
+    RetryLater,
+    /// SolvaPay asked to slow down.
+    WaitAndRetry,
+    /// The call may have been applied: look before repeating it.
+    CheckEffect,
+    /// A refund may have been made: repeating it could refund twice.
+    CheckRefund,
+    /// No key: where to put one.
+    SetKey,
+    /// The key was refused: what to check.
+    CheckKey,
+    /// The operator must repair the audit log.
+    FixAuditLog,
+    /// A confirmation that expired or belongs to another call: ask again.
+    AskAgain,
+}
+
+impl Advice {
+    /// The sentence shown to the model (empty for [`Advice::None`]).
+    pub fn text(self) -> String {
+        match self {
+            Self::None => String::new(),
+            Self::RetryLater => "Retry later.".into(),
+            Self::WaitAndRetry => "Wait a little and retry.".into(),
+            Self::CheckEffect => "Check its effect before retrying.".into(),
+            Self::CheckRefund => "Do not repeat the refund: check with list_transactions (and \
+                                  get_transaction on the source) first."
+                .into(),
+            Self::SetKey => format!(
+                "Set {} (an sk_sandbox_… key for test data) in this server's environment, e.g. the \
+                 \"env\" block of the MCP client's configuration, then restart the server.",
+                env::SECRET_KEY
+            ),
+            Self::CheckKey => format!(
+                "Check that {} holds a valid, unexpired secret key for this environment.",
+                env::SECRET_KEY
+            ),
+            Self::FixAuditLog => "Ask the operator to fix the audit log.".into(),
+            Self::AskAgain => "Call again to ask anew.".into(),
+        }
+    }
+}
+
+/// A failed tool call, as the model sees it: a kind, an account of what happened and advice.
 #[derive(Debug, Clone)]
 pub struct ToolError {
-    /// One of the documented codes.
-    pub code: ErrorCode,
-    /// Short, actionable text.
-    pub message: String,
-    /// The argument at fault, for validation errors found before any request.
-    pub field: Option<String>,
+    kind: ErrorKind,
+    /// What the failure is about ("Refund outcome unknown"), put before the detail.
+    context: Option<&'static str>,
+    /// What happened, without advice.
+    detail: String,
+    advice: Advice,
     /// SolvaPay's HTTP status, when it answered.
-    pub status: Option<u16>,
+    status: Option<u16>,
     /// SolvaPay's request id, when it sent one.
-    pub request_id: Option<String>,
-    /// What the failed call did.
-    pub outcome: Outcome,
+    request_id: Option<String>,
 }
 
 /// What a failed call did to SolvaPay's state.
@@ -56,22 +185,33 @@ pub enum Outcome {
 }
 
 impl ToolError {
-    /// An error with no upstream details.
-    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+    /// An error of `kind` saying `detail`, with the kind's advice.
+    pub fn of(kind: ErrorKind, detail: impl Into<String>) -> Self {
         Self {
-            code,
-            message: message.into(),
-            field: None,
+            advice: kind.advice(),
+            kind,
+            context: None,
+            detail: detail.into(),
             status: None,
             request_id: None,
-            outcome: Outcome::Failed,
         }
     }
 
-    /// The same error, marked as a confirmation that was not given.
-    pub fn declined(mut self) -> Self {
-        self.outcome = Outcome::Declined;
-        self
+    /// An error known only by its code (the message says everything): a rule's refusal, a missing
+    /// object, a refused key or this server's own failure.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        let kind = match code {
+            ErrorCode::NotFound => ErrorKind::NotFound,
+            ErrorCode::ValidationError => ErrorKind::Refused,
+            ErrorCode::Unauthorized => ErrorKind::Unauthorized,
+            ErrorCode::InternalError => ErrorKind::Internal,
+        };
+        Self::of(kind, message).advise(Advice::None)
+    }
+
+    /// A confirmation that was not given: `detail` says why; nothing was sent.
+    pub fn declined(detail: impl Into<String>) -> Self {
+        Self::of(ErrorKind::Declined, detail)
     }
 
     /// A validation error for `field`.
@@ -79,9 +219,67 @@ impl ToolError {
         FieldError::new(field, message.to_string()).into()
     }
 
+    /// The same error with `advice` in place of the kind's.
+    #[must_use]
+    pub fn advise(mut self, advice: Advice) -> Self {
+        self.advice = advice;
+        self
+    }
+
+    /// The same error, said to be about `context` ("No usage events were recorded").
+    #[must_use]
+    pub fn about(mut self, context: &'static str) -> Self {
+        self.context = Some(context);
+        self
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.kind
+    }
+
+    /// The documented code.
+    pub fn code(&self) -> ErrorCode {
+        self.kind.code()
+    }
+
+    /// What the failed call did.
+    pub fn outcome(&self) -> Outcome {
+        self.kind.outcome()
+    }
+
+    /// The advice given.
+    pub fn advice(&self) -> Advice {
+        self.advice
+    }
+
+    /// The argument at fault, for validation errors found before any request.
+    pub fn field(&self) -> Option<&str> {
+        match &self.kind {
+            ErrorKind::InvalidArgument { field } => field.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The message: context, what happened, then the advice.
+    pub fn message(&self) -> String {
+        let mut text = String::with_capacity(self.detail.len() + 64);
+        if let Some(context) = self.context {
+            text.push_str(context);
+            text.push_str(": ");
+        }
+        text.push_str(&self.detail);
+        let advice = self.advice.text();
+        if !advice.is_empty() {
+            text.push(' ');
+            text.push_str(&advice);
+        }
+        text
+    }
+
     /// The envelope shown as the result text.
     pub fn envelope(&self) -> serde_json::Value {
-        json!({"success": false, "error": {"code": self.code, "message": self.message}})
+        json!({"success": false, "error": {"code": self.code(), "message": self.message()}})
     }
 
     /// The envelope plus the machine-readable details (field, status, requestId, outcome): the
@@ -89,7 +287,7 @@ impl ToolError {
     pub fn structured(&self) -> serde_json::Value {
         let mut value = self.envelope();
         if let Some(error) = value.get_mut("error").and_then(|e| e.as_object_mut()) {
-            if let Some(field) = &self.field {
+            if let Some(field) = self.field() {
                 error.insert("field".into(), json!(field));
             }
             if let Some(status) = self.status {
@@ -98,7 +296,7 @@ impl ToolError {
             if let Some(id) = &self.request_id {
                 error.insert("requestId".into(), json!(id));
             }
-            if self.outcome == Outcome::Unknown {
+            if self.outcome() == Outcome::Unknown {
                 error.insert("outcome".into(), json!("unknown"));
             }
         }
@@ -114,108 +312,81 @@ impl std::fmt::Display for ToolError {
 
 impl From<FieldError> for ToolError {
     fn from(e: FieldError) -> Self {
-        Self {
-            code: ErrorCode::ValidationError,
-            message: format!("Invalid argument `{}`: {}", e.field, e.message),
-            field: Some(e.field),
-            status: None,
-            request_id: None,
-            outcome: Outcome::Failed,
-        }
+        let detail = format!("Invalid argument `{}`: {}", e.field, e.message);
+        Self::of(
+            ErrorKind::InvalidArgument {
+                field: Some(e.field),
+            },
+            detail,
+        )
     }
 }
 
 impl From<ApiError> for ToolError {
     fn from(e: ApiError) -> Self {
-        let (code, message) = match &e {
+        let (kind, detail) = match &e {
             ApiError::MissingKey => (
-                ErrorCode::Unauthorized,
-                format!(
-                    "Authentication required: no SolvaPay API key is configured. Set {} (an sk_sandbox_… \
-                     key for test data) in this server's environment, e.g. the \"env\" block of the MCP \
-                     client's configuration, then restart the server.",
-                    env::SECRET_KEY
-                ),
-            ),
-            ApiError::Status {
-                status: 401 | 403,
-                message,
-                ..
-            } => (
-                ErrorCode::Unauthorized,
-                format!(
-                    "SolvaPay refused the API key ({message}). Check that {} holds a valid, unexpired \
-                     secret key for this environment.",
-                    env::SECRET_KEY
-                ),
-            ),
-            ApiError::Status {
-                status: 404,
-                message,
-                ..
-            } if message.starts_with("Cannot ") => (
-                ErrorCode::Unauthorized,
-                format!("This SolvaPay endpoint is not available with an API key ({message})."),
-            ),
-            ApiError::Status {
-                status: 404,
-                message,
-                ..
-            } => (ErrorCode::NotFound, message.clone()),
-            ApiError::Status {
-                status: 409,
-                message,
-                ..
-            } => (ErrorCode::ValidationError, format!("{message} (conflict)")),
-            ApiError::Status {
-                status: 400..=499,
-                message,
-                ..
-            } if e.status() != Some(429) => (ErrorCode::ValidationError, message.clone()),
-            ApiError::Status { status: 429, .. } => (
-                ErrorCode::InternalError,
-                "SolvaPay is rate limiting requests; wait a little and retry.".to_owned(),
+                ErrorKind::MissingKey,
+                "Authentication required: no SolvaPay API key is configured.".to_owned(),
             ),
             ApiError::Status {
                 status, message, ..
-            } => (
-                ErrorCode::InternalError,
-                format!("SolvaPay failed (HTTP {status}): {message}. Retry later."),
-            ),
+            } => match e.rejection() {
+                Some(Rejection::Key) => (
+                    ErrorKind::Unauthorized,
+                    format!("SolvaPay refused the API key ({message})."),
+                ),
+                Some(Rejection::NoRoute) => (
+                    ErrorKind::EndpointUnavailable,
+                    format!("This SolvaPay endpoint is not available with an API key ({message})."),
+                ),
+                Some(Rejection::NotFound) => (ErrorKind::NotFound, message.clone()),
+                Some(Rejection::Conflict) => (ErrorKind::Conflict, format!("{message} (conflict)")),
+                Some(Rejection::Invalid) => (ErrorKind::Refused, message.clone()),
+                Some(Rejection::RateLimited) => (
+                    ErrorKind::RateLimited,
+                    "SolvaPay is rate limiting requests.".to_owned(),
+                ),
+                None => (
+                    if e.outcome_unknown() {
+                        ErrorKind::OutcomeUnknown
+                    } else {
+                        ErrorKind::Upstream
+                    },
+                    format!("SolvaPay failed (HTTP {status}): {message}."),
+                ),
+            },
             ApiError::Transport {
                 kind: TransportKind::Connect,
                 detail,
             } => (
-                ErrorCode::InternalError,
-                format!("Could not reach SolvaPay ({detail}); nothing was sent. Retry later."),
+                ErrorKind::Unreachable,
+                format!("Could not reach SolvaPay ({detail}); nothing was sent."),
             ),
             ApiError::Transport { kind, detail } => (
-                ErrorCode::InternalError,
+                ErrorKind::OutcomeUnknown,
                 format!(
-                    "SolvaPay {kind} ({detail}); the request may or may not have been applied. \
-                     Check its effect before retrying."
+                    "SolvaPay {kind} ({detail}); the request may or may not have been applied."
                 ),
             ),
             ApiError::TooLarge { .. } | ApiError::Decode { .. } => {
-                (ErrorCode::InternalError, e.to_string())
+                (ErrorKind::OutcomeUnknown, format!("{e}."))
             }
         };
-        let request_id = match &e {
-            ApiError::Status { request_id, .. } => request_id.clone(),
-            _ => None,
-        };
-        Self {
-            code,
-            message,
-            field: None,
-            status: e.status(),
-            request_id,
-            outcome: if e.outcome_unknown() {
-                Outcome::Unknown
-            } else {
-                Outcome::Failed
-            },
+        let mut error = Self::of(kind, detail);
+        if let ApiError::Status {
+            status, request_id, ..
+        } = e
+        {
+            error.status = Some(status);
+            error.request_id = request_id;
+            if error.kind == ErrorKind::OutcomeUnknown {
+                // A failed answer (500, 502–504) is not a lost one: the advice for reads holds, and
+                // writes that cannot be repeated choose their own (refunds).
+                error.advice = Advice::RetryLater;
+            }
         }
+        error
     }
 }
 
@@ -253,8 +424,13 @@ pub(crate) mod report {
             .await
     }
 
+    /// The failure noted so far for the running call (outside [`scope`], none).
+    pub(crate) fn noted() -> Option<ToolError> {
+        FAILURE.try_with(|f| f.borrow().clone()).ok().flatten()
+    }
+
     /// Records `error` as the running call's failure (outside [`scope`], nothing happens).
-    pub(super) fn note(error: &ToolError) {
+    pub(crate) fn note(error: &ToolError) {
         let _ = FAILURE.try_with(|f| *f.borrow_mut() = Some(error.clone()));
     }
 }
@@ -273,33 +449,220 @@ mod tests {
         .into()
     }
 
+    fn transport(kind: TransportKind) -> ToolError {
+        ApiError::Transport {
+            kind,
+            detail: "tcp".into(),
+        }
+        .into()
+    }
+
+    /// Every failure SolvaPay can give, with the kind, code, advice and message it becomes.
     #[test]
-    fn statuses_map_to_the_documented_codes() {
+    fn each_api_error_maps_to_a_kind_a_code_and_advice() {
+        use Advice as A;
+        use ErrorCode as C;
+        use ErrorKind as K;
+        let key = env::SECRET_KEY;
+        let cases: Vec<(ToolError, K, C, A, String)> = vec![
+            (
+                ApiError::MissingKey.into(),
+                K::MissingKey,
+                C::Unauthorized,
+                A::SetKey,
+                format!(
+                    "Authentication required: no SolvaPay API key is configured. Set {key} (an \
+                     sk_sandbox_… key for test data) in this server's environment, e.g. the \
+                     \"env\" block of the MCP client's configuration, then restart the server."
+                ),
+            ),
+            (
+                status(401, "Invalid or expired secret key"),
+                K::Unauthorized,
+                C::Unauthorized,
+                A::CheckKey,
+                format!(
+                    "SolvaPay refused the API key (Invalid or expired secret key). Check that \
+                     {key} holds a valid, unexpired secret key for this environment."
+                ),
+            ),
+            (
+                status(403, "Forbidden"),
+                K::Unauthorized,
+                C::Unauthorized,
+                A::CheckKey,
+                format!(
+                    "SolvaPay refused the API key (Forbidden). Check that {key} holds a valid, \
+                     unexpired secret key for this environment."
+                ),
+            ),
+            (
+                status(404, "Cannot GET /v1/ui/customers"),
+                K::EndpointUnavailable,
+                C::Unauthorized,
+                A::None,
+                "This SolvaPay endpoint is not available with an API key (Cannot GET \
+                 /v1/ui/customers)."
+                    .into(),
+            ),
+            (
+                status(404, "Customer not found"),
+                K::NotFound,
+                C::NotFound,
+                A::None,
+                "Customer not found".into(),
+            ),
+            (
+                status(409, "Customer with identifier email a@b.io already exists"),
+                K::Conflict,
+                C::ValidationError,
+                A::None,
+                "Customer with identifier email a@b.io already exists (conflict)".into(),
+            ),
+            (
+                // SolvaPay sends some duplicates as 400 with nothing but the message to say so.
+                status(400, "Customer with this email already exists"),
+                K::Conflict,
+                C::ValidationError,
+                A::None,
+                "Customer with this email already exists (conflict)".into(),
+            ),
+            (
+                status(400, "Invalid email format"),
+                K::Refused,
+                C::ValidationError,
+                A::None,
+                "Invalid email format".into(),
+            ),
+            (
+                status(422, "Validation failed"),
+                K::Refused,
+                C::ValidationError,
+                A::None,
+                "Validation failed".into(),
+            ),
+            (
+                status(429, "slow down"),
+                K::RateLimited,
+                C::InternalError,
+                A::WaitAndRetry,
+                "SolvaPay is rate limiting requests. Wait a little and retry.".into(),
+            ),
+            (
+                status(500, "boom"),
+                K::OutcomeUnknown,
+                C::InternalError,
+                A::RetryLater,
+                "SolvaPay failed (HTTP 500): boom. Retry later.".into(),
+            ),
+            (
+                status(503, "Service Unavailable"),
+                K::OutcomeUnknown,
+                C::InternalError,
+                A::RetryLater,
+                "SolvaPay failed (HTTP 503): Service Unavailable. Retry later.".into(),
+            ),
+            (
+                status(501, "Not Implemented"),
+                K::Upstream,
+                C::InternalError,
+                A::RetryLater,
+                "SolvaPay failed (HTTP 501): Not Implemented. Retry later.".into(),
+            ),
+            (
+                transport(TransportKind::Connect),
+                K::Unreachable,
+                C::InternalError,
+                A::RetryLater,
+                "Could not reach SolvaPay (tcp); nothing was sent. Retry later.".into(),
+            ),
+            (
+                transport(TransportKind::Timeout),
+                K::OutcomeUnknown,
+                C::InternalError,
+                A::CheckEffect,
+                "SolvaPay timed out (tcp); the request may or may not have been applied. Check \
+                 its effect before retrying."
+                    .into(),
+            ),
+            (
+                transport(TransportKind::Interrupted),
+                K::OutcomeUnknown,
+                C::InternalError,
+                A::CheckEffect,
+                "SolvaPay connection interrupted (tcp); the request may or may not have been \
+                 applied. Check its effect before retrying."
+                    .into(),
+            ),
+            (
+                ApiError::TooLarge { limit: 8 }.into(),
+                K::OutcomeUnknown,
+                C::InternalError,
+                A::CheckEffect,
+                "SolvaPay's answer exceeded 8 bytes and was discarded. Check its effect before \
+                 retrying."
+                    .into(),
+            ),
+            (
+                ApiError::Decode {
+                    operation: "POST /v1/sdk/customers".into(),
+                    detail: "missing field `reference`".into(),
+                }
+                .into(),
+                K::OutcomeUnknown,
+                C::InternalError,
+                A::CheckEffect,
+                "SolvaPay's answer to POST /v1/sdk/customers could not be read: missing field \
+                 `reference`. Check its effect before retrying."
+                    .into(),
+            ),
+        ];
+        for (error, kind, code, advice, message) in cases {
+            assert_eq!(error.kind(), &kind, "{message}");
+            assert_eq!(error.code(), code, "{message}");
+            assert_eq!(error.advice(), advice, "{message}");
+            assert_eq!(error.message(), message);
+            assert_eq!(error.envelope()["error"]["message"], message);
+        }
+    }
+
+    #[test]
+    fn the_kind_decides_the_outcome() {
+        assert_eq!(status(400, "x").outcome(), Outcome::Failed);
+        assert_eq!(status(502, "x").outcome(), Outcome::Unknown);
+        assert_eq!(transport(TransportKind::Connect).outcome(), Outcome::Failed);
         assert_eq!(
-            status(400, "Invalid email format").code,
-            ErrorCode::ValidationError
+            transport(TransportKind::Timeout).outcome(),
+            Outcome::Unknown
         );
-        assert_eq!(status(422, "x").code, ErrorCode::ValidationError);
+        assert_eq!(ToolError::declined("no").outcome(), Outcome::Declined);
+        let unknown = transport(TransportKind::Timeout);
+        assert_eq!(unknown.structured()["error"]["outcome"], "unknown");
+        assert!(
+            status(500, "x").structured()["error"]
+                .get("field")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn advice_is_chosen_by_type_and_said_once() {
+        let refund = status(500, "boom")
+            .about("Refund outcome unknown")
+            .advise(Advice::CheckRefund);
         assert_eq!(
-            status(409, "already exists").code,
-            ErrorCode::ValidationError
+            refund.message(),
+            "Refund outcome unknown: SolvaPay failed (HTTP 500): boom. Do not repeat the refund: \
+             check with list_transactions (and get_transaction on the source) first."
         );
+        assert_eq!(refund.kind(), &ErrorKind::OutcomeUnknown);
+        let invalid = ToolError::invalid("amount", "must be positive");
         assert_eq!(
-            status(401, "Invalid or expired secret key").code,
-            ErrorCode::Unauthorized
+            invalid.message(),
+            "Invalid argument `amount`: must be positive"
         );
-        assert_eq!(status(403, "x").code, ErrorCode::Unauthorized);
-        assert_eq!(status(404, "Customer not found").code, ErrorCode::NotFound);
-        assert_eq!(
-            status(404, "Cannot GET /v1/ui/customers").code,
-            ErrorCode::Unauthorized
-        );
-        assert_eq!(status(429, "slow down").code, ErrorCode::InternalError);
-        assert_eq!(status(500, "boom").code, ErrorCode::InternalError);
-        assert_eq!(
-            ToolError::from(ApiError::MissingKey).code,
-            ErrorCode::Unauthorized
-        );
+        assert_eq!(invalid.field(), Some("amount"));
+        assert_eq!(invalid.structured()["error"]["field"], "amount");
     }
 
     #[test]

@@ -24,7 +24,7 @@ use crate::api::SolvaPayClient;
 use crate::audit::{self, AuditLog, CallId, Finish, Outcome as Audited};
 use crate::catalog::{self, ToolSpec};
 use crate::confirm::{self, Confirmer, Consent};
-use crate::error::{ErrorCode, Outcome, ToolError, report};
+use crate::error::{Advice, ErrorKind, ToolError, report};
 use crate::options::ServerOptions;
 use crate::redact::Redactor;
 
@@ -35,9 +35,6 @@ prefixes: cus_ customer, prd_ product, pln_ plan, pur_ purchase, txn_ transactio
 (not create_customer) to get-or-create a customer safely. Lists are paged: follow nextOffset. \
 Errors come back as {success:false,error:{code,message}} with codes NOT_FOUND, VALIDATION_ERROR, \
 UNAUTHORIZED, INTERNAL_ERROR.";
-
-/// Prefix rmcp puts on argument-decoding failures (kept in sync with rmcp 3.11).
-const DESERIALIZE_PREFIX: &str = "failed to deserialize parameters";
 
 /// The SolvaPay MCP server. Cheap to clone (one shared client).
 #[derive(Clone)]
@@ -149,10 +146,8 @@ impl ServerHandler for BillingServer {
             .insert(confirm::Answer::take(&mut request));
         let audit = self.options.audit.as_ref().filter(|_| !spec.read_only());
         let Some(audit) = audit else {
-            return redacted(
-                self.api.redactor(),
-                self.dispatch(spec, request, context).await,
-            );
+            let (response, _) = report::scope(self.dispatch(spec, request, context)).await;
+            return redacted(self.api.redactor(), response);
         };
         // Write-ahead: the call is on record before it can send anything.
         let call_id = match audit
@@ -162,13 +157,15 @@ impl ServerHandler for BillingServer {
             Ok(id) => id,
             Err(e) => {
                 tracing::error!("{e}");
-                return into_response(ToolError::new(
-                    ErrorCode::InternalError,
-                    format!(
-                        "Not sent: the audit log cannot be written ({e}); {name} was not run. \
-                         Ask the operator to fix the audit log."
-                    ),
-                ));
+                return into_response(
+                    ToolError::of(
+                        ErrorKind::NotSent,
+                        format!(
+                            "Not sent: the audit log cannot be written ({e}); {name} was not run."
+                        ),
+                    )
+                    .advise(Advice::FixAuditLog),
+                );
             }
         };
         let (response, failure) = report::scope(self.dispatch(spec, request, context)).await;
@@ -237,11 +234,19 @@ impl BillingServer {
             work.await
         };
         match outcome {
-            Ok(response) => response.map(normalize_argument_errors),
+            Ok(Ok(response)) => Ok(response),
+            // rmcp answers with a protocol error when an extractor fails; ours (the arguments)
+            // noted the typed reason, which becomes the result.
+            Ok(Err(protocol)) => match report::noted() {
+                Some(error) if matches!(error.kind(), ErrorKind::InvalidArgument { .. }) => {
+                    into_response(error)
+                }
+                _ => Err(protocol),
+            },
             Err(_) => {
                 tracing::error!(tool = %name, "tool handler panicked");
-                into_response(ToolError::new(
-                    ErrorCode::InternalError,
+                into_response(ToolError::of(
+                    ErrorKind::Internal,
                     format!(
                         "{name} failed unexpectedly inside solvapay-mcp; the server is still running."
                     ),
@@ -260,6 +265,7 @@ async fn finish(
     failure: Option<&ToolError>,
 ) {
     let mut finish = Finish::default();
+    let message;
     let outcome = match response {
         Ok(CallToolResponse::Complete(result)) if result.is_error != Some(true) => {
             finish.references = result
@@ -271,13 +277,10 @@ async fn finish(
         }
         Ok(CallToolResponse::Complete(_)) => match failure {
             Some(e) => {
-                finish.code = Some(e.code);
-                finish.message = Some(&e.message);
-                match e.outcome {
-                    Outcome::Failed => Audited::Error,
-                    Outcome::Unknown => Audited::Unknown,
-                    Outcome::Declined => Audited::Declined,
-                }
+                finish.code = Some(e.code());
+                message = e.message();
+                finish.message = Some(&message);
+                Audited::failed(e.kind())
             }
             None => Audited::Error,
         },
@@ -291,35 +294,6 @@ async fn finish(
     if let Err(e) = log.finish(call_id, tool, outcome, &finish).await {
         tracing::error!("could not write the audit log: {e}");
     }
-}
-
-/// rmcp answers undecodable arguments (wrong type, unknown field) with a bare text error; give them the
-/// same `VALIDATION_ERROR` envelope as every other bad argument.
-fn normalize_argument_errors(response: CallToolResponse) -> CallToolResponse {
-    let CallToolResponse::Complete(result) = &response else {
-        return response;
-    };
-    if result.is_error != Some(true) || result.structured_content.is_some() {
-        return response;
-    }
-    let text = result
-        .content
-        .iter()
-        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
-        .collect::<Vec<_>>()
-        .join(" ");
-    if !text.starts_with(DESERIALIZE_PREFIX) {
-        return response;
-    }
-    let detail = text
-        .trim_start_matches(DESERIALIZE_PREFIX)
-        .trim_start_matches(':')
-        .trim();
-    let error = ToolError::new(
-        ErrorCode::ValidationError,
-        format!("Invalid arguments: {}", crate::text::sanitize(detail, 300)),
-    );
-    into_response(error).unwrap_or(response)
 }
 
 /// `response` with every secret scrubbed from its texts and structured content.

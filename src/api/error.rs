@@ -47,6 +47,23 @@ pub enum ApiError {
     },
 }
 
+/// What a 4xx answer means ([`ApiError::rejection`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    /// 401/403: the key is missing, wrong or expired.
+    Key,
+    /// 404 for a route that API keys cannot use.
+    NoRoute,
+    /// 404: no such object.
+    NotFound,
+    /// 409 (or a 4xx saying "already exists"): a duplicate.
+    Conflict,
+    /// 429: too many requests.
+    RateLimited,
+    /// Any other 4xx: the request broke a rule.
+    Invalid,
+}
+
 /// The ways a request can fail before a complete HTTP answer arrives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransportKind {
@@ -82,18 +99,36 @@ impl ApiError {
         self.status() == Some(404)
     }
 
-    /// A duplicate: 409, or any 4xx whose message says "already exists" (SolvaPay is not consistent).
+    /// A duplicate ([`Rejection::Conflict`]).
     pub fn is_conflict(&self) -> bool {
-        match self {
-            ApiError::Status { status: 409, .. } => true,
-            ApiError::Status {
-                status, message, ..
-            } => {
-                (400..500).contains(status)
-                    && message.to_ascii_lowercase().contains("already exists")
+        self.rejection() == Some(Rejection::Conflict)
+    }
+
+    /// Why SolvaPay refused the request, for the 4xx answers that say nothing was applied; `None`
+    /// for every other failure. The status decides, except where SolvaPay says no more than its
+    /// message: a duplicate sent back as 400/422 (documented only as "a message containing
+    /// `already exists`", CONTRACT Q14), and a route that does not exist for API keys (404 with
+    /// NestJS's `Cannot <METHOD> <path>`, the same status and `error` label as a missing object).
+    /// Those two readings of SolvaPay's text are the only ones, and they stay here.
+    pub fn rejection(&self) -> Option<Rejection> {
+        let ApiError::Status {
+            status, message, ..
+        } = self
+        else {
+            return None;
+        };
+        Some(match status {
+            401 | 403 => Rejection::Key,
+            404 if message.starts_with("Cannot ") => Rejection::NoRoute,
+            404 => Rejection::NotFound,
+            409 => Rejection::Conflict,
+            429 => Rejection::RateLimited,
+            400..=499 if message.to_ascii_lowercase().contains("already exists") => {
+                Rejection::Conflict
             }
-            _ => false,
-        }
+            400..=499 => Rejection::Invalid,
+            _ => return None,
+        })
     }
 
     /// True when the request may have reached SolvaPay and been acted on although no answer was read.

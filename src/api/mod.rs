@@ -28,7 +28,7 @@ use serde_json::Value;
 use url::Url;
 
 pub use balance::ProductBalanceWire;
-pub use error::{ApiError, TransportKind};
+pub use error::{ApiError, Rejection, TransportKind};
 pub use products::{ProductPage, ProductQuery};
 pub use purchases::PurchaseQuery;
 pub use refunds::{RefundAnswer, RefundRequest};

@@ -1,6 +1,6 @@
 //! Customer tools: create, get, list, update, delete, and ensure (find or create, never a duplicate).
 
-use rmcp::handler::server::wrapper::Parameters;
+use crate::tools::Parameters;
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

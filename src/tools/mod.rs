@@ -5,6 +5,7 @@
 mod checkout;
 mod customers;
 mod output;
+mod params;
 mod plans;
 mod products;
 mod purchases;
@@ -15,9 +16,10 @@ mod usage;
 mod usage_bulk;
 
 pub(crate) use output::{Json, Reply, Summary};
+pub(crate) use params::Parameters;
 
 use crate::api::ApiError;
-use crate::error::{ErrorCode, ToolError};
+use crate::error::{ErrorKind, ToolError};
 use crate::model::validate;
 pub(crate) use crate::model::validate::opt_text;
 
@@ -26,7 +28,7 @@ pub(crate) use crate::model::validate::opt_text;
 pub(crate) fn unless_absent<T>(result: Result<T, ApiError>) -> Result<Option<T>, ToolError> {
     match result.map_err(ToolError::from) {
         Ok(done) => Ok(Some(done)),
-        Err(e) if e.code == ErrorCode::NotFound => Ok(None),
+        Err(e) if *e.kind() == ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
     }
 }

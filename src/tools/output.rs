@@ -27,9 +27,13 @@ impl<T: Serialize + JsonSchema + Summary + 'static> IntoCallToolResult for Json<
         // Data from SolvaPay (names, descriptions, metadata) is untrusted text: no string of a
         // result may hide or reorder what a person reads.
         text::scrub_json(&mut value);
-        // One serialisation and no copy of the tree: large results (a 10,000-event bulk report)
-        // would otherwise be held three times.
-        let text = value.to_string();
+        // One tree (the structured content, scrubbed) and one serialisation of it for the text
+        // block, so both carry the same JSON. Through `to_string`, not `Value`'s `Display`, which
+        // writes through `fmt::Formatter` (a customer: 2.0–3.9 µs against 1.7–2.9 µs; 50
+        // transactions: 260–550 µs against 245–360 µs; BENCHMARKS.md, fourth session).
+        let text = serde_json::to_string(&value).map_err(|e| {
+            rmcp::ErrorData::internal_error(format!("result could not be serialised: {e}"), None)
+        })?;
         let mut result =
             CallToolResult::success(vec![ContentBlock::text(summary), ContentBlock::text(text)]);
         result.structured_content = Some(value);

@@ -1,6 +1,6 @@
 //! Product tools: create, get, list, update, delete.
 
-use rmcp::handler::server::wrapper::Parameters;
+use crate::tools::Parameters;
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

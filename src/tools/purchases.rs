@@ -1,7 +1,7 @@
 //! Purchase tools: list, get, per customer, per product, and cancel a renewal. SolvaPay's purchase
 //! lists do not page; status filters on per-customer/per-product lists are applied here.
 
-use rmcp::handler::server::wrapper::Parameters;
+use crate::tools::Parameters;
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -1,8 +1,8 @@
 //! `create_refund`, the one money-moving tool, and its guards: the operator's caps, the human's
 //! confirmation, and the refund journal that lets at most one request reach SolvaPay per intent.
 
+use crate::tools::Parameters;
 use rmcp::RoleServer;
-use rmcp::handler::server::wrapper::Parameters;
 use rmcp::service::RequestContext;
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
@@ -244,20 +244,16 @@ fn journal_error(e: crate::journal::JournalError) -> ToolError {
 
 /// A refund failure: when it may have gone through, say how to check instead of retrying.
 fn refund_error(e: ApiError) -> ToolError {
-    let unknown = e.outcome_unknown();
-    let mut err = ToolError::from(e);
-    if unknown {
-        // "Retry later" (said of failed reads) is the wrong advice for a refund that may have happened.
-        let what = err
-            .message
-            .strip_suffix(" Retry later.")
-            .unwrap_or(&err.message);
-        err.message = format!(
-            "Refund outcome unknown: {what} Do not repeat the refund: check with list_transactions \
-             (and get_transaction on the source) first."
-        );
+    let error = ToolError::from(e);
+    if error.outcome() == crate::error::Outcome::Unknown {
+        // Not "retry later" nor "check its effect before retrying": a refund that may have
+        // happened must not be repeated on a guess.
+        error
+            .about("Refund outcome unknown")
+            .advise(crate::error::Advice::CheckRefund)
+    } else {
+        error
     }
-    err
 }
 
 fn refund_result(

@@ -2,7 +2,7 @@
 //! answer carries a currency, so both are given in the provider's `defaultCurrency` (from
 //! `GET /v1/sdk/merchant`), falling back to USD when SolvaPay does not say.
 
-use rmcp::handler::server::wrapper::Parameters;
+use crate::tools::Parameters;
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -1,6 +1,6 @@
 //! Transaction tools: list, get (by `txn_` reference, with a list fallback) and refund.
 
-use rmcp::handler::server::wrapper::Parameters;
+use crate::tools::Parameters;
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

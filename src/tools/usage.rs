@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
+use crate::tools::Parameters;
 use rmcp::RoleServer;
-use rmcp::handler::server::wrapper::Parameters;
 use rmcp::service::RequestContext;
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;

@@ -311,7 +311,7 @@ pub(crate) async fn send_chunks(
                     EventStatus::Failed
                 };
                 chunk.iter().for_each(|ev| tally.unsent(status, ev));
-                error = Some(ToolError::from(e).message);
+                error = Some(ToolError::from(e).message());
             }
         }
     }
@@ -319,7 +319,5 @@ pub(crate) async fn send_chunks(
 }
 
 fn nothing_recorded(e: ApiError) -> ToolError {
-    let mut err = ToolError::from(e);
-    err.message = format!("No usage events were recorded: {}", err.message);
-    err
+    ToolError::from(e).about("No usage events were recorded")
 }

@@ -489,11 +489,13 @@ async fn undecodable_arguments_get_the_validation_envelope() {
         assert_eq!(envelope["error"]["code"], "VALIDATION_ERROR", "{args}");
     }
     let envelope = err(&client, "list_customers", json!({"limit": "ten"})).await;
+    assert_eq!(envelope["error"]["field"], "limit", "{envelope}");
     assert!(
         envelope["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("Invalid arguments")
+            .starts_with("Invalid argument `limit`: invalid type"),
+        "{envelope}"
     );
     assert_eq!(request_count(&upstream).await, 0);
 }

@@ -419,3 +419,96 @@ async fn every_write_is_audited_before_the_result_returns() {
     assert_eq!(lines[5]["code"], "VALIDATION_ERROR");
     assert!(!text.contains(support::KEY));
 }
+
+#[tokio::test]
+async fn the_audit_records_what_kind_of_failure_each_write_met() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("audit.jsonl");
+    let audit = || Some(AuditLog::open(&log_path, vec![support::KEY.to_owned()]).unwrap());
+
+    // A refund the person declines: nothing sent.
+    let (sandbox, _) = support::sandbox(true).await;
+    let mut config =
+        solvapay_mcp::Config::for_base_url(sandbox.base_url(), Some(sandbox.key())).unwrap();
+    config.retry = support::fast_retries();
+    let declining = connect_as(
+        Confirmer {
+            answer: Some(ElicitationAction::Decline),
+            questions: Arc::default(),
+        },
+        BillingServer::with_options(
+            SolvaPayClient::new(&config),
+            ServerOptions {
+                audit: audit(),
+                ..ServerOptions::default()
+            },
+        ),
+    )
+    .await;
+    let refund =
+        json!({"sourceTransactionId": "txn_D7E8F9G0", "amount": 2500, "reason": "Double charge"});
+    let result = declining
+        .call_tool(
+            CallToolRequestParams::new("create_refund")
+                .with_arguments(refund.as_object().unwrap().clone()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(result.is_error, Some(true));
+
+    // A create SolvaPay fails with a 500 (it may have been applied), and one whose arguments do
+    // not decode (nothing sent).
+    let upstream = support::upstream().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/sdk/customers"))
+        .respond_with(ResponseTemplate::new(500).set_body_json(json!({"message": "boom"})))
+        .mount(&upstream)
+        .await;
+    let client = connect_as(
+        Confirmer {
+            answer: None,
+            questions: Arc::default(),
+        },
+        server(
+            &upstream,
+            ServerOptions {
+                audit: audit(),
+                ..ServerOptions::default()
+            },
+        ),
+    )
+    .await;
+    for args in [json!({"email": "jane@acme.com"}), json!({"email": 42})] {
+        let result = client
+            .call_tool(
+                CallToolRequestParams::new("create_customer")
+                    .with_arguments(args.as_object().unwrap().clone()),
+            )
+            .await
+            .unwrap();
+        assert_eq!(result.is_error, Some(true), "{args}");
+    }
+    assert_eq!(request_count(&upstream).await, 1);
+
+    let text = std::fs::read_to_string(&log_path).unwrap();
+    let finished: Vec<(String, String, String)> = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|l| l["record"] == "finished")
+        .map(|l| {
+            let field = |k: &str| l[k].as_str().unwrap_or("-").to_owned();
+            (field("tool"), field("outcome"), field("code"))
+        })
+        .collect();
+    let row = |tool: &str, outcome: &str, code: &str| {
+        (tool.to_owned(), outcome.to_owned(), code.to_owned())
+    };
+    assert_eq!(
+        finished,
+        [
+            row("create_refund", "declined", "VALIDATION_ERROR"),
+            row("create_customer", "unknown", "INTERNAL_ERROR"),
+            row("create_customer", "error", "VALIDATION_ERROR"),
+        ]
+    );
+}

@@ -1,7 +1,7 @@
 //! Getting a customer to pay: checkout links, billing-portal links, and the usage-limit check that
 //! says whether they must.
 
-use rmcp::handler::server::wrapper::Parameters;
+use crate::tools::Parameters;
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -1,7 +1,7 @@
 //! Plan tools: create, get, list (across products or for one), update, delete.
 
+use crate::tools::Parameters;
 use futures::{StreamExt, TryStreamExt};
-use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::ProgressNotificationParam;
 use rmcp::service::RequestContext;
 use rmcp::{RoleServer, tool, tool_router};
