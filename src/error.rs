@@ -1,7 +1,9 @@
 //! The one conversion from a failure to a tool result: [`ToolError`], built from an [`ApiError`] or a
 //! [`FieldError`], answers `isError: true` with SolvaPay's documented envelope
 //! `{"success": false, "error": {"code": "...", "message": "..."}}` as its text (the error object may
-//! add `field`, `status`, `requestId` and `outcome`).
+//! add `field`, `status`, `requestId` and `outcome`). The error carries its [`ErrorKind`], from which
+//! the code and the audited outcome follow, and an [`Advice`] rendered once after the account of
+//! what happened: decisions read the kind, never the text.
 
 use rmcp::handler::server::tool::IntoCallToolResult;
 use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock};
