@@ -14,19 +14,7 @@ use crate::api::{ApiKey, ClientSettings, DEFAULT_ATTEMPT_TIMEOUT, RetryPolicy};
 /// Production API base, used when `SOLVAPAY_API_BASE_URL` is not set.
 pub const DEFAULT_BASE_URL: &str = "https://api.solvapay.com";
 
-/// Environment variables read by [`Config::from_env`].
-pub mod env {
-    /// The provider secret key (`sk_live_…`, `sk_sandbox_…` or `sk_test_…`).
-    pub const SECRET_KEY: &str = "SOLVAPAY_SECRET_KEY";
-    /// Accepted alias of [`SECRET_KEY`] (the name the openclaw plugin uses).
-    pub const API_KEY: &str = "SOLVAPAY_API_KEY";
-    /// REST base URL; a trailing `/` is stripped.
-    pub const BASE_URL: &str = "SOLVAPAY_API_BASE_URL";
-    /// Base URL for the `/v1/ui/*` routes, when they live elsewhere (defaults to the REST base URL).
-    pub const UI_BASE_URL: &str = "SOLVAPAY_UI_BASE_URL";
-    /// Per-attempt timeout in seconds (1–55); a whole call, retries included, stops at 45 s.
-    pub const TIMEOUT_SECS: &str = "SOLVAPAY_TIMEOUT_SECS";
-}
+pub use crate::env;
 
 /// The SolvaPay settings the environment gives: key, URLs, timeout and retries (see
 /// [`Config::client_settings`] for what the client is built from).

@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::api::{ApiError, Rejection, TransportKind};
-use crate::config::env;
+use crate::env;
 use crate::model::FieldError;
 
 /// The documented error codes of SolvaPay's MCP tools.

@@ -2,17 +2,19 @@
 //! an in-process local sandbox that stands in for SolvaPay when no key is set.
 //!
 //! Layers, from the bottom; each imports only the ones below it:
-//! - **rules**: `text` (the character rules for text in and out) and `redact` (secrets scrubbed
-//!   from every text that leaves).
+//! - **rules**: `text` (the character rules for text in and out), `redact` (secrets scrubbed
+//!   from every text that leaves) and `env` (the names of the environment variables).
 //! - **data**: `model`: references, money, dates and the argument rules (`model::validate`).
 //! - **client**: `api`: the typed SolvaPay REST client, built from its own `ClientSettings`; knows
 //!   HTTP, not MCP.
-//! - **records**: `journal` (append-only files) and `audit` (the audit log of write calls).
+//! - **failures**: `error`: a failure's kind and advice, and the one conversion from a failure to
+//!   a tool result.
+//! - **records**: `journal` (append-only files) and `audit` (the audit log of write calls; its
+//!   outcomes come from the failure's kind).
 //! - **MCP**: `catalog` (the table of per-tool facts: annotations, confirmation, search hints),
-//!   `schema` (the tool list made lean and standard), `error` (the one conversion from a failure
-//!   to a tool result), `tools` (one file per domain),
-//!   `confirm`, `policy` (which tools are on), `server` (the handler every call passes through)
-//!   and `stdio` (the transport).
+//!   `schema` (the tool list made lean and standard), `tools` (one file per domain), `confirm`,
+//!   `policy` (which tools are on), `server` (the handler every call passes through) and `stdio`
+//!   (the transport).
 //! - **process**: `config` and `cli` (environment and flags, parsed once), `options`, `telemetry`
 //!   (logs on stderr) and `serve` (the process run by `main`: modes, signals, shutdown).
 //!
@@ -25,6 +27,7 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 mod confirm;
+pub mod env;
 pub mod error;
 pub mod journal;
 pub mod model;
