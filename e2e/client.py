@@ -47,8 +47,8 @@ async def scenario(c: Checks, era: str, session: Any) -> None:
     )
     plan = sc(r)
     pln = plan.get("reference", "")
-    c.check(f"[{era}] create_plan: pln_ reference, price 1500 minor units", pln.startswith("pln_") and plan.get("price") == 1500, brief(r))
-    c.check(f"[{era}] create_plan: priceFormatted shows $15.00", "15.00" in str(plan.get("priceFormatted")), plan.get("priceFormatted"))
+    c.check(f"[{era}] create_plan: pln_ reference, price 1500 minor units", pln.startswith("pln_") and (plan.get("price") or {}).get("amount") == 1500, brief(r))
+    c.check(f"[{era}] create_plan: price.formatted shows $15.00", (plan.get("price") or {}).get("formatted") == "$15.00", plan.get("price"))
 
     # Customer, get-or-create twice.
     email = f"py-{era}-{stamp}@example.com"

@@ -91,8 +91,8 @@ const prd = product.json?.result?.structuredContent?.reference;
 check("create_product exits 0 with a prd_ reference", product.code === 0 && /^prd_/.test(prd ?? ""), short(product));
 const plan = call("create_plan", { productRef: prd, type: "recurring", price: 1500, currency: "USD", billingCycle: "monthly", name: "Inspector Monthly" });
 const pln = plan.json?.result?.structuredContent;
-check("create_plan exits 0 with price 1500", plan.code === 0 && pln?.price === 1500, short(plan));
-check("create_plan formats the price", typeof pln?.priceFormatted === "string" && pln.priceFormatted.includes("15.00"), JSON.stringify(pln?.priceFormatted));
+check("create_plan exits 0 with price 1500", plan.code === 0 && pln?.price?.amount === 1500, short(plan));
+check("create_plan formats the price", pln?.price?.formatted === "$15.00" && pln?.price?.currency === "USD", JSON.stringify(pln?.price));
 const plans = call("list_plans_for_product", { productRef: prd });
 check(
   "list_plans_for_product lists the plan",

@@ -182,9 +182,9 @@ pub struct Plan {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rollover_unused_units: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub features: Option<Value>,
+    pub features: Option<Map<String, Value>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub limits: Option<Value>,
+    pub limits: Option<Map<String, Value>>,
     /// active, inactive or archived.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
@@ -211,14 +211,15 @@ pub struct ProductPlan {
     pub status: Option<String>,
 }
 
-/// A JSON object or array worth showing: not null, not empty.
-fn nonempty(value: Option<Value>) -> Option<Value> {
-    value.filter(|v| match v {
-        Value::Object(m) => !m.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Null => false,
-        _ => true,
-    })
+/// A free-form object of the plan (`features`, `limits`: objects in SolvaPay's spec) worth showing:
+/// not null, not empty. Anything else SolvaPay sends there is kept, under `value`, not dropped.
+fn nonempty(value: Option<Value>) -> Option<Map<String, Value>> {
+    match value? {
+        Value::Object(map) => (!map.is_empty()).then_some(map),
+        Value::Null => None,
+        Value::Array(a) if a.is_empty() => None,
+        other => Some(Map::from_iter([("value".to_owned(), other)])),
+    }
 }
 
 impl Plan {

@@ -91,6 +91,29 @@ async fn the_tool_list_fits_the_budget() {
     assert!(figures.total <= TOTAL_BUDGET, "over budget: {figures}");
 }
 
+/// Every path under `value` where a property's schema is the bare `true` (any value at all).
+fn bare_true(value: &Value, path: &str, found: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                let here = format!("{path}/{key}");
+                if key == "properties"
+                    && let Value::Object(properties) = child
+                {
+                    for (name, schema) in properties {
+                        if schema == &Value::Bool(true) {
+                            found.push(format!("{here}/{name}"));
+                        }
+                    }
+                }
+                bare_true(child, &here, found);
+            }
+        }
+        Value::Array(list) => list.iter().for_each(|v| bare_true(v, path, found)),
+        _ => {}
+    }
+}
+
 /// Every `(path, format)` under `value` whose format is not one JSON Schema 2020-12 defines.
 fn odd_formats(value: &Value, path: &str, found: &mut Vec<String>) {
     match value {
@@ -155,6 +178,7 @@ async fn the_tool_list_is_plain_standard_json_schema() {
     let (_client, tools) = listed().await;
     let mut odd = Vec::new();
     let mut nullable = Vec::new();
+    let mut bare = Vec::new();
     for tool in &tools {
         let input = Value::Object(tool.input_schema.as_ref().clone());
         odd_formats(&input, &format!("{}/inputSchema", tool.name), &mut odd);
@@ -172,6 +196,7 @@ async fn the_tool_list_is_plain_standard_json_schema() {
             &format!("{}/outputSchema", tool.name),
             &mut nullable,
         );
+        bare_true(&output, &format!("{}/outputSchema", tool.name), &mut bare);
         jsonschema::draft202012::new(&output)
             .unwrap_or_else(|e| panic!("{}: outputSchema does not compile: {e}", tool.name));
         // rmcp drops an output schema that does not describe an object for older clients.
@@ -179,6 +204,12 @@ async fn the_tool_list_is_plain_standard_json_schema() {
         assert!(input.get("$schema").is_none() && output.get("$schema").is_none());
     }
     assert!(odd.is_empty(), "non-standard formats:\n{}", odd.join("\n"));
+    // The Inspector's `--strict` check refuses a bare `true` where a schema is expected.
+    assert!(
+        bare.is_empty(),
+        "output properties that accept anything:\n{}",
+        bare.join("\n")
+    );
     assert!(
         nullable.is_empty(),
         "optional properties that are not plain types:\n{}",
