@@ -453,3 +453,43 @@ async fn a_clean_10000_event_batch_answers_in_under_100_kb() {
         Some("10000 of 10000 usage events recorded, 0 duplicates")
     );
 }
+
+/// On a credit-based plan the report totals what was debited; a reason normal for the plan is no
+/// exception, one that means "recorded but not billed" is.
+#[tokio::test]
+async fn bulk_totals_the_credits_debited_and_lists_only_real_exceptions() {
+    let server = support::upstream().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/sdk/usages/bulk"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "success": true, "inserted": 4,
+            "results": [
+                {"reference": "usage_1", "creditDebit": {"debited": true, "amount": 2, "unitsRemaining": 9}},
+                {"reference": "usage_2", "creditDebit": {"debited": true, "amount": 3, "unitsRemaining": 8}},
+                {"reference": "usage_3", "creditDebit": {"debited": false, "reason": "plan_not_credit_based"}},
+                {"reference": "usage_4", "creditDebit": {"debited": false, "reason": "customer_not_found"}}
+            ]
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = support::connect(&server.uri()).await;
+    let ts = recent();
+    let events: Vec<Value> = (0..4).map(|i| event(i, &ts)).collect();
+    let result = support::call(&client, "record_bulk_usage", json!({"events": events})).await;
+    let out = result.structured_content.clone().unwrap();
+    assert_eq!(
+        (&out["recorded"], &out["debited"], &out["creditsDebited"]),
+        (&json!(4), &json!(2), &json!(5)),
+        "{out}"
+    );
+    assert_eq!(
+        out["events"],
+        json!([{"index": 3, "status": "recorded", "reference": "usage_4", "reason": "customer_not_found"}])
+    );
+    assert_eq!(out["warnings"].as_array().unwrap().len(), 1, "{out}");
+    assert_eq!(
+        support::text(&result).lines().next(),
+        Some("4 of 4 usage events recorded, 0 duplicates, 5 credits debited for 2 events")
+    );
+}
