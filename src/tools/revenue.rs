@@ -219,7 +219,7 @@ fn stats_range(args: &StatsArgs, today: Date) -> Result<(IsoDate, IsoDate), Tool
 #[tool_router(router = revenue_tools, vis = "pub(crate)")]
 impl BillingServer {
     #[tool(
-        description = "Transaction statistics for an ISO 8601 date range (default last 30 days): total, completed, failed, refunded counts and revenue."
+        description = "Transaction statistics for an ISO 8601 date range (default last 30 days): counts by type and by status (a completed refund counts as completed too) and gross revenue (refunds not subtracted)."
     )]
     async fn get_transaction_stats(
         &self,
@@ -238,7 +238,7 @@ impl BillingServer {
     }
 
     #[tool(
-        description = "A product's revenue balance (minor units + formatted) and transaction count."
+        description = "A product's net revenue balance (payments less refunds and fees; minor units + formatted) and transaction count."
     )]
     async fn get_product_balance(
         &self,
