@@ -72,3 +72,16 @@ impl<T: Serialize + JsonSchema + Summary + 'static> IntoCallToolResult for Reply
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::first_items;
+
+    #[test]
+    fn a_list_summary_names_three_rows_then_an_ellipsis() {
+        let named = |n: usize| first_items((1..=n).map(|i| format!("r{i}")), ", ");
+        assert_eq!(named(0), "");
+        assert_eq!(named(3), "r1, r2, r3");
+        assert_eq!(named(4), "r1, r2, r3, …");
+    }
+}
