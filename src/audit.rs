@@ -170,7 +170,7 @@ impl AuditLog {
         let call_id = CallId::fresh();
         let record = Record::Started {
             call_id: &call_id,
-            time: OffsetDateTime::now_utc(),
+            time: OffsetDateTime::now_utc().truncate_to_millisecond(),
             tool,
             arguments,
         };
@@ -189,7 +189,7 @@ impl AuditLog {
     ) -> Result<(), AuditError> {
         let record = Record::Finished {
             call_id,
-            time: OffsetDateTime::now_utc(),
+            time: OffsetDateTime::now_utc().truncate_to_millisecond(),
             tool,
             outcome,
             code: finish.code,

@@ -188,6 +188,7 @@ impl ServerFlags {
             confirm: self.confirm,
             confirm_timeout: std::time::Duration::from_secs(self.confirm_timeout_secs),
             refund_limits: RefundLimits::new(self.max_refund_amount, self.max_refund_total),
+            clock: crate::sandbox::Clock::system(),
         })
     }
 }

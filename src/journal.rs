@@ -217,7 +217,7 @@ impl RefundJournal {
         let inner = self.inner.clone();
         blocking(move || {
             let mut guard = lock(&inner);
-            let now = OffsetDateTime::now_utc();
+            let now = OffsetDateTime::now_utc().truncate_to_millisecond();
             if !force_new && let Some((id, at, outcome)) = guard.state.latest.get(&intent.key()) {
                 let blocks = match outcome {
                     RefundOutcome::Pending | RefundOutcome::Unknown { .. } => true,
@@ -253,7 +253,7 @@ impl RefundJournal {
             let mut guard = lock(&inner);
             let line = Line::Outcome {
                 id,
-                at: OffsetDateTime::now_utc(),
+                at: OffsetDateTime::now_utc().truncate_to_millisecond(),
                 outcome,
             };
             append(&guard.path, &line)?;

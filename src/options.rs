@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use crate::audit::AuditLog;
 use crate::journal::RefundJournal;
 use crate::policy::ToolPolicy;
+use crate::sandbox::Clock;
 
 /// Whether destructive and money-moving calls ask the human first (MCP elicitation, or an
 /// input-required result on 2026-07-28).
@@ -80,6 +81,9 @@ pub struct ServerOptions {
     pub confirm_timeout: std::time::Duration,
     /// Refund ceilings.
     pub refund_limits: RefundLimits,
+    /// What "today" and "now" are for defaults the tools fill in (date ranges, expiry times): the
+    /// wall clock, or the in-process sandbox's clock when the server runs against it.
+    pub clock: Clock,
 }
 
 impl Default for ServerOptions {
@@ -91,6 +95,7 @@ impl Default for ServerOptions {
             confirm: ConfirmMode::Auto,
             confirm_timeout: crate::confirm::DEFAULT_TIMEOUT,
             refund_limits: RefundLimits::default(),
+            clock: Clock::system(),
         }
     }
 }

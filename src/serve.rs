@@ -66,10 +66,15 @@ async fn run_server(
     let api = SolvaPayClient::new(&config);
     // From here on the key (configured, or the local sandbox's) is known: no log line shows it.
     logs.set(api.redactor());
-    let options = match flags.options(&config, sandbox.is_some()) {
+    let mut options = match flags.options(&config, sandbox.is_some()) {
         Ok(o) => o,
         Err(e) => return config_error(&e),
     };
+    // Against the in-process sandbox, its clock is the tools' clock (a demo sandbox lives on
+    // 2026-02-11, and "the last 30 days" must mean its days).
+    if let Some(s) = &sandbox {
+        options.clock = s.clock();
+    }
     let mode = match &sandbox {
         Some(s) => format!(
             "no API key — local sandbox at {} (database {}; set SOLVAPAY_SECRET_KEY to use SolvaPay)",

@@ -99,9 +99,26 @@ pub fn check_range(from: Option<IsoDate>, to: Option<IsoDate>) -> Result<(), Fie
     }
 }
 
+/// `2026-02-11T10:00:00.000Z`: the one timestamp format every result, request and sandbox answer
+/// uses (UTC, exactly three fraction digits: milliseconds, as SolvaPay writes them).
+pub fn timestamp(t: OffsetDateTime) -> String {
+    let utc = t.checked_to_offset(UtcOffset::UTC).unwrap_or(t);
+    let fmt =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    utc.format(&fmt).unwrap_or_else(|_| utc.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_have_milliseconds_exactly() {
+        let t = OffsetDateTime::parse("2026-02-11T11:00:00.123456789+01:00", &Rfc3339).unwrap();
+        assert_eq!(timestamp(t), "2026-02-11T10:00:00.123Z");
+        let whole = OffsetDateTime::parse("2026-02-11T10:00:00Z", &Rfc3339).unwrap();
+        assert_eq!(timestamp(whole), "2026-02-11T10:00:00.000Z");
+    }
 
     #[test]
     fn dates_and_ranges() {

@@ -2,9 +2,9 @@
 
 use rand::Rng;
 use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
-use time::{OffsetDateTime, UtcOffset};
 
 use super::error::{ApiError, ApiResult};
 
@@ -35,11 +35,7 @@ pub(crate) fn new_id() -> String {
 
 /// `2026-01-15T00:00:00.000Z`: the one timestamp format stored and returned (sorts as text).
 pub(crate) fn fmt_ts(t: OffsetDateTime) -> String {
-    let fmt =
-        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-    t.to_offset(UtcOffset::UTC)
-        .format(&fmt)
-        .unwrap_or_else(|_| t.to_string())
+    crate::model::dates::timestamp(t)
 }
 
 /// Parse RFC 3339 (`2026-01-15T10:00:00Z`).

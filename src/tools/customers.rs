@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{Json, PageInfo, Summary, opt_metadata, opt_text, unless_absent};
+use super::{Json, PageInfo, Summary, first_items, opt_metadata, opt_text, unless_absent};
 use crate::error::ToolError;
 use crate::model::customer::{
     CreateCustomer, Customer, CustomerLookup, CustomerWire, UpdateCustomer,
@@ -109,9 +109,19 @@ impl Summary for Customer {
     }
 }
 
+/// "Jane Smith (cus_A1B2C3D4)", or the email or the bare reference when no name is given.
+fn label(c: &Customer) -> String {
+    match c.name.as_deref().or(c.email.as_deref()) {
+        Some(who) => format!("{who} ({})", c.reference),
+        None => c.reference.clone(),
+    }
+}
+
 impl Summary for CustomerList {
     fn summary(&self) -> String {
-        self.page.describe(self.customers.len(), "customers")
+        let named = first_items(self.customers.iter().map(label), ", ");
+        self.page
+            .describe(self.customers.len(), "customers", &named)
     }
 }
 

@@ -15,7 +15,7 @@ mod transactions;
 mod usage;
 mod usage_bulk;
 
-pub(crate) use output::{Json, Reply, Summary};
+pub(crate) use output::{Json, Reply, Summary, first_items};
 pub(crate) use params::Parameters;
 
 use crate::api::ApiError;
@@ -80,14 +80,20 @@ impl PageInfo {
         }
     }
 
-    /// "20 customers of 45 from offset 0; more with offset 20".
-    pub(crate) fn describe(&self, returned: usize, noun: &str) -> String {
+    /// "20 customers of 45: Jane Smith (cus_A1B2C3D4), Bob (cus_X7Y8Z9W0), …; more with offset
+    /// 20" (`named`: the first rows, from [`first_items`]; the offset is said when not 0).
+    pub(crate) fn describe(&self, returned: usize, noun: &str, named: &str) -> String {
         let total = self.total.map(|t| format!(" of {t}")).unwrap_or_default();
-        format!(
-            "{returned} {noun}{total} from offset {}{}",
-            self.offset,
-            self.tail()
-        )
+        let from = match self.offset {
+            0 => String::new(),
+            o => format!(" from offset {o}"),
+        };
+        let named = if named.is_empty() {
+            String::new()
+        } else {
+            format!(": {named}")
+        };
+        format!("{returned} {noun}{total}{from}{named}{}", self.tail())
     }
 
     /// "; more with offset 40" or "; no more pages".

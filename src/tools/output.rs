@@ -14,6 +14,20 @@ pub(crate) trait Summary {
     fn summary(&self) -> String;
 }
 
+/// Most items a list summary names.
+const NAMED: usize = 3;
+
+/// "Jane Smith (cus_A1B2C3D4), Bob (cus_X7Y8Z9W0)": the first three items joined by `sep`, then
+/// "…" when more follow, so a model reads which rows came back, not just how many.
+pub(crate) fn first_items(items: impl IntoIterator<Item = String>, sep: &str) -> String {
+    let mut items = items.into_iter();
+    let mut named: Vec<String> = items.by_ref().take(NAMED).collect();
+    if items.next().is_some() {
+        named.push("…".to_owned());
+    }
+    named.join(sep)
+}
+
 /// A structured tool result. Named `Json` because rmcp's `#[tool]` macro derives the `outputSchema`
 /// from a return type spelled `Result<Json<T>, _>`.
 pub(crate) struct Json<T>(pub(crate) T);
@@ -56,5 +70,18 @@ impl<T: Serialize + JsonSchema + Summary + 'static> IntoCallToolResult for Reply
             Self::Done(result) => Json(result).into_call_tool_result(),
             Self::Ask(input) => Ok(CallToolResponse::InputRequired(input)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_items;
+
+    #[test]
+    fn a_list_summary_names_three_rows_then_an_ellipsis() {
+        let named = |n: usize| first_items((1..=n).map(|i| format!("r{i}")), ", ");
+        assert_eq!(named(0), "");
+        assert_eq!(named(3), "r1, r2, r3");
+        assert_eq!(named(4), "r1, r2, r3, …");
     }
 }

@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Map;
 
-use super::{Json, PageInfo, Summary, opt_text, unless_absent};
+use super::{Json, PageInfo, Summary, first_items, opt_text, unless_absent};
 use crate::api::ProductQuery;
 use crate::error::ToolError;
 use crate::model::product::{CreateProduct, Product, ProductStatus, UpdateProduct};
@@ -90,21 +90,14 @@ impl Summary for Product {
 
 impl Summary for ProductList {
     fn summary(&self) -> String {
-        let names: Vec<String> = self
-            .products
-            .iter()
-            .map(|p| match &p.name {
+        let named = first_items(
+            self.products.iter().map(|p| match &p.name {
                 Some(name) => format!("{name} ({})", p.reference),
                 None => p.reference.clone(),
-            })
-            .collect();
-        format!(
-            "{} products from offset {}: {}{}",
-            self.products.len(),
-            self.page.offset,
-            names.join(", "),
-            self.page.tail()
-        )
+            }),
+            ", ",
+        );
+        self.page.describe(self.products.len(), "products", &named)
     }
 }
 

@@ -6,7 +6,7 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Json, Summary, opt_text};
+use super::{Json, Summary, first_items, opt_text};
 use crate::api::PurchaseQuery;
 use crate::error::ToolError;
 use crate::model::purchase::{CancelPurchase, Purchase, PurchaseStatus, PurchaseWire};
@@ -96,13 +96,15 @@ impl Summary for PurchaseList {
             (None, Some(r)) => format!("{r} has "),
             _ => String::new(),
         };
-        let lines: Vec<String> = self.purchases.iter().map(Purchase::line).collect();
-        format!(
-            "{who}{} purchase(s), {} active: {}",
-            self.purchases.len(),
-            self.active_count,
-            lines.join("; ")
-        )
+        let n = self.purchases.len();
+        let noun = if n == 1 { "purchase" } else { "purchases" };
+        let named = first_items(self.purchases.iter().map(Purchase::line), "; ");
+        let named = if named.is_empty() {
+            named
+        } else {
+            format!(": {named}")
+        };
+        format!("{who}{n} {noun}, {} active{named}", self.active_count)
     }
 }
 

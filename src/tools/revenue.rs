@@ -7,7 +7,7 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use time::{Duration, OffsetDateTime};
+use time::{Date, Duration};
 
 use super::{Json, Summary};
 use crate::api::{ProductBalanceWire, SolvaPayClient};
@@ -55,6 +55,7 @@ pub(crate) struct TransactionStats {
     from_date: String,
     to_date: String,
     total: u64,
+    /// Any type, refunds included.
     completed_transactions: u64,
     failed_transactions: u64,
     /// Refund transactions.
@@ -62,7 +63,7 @@ pub(crate) struct TransactionStats {
     /// Initiated, not settled.
     pending_transactions: u64,
     cancelled_transactions: u64,
-    /// Revenue (completed payments, gross).
+    /// Gross revenue: completed payments, refunds not subtracted.
     #[serde(skip_serializing_if = "Option::is_none")]
     total_amount: Option<Money>,
     /// merchant (provider default) or fallback (USD assumed).
@@ -103,7 +104,7 @@ pub(crate) struct ProductBalance {
     reference: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     name: Option<String>,
-    /// Revenue held by the product.
+    /// Net revenue held by the product (payments less refunds and fees).
     #[serde(skip_serializing_if = "Option::is_none")]
     balance: Option<Money>,
     total_transactions: u64,
@@ -123,31 +124,64 @@ impl ProductBalance {
     }
 }
 
+// SolvaPay's status counts cover every type: a completed refund is also "completed", and a fully
+// refunded payment is only in `total`. Read as one table they add up wrong ("2 completed, 1
+// refunded" for one payment and its refund), so the summary says the types apart from the statuses,
+// and which revenue figure is gross.
 impl Summary for TransactionStats {
     fn summary(&self) -> String {
         format!(
-            "{} to {}: {} transactions, {} completed, {} failed, {} refunded; revenue {}",
+            "{} to {}: {} ({}); by status, refunds included: {} completed, {} pending, {} failed, {} \
+             cancelled; gross revenue {} (completed payments, refunds not subtracted; \
+             get_product_balance gives a product's net)",
             self.from_date,
             self.to_date,
-            self.total,
+            counted(self.total, "transaction"),
+            self.kinds(),
             self.completed_transactions,
+            self.pending_transactions,
             self.failed_transactions,
-            self.refunded_transactions,
+            self.cancelled_transactions,
             formatted(self.total_amount.as_ref())
         )
+    }
+}
+
+impl TransactionStats {
+    /// "1 payment, 1 refund": the count per type, or the refunds alone when SolvaPay gives none.
+    fn kinds(&self) -> String {
+        let kinds: Vec<String> = self
+            .by_type
+            .iter()
+            .filter_map(|(kind, v)| {
+                let n = v.as_u64().or_else(|| v.get("count")?.as_u64())?;
+                Some(counted(n, kind))
+            })
+            .collect();
+        if kinds.is_empty() {
+            counted(self.refunded_transactions, "refund")
+        } else {
+            kinds.join(", ")
+        }
     }
 }
 
 impl Summary for ProductBalance {
     fn summary(&self) -> String {
         format!(
-            "{} ({}): balance {} over {} transactions",
+            "{} ({}): net balance {} (payments less refunds and fees) over {}",
             self.name.as_deref().unwrap_or("Product"),
             self.reference,
             formatted(self.balance.as_ref()),
-            self.total_transactions
+            counted(self.total_transactions, "transaction")
         )
     }
+}
+
+/// "1 payment", "2 refunds".
+fn counted(n: u64, noun: &str) -> String {
+    let s = if n == 1 { "" } else { "s" };
+    format!("{n} {noun}{s}")
 }
 
 fn formatted(money: Option<&Money>) -> &str {
@@ -167,13 +201,13 @@ async fn provider_currency(api: &SolvaPayClient) -> (Currency, CurrencySource) {
     }
 }
 
-/// The range asked for, with the defaults: toDate today, fromDate 30 days before toDate.
-fn stats_range(args: &StatsArgs) -> Result<(IsoDate, IsoDate), ToolError> {
+/// The range asked for, with the defaults: toDate `today`, fromDate 30 days before toDate.
+fn stats_range(args: &StatsArgs, today: Date) -> Result<(IsoDate, IsoDate), ToolError> {
     let parse = |f: &str, v: Option<&str>| v.map(|v| IsoDate::parse(f, v)).transpose();
     let from = parse("fromDate", args.from_date.as_deref())?;
     let to = parse("toDate", args.to_date.as_deref())?;
     check_range(from, to)?;
-    let to = to.unwrap_or(IsoDate::Day(OffsetDateTime::now_utc().date()));
+    let to = to.unwrap_or(IsoDate::Day(today));
     let from = from.unwrap_or_else(|| {
         let start = to.end().checked_sub(Duration::days(DEFAULT_DAYS));
         IsoDate::Day(start.map_or(EARLIEST, |t| t.date()))
@@ -185,13 +219,13 @@ fn stats_range(args: &StatsArgs) -> Result<(IsoDate, IsoDate), ToolError> {
 #[tool_router(router = revenue_tools, vis = "pub(crate)")]
 impl BillingServer {
     #[tool(
-        description = "Transaction statistics for an ISO 8601 date range (default last 30 days): total, completed, failed, refunded counts and revenue."
+        description = "Transaction statistics for an ISO 8601 date range (default last 30 days): counts by type and by status (a completed refund counts as completed too) and gross revenue (refunds not subtracted)."
     )]
     async fn get_transaction_stats(
         &self,
         Parameters(args): Parameters<StatsArgs>,
     ) -> Result<Json<TransactionStats>, ToolError> {
-        let (from, to) = stats_range(&args)?;
+        let (from, to) = stats_range(&args, self.options().clock.now().date())?;
         let (stats, currency) = tokio::join!(
             self.api().transaction_stats(from, to),
             provider_currency(self.api())
@@ -204,7 +238,7 @@ impl BillingServer {
     }
 
     #[tool(
-        description = "A product's revenue balance (minor units + formatted) and transaction count."
+        description = "A product's net revenue balance (payments less refunds and fees; minor units + formatted) and transaction count."
     )]
     async fn get_product_balance(
         &self,

@@ -5,7 +5,7 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Json, PageInfo, Summary};
+use super::{Json, PageInfo, Summary, first_items};
 use crate::api::TransactionQuery;
 use crate::error::{ErrorCode, ToolError};
 use crate::model::transaction::{
@@ -46,25 +46,25 @@ pub(crate) struct TransactionList {
 
 impl Summary for Transaction {
     fn summary(&self) -> String {
-        let r = self
-            .reference
-            .as_deref()
-            .or(self.id.as_deref())
-            .unwrap_or("?");
-        let amount = self
-            .amount
-            .as_ref()
-            .map_or("(amount not given)", |m| m.formatted.as_str());
-        format!(
-            "Transaction {r}: {} {amount} ({})",
-            self.r#type, self.status
-        )
+        format!("Transaction {}", line(self))
     }
+}
+
+/// "txn_D7E8F9G0: payment $49.00 (completed)".
+fn line(t: &Transaction) -> String {
+    let r = t.reference.as_deref().or(t.id.as_deref()).unwrap_or("?");
+    let amount = t
+        .amount
+        .as_ref()
+        .map_or("(amount not given)", |m| m.formatted.as_str());
+    format!("{r}: {} {amount} ({})", t.r#type, t.status)
 }
 
 impl Summary for TransactionList {
     fn summary(&self) -> String {
-        self.page.describe(self.transactions.len(), "transactions")
+        let named = first_items(self.transactions.iter().map(line), ", ");
+        self.page
+            .describe(self.transactions.len(), "transactions", &named)
     }
 }
 

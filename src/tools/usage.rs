@@ -10,12 +10,12 @@ use rmcp::service::RequestContext;
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
 use super::usage_bulk::{BulkUsageResult, send_chunks};
 use super::{Json, Summary};
 use crate::error::ToolError;
+use crate::model::dates;
 use crate::model::transaction::IsoDate;
 use crate::model::usage::{
     ActionType, CreditDebit, EventIdentity, Outcome, UsageBody, UsageEvent, UsageMetadata,
@@ -203,9 +203,7 @@ fn timestamp(raw: Option<&str>, now: OffsetDateTime) -> Result<String, FieldErro
     }
     // Millisecond precision: an event in the same second as a purchase's start still falls inside
     // its period.
-    let at = at.truncate_to_millisecond();
-    at.format(&Rfc3339)
-        .map_err(|e| FieldError::new("timestamp", e.to_string()))
+    Ok(dates::timestamp(at))
 }
 
 /// Which tool call this is: a random per-process nonce and the JSON-RPC request id (unique within

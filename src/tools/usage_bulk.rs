@@ -9,6 +9,11 @@
 //!
 //! An event whose key SolvaPay already holds for a *different* event (a reused `requestId`) is a
 //! `conflict`, not a duplicate: it was not recorded, and the report names the earlier event.
+//!
+//! The report lists exceptions only. A plainly recorded event is a count, not an entry: its usage
+//! reference is not repeated back (10,000 of them were 170 KB of the model's context). A reason
+//! that is normal for the plan (`plan_not_credit_based`, `no_product_ref`) is no exception either;
+//! only a reason [`skip_warning`] words (the event was recorded but not billed as meant) is.
 
 use std::collections::BTreeMap;
 
@@ -46,6 +51,9 @@ pub(crate) struct EventReport {
     /// Position in `events`.
     index: usize,
     status: EventStatus,
+    /// Its usage record (a duplicate's earlier one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reference: Option<String>,
     /// Why no credit was debited, when SolvaPay says; for a conflict, how the events differ.
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
@@ -58,7 +66,7 @@ pub(crate) struct EventReport {
 }
 
 /// The outcome of `record_bulk_usage`. Its size follows what went wrong, not the batch: a clean
-/// 10,000-event batch is counts plus one reference per event.
+/// batch of any size is its counts.
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct BulkUsageResult {
@@ -75,24 +83,42 @@ pub(crate) struct BulkUsageResult {
     unknown: usize,
     /// Requests made (chunks of at most 1000).
     requests: usize,
+    /// Events whose credits were debited (credit-based plans), when any were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    debited: Option<usize>,
+    /// Credits debited in all, when any event was debited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    credits_debited: Option<i64>,
     /// Why sending stopped, when it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     warnings: Vec<String>,
-    /// Per event, in input order: its usage record (a duplicate's earlier one), or null if not stored.
-    references: Vec<Option<String>>,
-    /// Every event not plainly recorded: any other status, or recorded with a reason.
+    /// The exceptions, in input order: every event not recorded, and recorded ones not billed as meant.
     events: Vec<EventReport>,
+}
+
+impl BulkUsageResult {
+    fn total(&self) -> usize {
+        self.recorded
+            + self.duplicates
+            + self.conflicts
+            + self.failed
+            + self.not_sent
+            + self.unknown
+    }
 }
 
 impl Summary for BulkUsageResult {
     fn summary(&self) -> String {
-        let n = self.references.len();
+        let n = self.total();
         let mut s = format!(
             "{} of {n} usage events recorded, {} duplicates",
             self.recorded, self.duplicates
         );
+        if let (Some(events), Some(credits)) = (self.debited, self.credits_debited) {
+            s.push_str(&format!(", {credits} credits debited for {events} events"));
+        }
         for (count, what) in [
             (
                 self.conflicts,
@@ -116,6 +142,7 @@ impl Summary for BulkUsageResult {
 /// What a listed event's entry says besides its index and status.
 #[derive(Default)]
 struct Detail {
+    reference: Option<String>,
     reason: Option<String>,
     idempotency_key: Option<String>,
     earlier: Option<StoredUsage>,
@@ -124,9 +151,13 @@ struct Detail {
 /// The report being built, one event at a time in input order.
 #[derive(Default)]
 struct Tally {
-    references: Vec<Option<String>>,
+    /// Events seen so far (the next one's index).
+    seen: usize,
     events: Vec<EventReport>,
     counts: [usize; 6],
+    /// Events debited, and the credits debited for them.
+    debited: usize,
+    credits: i64,
     /// Events recorded without a debit, by SolvaPay's reason.
     reasons: BTreeMap<String, usize>,
     /// Duplicates whose earlier event SolvaPay did not describe (a reused key cannot be ruled out).
@@ -134,24 +165,19 @@ struct Tally {
 }
 
 impl Tally {
-    fn with_capacity(n: usize) -> Self {
-        Self {
-            references: Vec::with_capacity(n),
-            ..Self::default()
-        }
-    }
-
-    /// An event SolvaPay answered for: stored now or before, with its record.
+    /// An event SolvaPay answered for: stored now or before, with its record. A recorded event is
+    /// listed only when its reason is one to warn about.
     fn stored(&mut self, status: EventStatus, reference: Option<String>, reason: Option<String>) {
         if let Some(r) = &reason {
             *self.reasons.entry(r.clone()).or_default() += 1;
         }
-        let listed = status != EventStatus::Recorded || reason.is_some();
+        let warned = reason.as_deref().and_then(skip_warning).is_some();
+        let listed = status != EventStatus::Recorded || warned;
         self.push(
             status,
-            reference,
             listed.then(|| Detail {
-                reason,
+                reference,
+                reason: reason.filter(|_| warned),
                 ..Detail::default()
             }),
         );
@@ -163,7 +189,7 @@ impl Tally {
             idempotency_key: Some(event.idempotency_key.clone()),
             ..Detail::default()
         };
-        self.push(status, None, Some(detail));
+        self.push(status, Some(detail));
     }
 
     /// An event refused because its key holds another: listed with the key and the earlier event.
@@ -176,18 +202,20 @@ impl Tally {
             reason: Some(reason),
             idempotency_key: Some(event.idempotency_key.clone()),
             earlier: Some(conflict.earlier.into()),
+            ..Detail::default()
         };
-        self.push(EventStatus::Conflict, None, Some(detail));
+        self.push(EventStatus::Conflict, Some(detail));
     }
 
-    /// Counts the event, keeps its reference, and lists it when `listed` gives its details.
-    fn push(&mut self, status: EventStatus, reference: Option<String>, listed: Option<Detail>) {
-        let index = self.references.len();
-        self.references.push(reference);
+    /// Counts the event, and lists it when `listed` gives its details.
+    fn push(&mut self, status: EventStatus, listed: Option<Detail>) {
+        let index = self.seen;
+        self.seen += 1;
         if let Some(count) = self.counts.get_mut(status as usize) {
             *count += 1;
         }
         if let Some(Detail {
+            reference,
             reason,
             idempotency_key,
             earlier,
@@ -196,6 +224,7 @@ impl Tally {
             self.events.push(EventReport {
                 index,
                 status,
+                reference,
                 reason,
                 idempotency_key,
                 earlier,
@@ -218,6 +247,10 @@ impl Tally {
                         self.uncompared += 1;
                     }
                     let debit = r.credit_debit;
+                    if let Some(d) = debit.as_ref().filter(|d| d.debited == Some(true)) {
+                        self.debited += 1;
+                        self.credits += d.amount.unwrap_or(0);
+                    }
                     let (status, reason) = if duplicate {
                         (EventStatus::Duplicate, None)
                     } else {
@@ -255,7 +288,7 @@ impl Tally {
         }
         BulkUsageResult {
             success: self.count(EventStatus::Recorded) + self.count(EventStatus::Duplicate)
-                == self.references.len(),
+                == self.seen,
             inserted,
             recorded: self.count(EventStatus::Recorded),
             duplicates: self.count(EventStatus::Duplicate),
@@ -264,9 +297,10 @@ impl Tally {
             not_sent: self.count(EventStatus::NotSent),
             unknown: self.count(EventStatus::Unknown),
             requests,
+            debited: (self.debited > 0).then_some(self.debited),
+            credits_debited: (self.debited > 0).then_some(self.credits),
             error,
             warnings,
-            references: self.references,
             events: self.events,
         }
     }
@@ -277,7 +311,7 @@ pub(crate) async fn send_chunks(
     api: &SolvaPayClient,
     events: &[UsageEvent],
 ) -> Result<BulkUsageResult, ToolError> {
-    let mut tally = Tally::with_capacity(events.len());
+    let mut tally = Tally::default();
     let (mut inserted, mut requests, mut error, mut warnings) = (0, 0, None, Vec::new());
     for (k, chunk) in events.chunks(MAX_BULK_EVENTS).enumerate() {
         if error.is_some() {

@@ -1,4 +1,5 @@
-//! get_transaction_stats and get_product_balance against a wiremock SolvaPay.
+//! get_transaction_stats and get_product_balance against a wiremock SolvaPay, and their defaults on
+//! the demo sandbox.
 
 use serde_json::json;
 use wiremock::matchers::{header, method, path, query_param};
@@ -196,4 +197,56 @@ async fn a_balance_solvapay_does_not_give_is_absent_not_zero() {
         "{}",
         support::text(&result)
     );
+}
+
+/// The real binary on `--demo`: the default stats range is the sandbox's last 30 days (its clock
+/// starts at 2026-02-11 12:00), not the machine's, and a portal link's expiry is on the same
+/// clock, to the millisecond.
+#[tokio::test]
+async fn on_the_demo_sandbox_defaults_follow_its_clock() {
+    use rmcp::ServiceExt;
+    use rmcp::model::CallToolRequestParams;
+    use rmcp::transport::{ConfigureCommandExt, TokioChildProcess};
+
+    let home = crate::support::bin::Home::new();
+    let command = home.command().configure(|c| {
+        c.env("RUST_LOG", "warn").arg("--demo");
+    });
+    let client = ().serve(TokioChildProcess::new(command).unwrap()).await.unwrap();
+    let call = |tool: &str, args: serde_json::Value| {
+        CallToolRequestParams::new(tool.to_owned())
+            .with_arguments(args.as_object().unwrap().clone())
+    };
+    let stats = client
+        .call_tool(call("get_transaction_stats", json!({})))
+        .await
+        .unwrap()
+        .structured_content
+        .unwrap();
+    assert_eq!(
+        (&stats["fromDate"], &stats["toDate"], &stats["total"]),
+        (&json!("2026-01-12"), &json!("2026-02-11"), &json!(1)),
+        "{stats}"
+    );
+    let portal = client
+        .call_tool(call(
+            "create_customer_session",
+            json!({"customerRef": "cus_A1B2C3D4"}),
+        ))
+        .await
+        .unwrap()
+        .structured_content
+        .unwrap();
+    let expires = portal["expiresAt"].as_str().unwrap();
+    assert!(expires.starts_with("2026-02-11T12:"), "{expires}");
+    assert_eq!(
+        (
+            expires.len(),
+            expires.as_bytes()[19],
+            expires.ends_with('Z')
+        ),
+        (24, b'.', true),
+        "milliseconds, exactly: {expires}"
+    );
+    client.cancel().await.unwrap();
 }

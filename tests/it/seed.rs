@@ -95,6 +95,13 @@ async fn onboarding_a_customer_ensuring_one_and_creating_a_product() {
         format!("Product support-bot ({product_ref}), active, 0 plan(s) listed")
     );
     assert_eq!(product["name"], "support-bot");
+
+    // "Show me my customers": the summary names them.
+    let (said, _) = run(&client, "list_customers", json!({})).await;
+    assert_eq!(
+        said,
+        format!("2 customers of 2: Bob ({bob_ref}), Jane Smith ({jane_ref}); no more pages")
+    );
 }
 
 /// The seed's calls on the demo data (src/sandbox/demo.rs), with the demo's own figures: one
@@ -128,7 +135,9 @@ async fn the_rest_of_the_seed_on_the_demo_data() {
     .await;
     assert_eq!(
         said,
-        "2026-01-11 to 2026-02-11: 1 transactions, 1 completed, 0 failed, 0 refunded; revenue $49.00"
+        "2026-01-11 to 2026-02-11: 1 transaction (1 payment); by status, refunds included: \
+         1 completed, 0 pending, 0 failed, 0 cancelled; gross revenue $49.00 (completed payments, \
+         refunds not subtracted; get_product_balance gives a product's net)"
     );
     assert_eq!(stats["fromDate"], "2026-01-11");
     assert_eq!(stats["toDate"], "2026-02-11");
@@ -151,7 +160,7 @@ async fn the_rest_of_the_seed_on_the_demo_data() {
     .await;
     assert_eq!(
         said,
-        "support-bot (prd_P9Q0R1S2): balance $49.00 over 1 transactions"
+        "support-bot (prd_P9Q0R1S2): net balance $49.00 (payments less refunds and fees) over 1 transaction"
     );
     assert_eq!(balance["name"], "support-bot");
     assert_eq!(money(&balance, "balance"), (4900, "$49.00".into()));
@@ -165,7 +174,7 @@ async fn the_rest_of_the_seed_on_the_demo_data() {
     .await;
     assert_eq!(
         said,
-        "Jane Smith (cus_A1B2C3D4) has 1 purchase(s), 1 active: pur_T3U4V5W6 active — \
+        "Jane Smith (cus_A1B2C3D4) has 1 purchase, 1 active: pur_T3U4V5W6 active — \
          Pro ($49.00/monthly), started 2026-01-15, next billing 2026-02-15"
     );
     assert_eq!(purchases["activeCount"], 1);
@@ -233,9 +242,18 @@ async fn the_rest_of_the_seed_on_the_demo_data() {
     .await;
     assert_eq!(
         said,
-        "support-bot (prd_P9Q0R1S2): balance $24.00 over 2 transactions"
+        "support-bot (prd_P9Q0R1S2): net balance $24.00 (payments less refunds and fees) over 2 transactions"
     );
     assert_eq!(money(&balance, "balance"), (2400, "$24.00".into()));
+    // The stats now hold the payment and its refund: both completed, told apart by type, so no
+    // one reads "2 completed, 1 refunded" as two successful payments.
+    let (said, _) = run(&client, "get_transaction_stats", json!({})).await;
+    assert_eq!(
+        said,
+        "2026-01-12 to 2026-02-11: 2 transactions (1 payment, 1 refund); by status, refunds \
+         included: 2 completed, 0 pending, 0 failed, 0 cancelled; gross revenue $49.00 \
+         (completed payments, refunds not subtracted; get_product_balance gives a product's net)"
+    );
 
     // "Record that customer cus_X7Y8Z9W0 made a successful API call to product prd_P9Q0R1S2"
     let (said, usage) = run(

@@ -1,4 +1,5 @@
-//! record_usage and record_bulk_usage against a wiremock SolvaPay.
+//! record_usage and record_bulk_usage against a wiremock SolvaPay, and the bulk report's size on the
+//! local sandbox.
 
 use serde_json::{Value, json};
 use wiremock::matchers::{body_partial_json, header, method, path};
@@ -216,16 +217,13 @@ async fn bulk_seed_shape_reports_inserted_and_references() {
         (out["recorded"].clone(), out["duplicates"].clone()),
         (json!(4), json!(1))
     );
-    // One reference per event (the stored one for the duplicate); only the duplicate and the
-    // event recorded without a debit are listed.
-    assert_eq!(
-        out["references"],
-        json!(["usage_1", "usage_2", "usage_0", "usage_4", "usage_5"])
-    );
+    // Only the exceptions are listed: the duplicate with the record it stands for, and the event
+    // recorded without a debit. Plainly recorded events are counts, not entries.
+    assert!(out.get("references").is_none(), "{out}");
     assert_eq!(
         out["events"],
-        json!([{"index": 2, "status": "duplicate"},
-               {"index": 3, "status": "recorded", "reason": "no_active_purchase"}])
+        json!([{"index": 2, "status": "duplicate", "reference": "usage_0"},
+               {"index": 3, "status": "recorded", "reference": "usage_4", "reason": "no_active_purchase"}])
     );
     assert!(
         out["warnings"][0]
@@ -274,7 +272,6 @@ async fn bulk_splits_2500_events_into_1000_1000_500_with_stable_keys() {
     assert_eq!(out["success"], true);
     assert_eq!(out["recorded"], 2500);
     assert_eq!(out["requests"], 3);
-    assert_eq!(out["references"].as_array().unwrap().len(), 2500);
     assert_eq!(out["events"], json!([]), "a clean batch lists no event");
     support::ok(&client, "record_bulk_usage", json!({"events": events})).await;
 
@@ -363,10 +360,6 @@ async fn bulk_failure_mid_way_reports_every_event() {
         ),
         (json!(1000), json!(1000), json!(500))
     );
-    let references = out["references"].as_array().unwrap();
-    assert!(
-        references[999].is_string() && references[1000].is_null() && references[2499].is_null()
-    );
     let list = out["events"].as_array().unwrap();
     assert_eq!(list.len(), 1500, "only the events not recorded are listed");
     assert_eq!(
@@ -417,5 +410,86 @@ async fn bulk_first_chunk_refused_is_an_error() {
             .as_str()
             .unwrap()
             .starts_with("No usage events were recorded")
+    );
+}
+
+/// A clean batch answers its counts, whatever its size: 10,000 events on a plan that is not
+/// credit-based (every answer says `plan_not_credit_based`, the normal case) fit in 100 KB of
+/// text and structured content together, through the real server on the local sandbox.
+#[tokio::test]
+async fn a_clean_10000_event_batch_answers_in_under_100_kb() {
+    let (_sandbox, client) = support::sandbox(true).await;
+    let event = json!({"customerRef": "cus_X7Y8Z9W0", "productRef": "prd_P9Q0R1S2",
+                       "actionType": "api_call", "units": 1, "outcome": "success"});
+    let result = support::call(
+        &client,
+        "record_bulk_usage",
+        json!({"events": vec![event; 10_000]}),
+    )
+    .await;
+    assert_ne!(result.is_error, Some(true), "{}", support::text(&result));
+    let out = result.structured_content.clone().unwrap();
+    assert_eq!(
+        (&out["success"], &out["recorded"], &out["requests"]),
+        (&json!(true), &json!(10_000), &json!(10)),
+        "{out}"
+    );
+    assert_eq!(out["events"], json!([]), "a normal reason is no exception");
+    assert!(out.get("warnings").is_none(), "{out}");
+    assert!(
+        out.get("debited").is_none(),
+        "nothing is debited on this plan"
+    );
+    let text: usize = result
+        .content
+        .iter()
+        .filter_map(|c| c.as_text())
+        .map(|t| t.text.len())
+        .sum();
+    let size = text + serde_json::to_string(&out).unwrap().len();
+    assert!(size <= 100_000, "{size} bytes");
+    assert_eq!(
+        support::text(&result).lines().next(),
+        Some("10000 of 10000 usage events recorded, 0 duplicates")
+    );
+}
+
+/// On a credit-based plan the report totals what was debited; a reason normal for the plan is no
+/// exception, one that means "recorded but not billed" is.
+#[tokio::test]
+async fn bulk_totals_the_credits_debited_and_lists_only_real_exceptions() {
+    let server = support::upstream().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/sdk/usages/bulk"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "success": true, "inserted": 4,
+            "results": [
+                {"reference": "usage_1", "creditDebit": {"debited": true, "amount": 2, "unitsRemaining": 9}},
+                {"reference": "usage_2", "creditDebit": {"debited": true, "amount": 3, "unitsRemaining": 8}},
+                {"reference": "usage_3", "creditDebit": {"debited": false, "reason": "plan_not_credit_based"}},
+                {"reference": "usage_4", "creditDebit": {"debited": false, "reason": "customer_not_found"}}
+            ]
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = support::connect(&server.uri()).await;
+    let ts = recent();
+    let events: Vec<Value> = (0..4).map(|i| event(i, &ts)).collect();
+    let result = support::call(&client, "record_bulk_usage", json!({"events": events})).await;
+    let out = result.structured_content.clone().unwrap();
+    assert_eq!(
+        (&out["recorded"], &out["debited"], &out["creditsDebited"]),
+        (&json!(4), &json!(2), &json!(5)),
+        "{out}"
+    );
+    assert_eq!(
+        out["events"],
+        json!([{"index": 3, "status": "recorded", "reference": "usage_4", "reason": "customer_not_found"}])
+    );
+    assert_eq!(out["warnings"].as_array().unwrap().len(), 1, "{out}");
+    assert_eq!(
+        support::text(&result).lines().next(),
+        Some("4 of 4 usage events recorded, 0 duplicates, 5 credits debited for 2 events")
     );
 }

@@ -15,6 +15,7 @@ use crate::error::ToolError;
 use crate::model::checkout::{
     CheckoutSessionWire, CreateCheckoutSession, CreateCustomerSession, CustomerSessionWire,
 };
+use crate::model::dates;
 use crate::model::limits::LimitsRequest;
 use crate::model::purchase::Purchase;
 use crate::model::{CustomerRef, PlanRef, ProductRef};
@@ -100,11 +101,9 @@ impl PortalLink {
         customer_name: Option<String>,
         now: time::OffsetDateTime,
     ) -> Self {
-        let expires_at = w.expires_at.unwrap_or_else(|| {
-            (now + time::Duration::minutes(PORTAL_MINUTES))
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default()
-        });
+        let expires_at = w
+            .expires_at
+            .unwrap_or_else(|| dates::timestamp(now + time::Duration::minutes(PORTAL_MINUTES)));
         Self {
             customer_url: w.customer_url.unwrap_or_default(),
             session_id: w.session_id,
@@ -200,7 +199,7 @@ impl BillingServer {
             session?,
             body.customer_ref,
             person.ok().and_then(|c| c.name),
-            time::OffsetDateTime::now_utc(),
+            self.options().clock.now(),
         )))
     }
 

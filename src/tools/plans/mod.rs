@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 mod args;
 
 use self::args::{CreatePlanArgs, UpdatePlanArgs, create_body, update_body};
-use super::{Json, PageInfo, Summary, opt_text, unless_absent};
+use super::{Json, PageInfo, Summary, first_items, opt_text, unless_absent};
 use crate::error::{ErrorCode, ToolError};
 use crate::model::plan::{Plan, PlanStatus, PlanType, PlanWire};
 use crate::model::{PlanRef, ProductRef, validate};
@@ -81,18 +81,8 @@ impl Summary for Plan {
 
 impl Summary for PlanList {
     fn summary(&self) -> String {
-        let plans: Vec<String> = self.plans.iter().map(Plan::label).collect();
-        let total = self
-            .page
-            .total
-            .map(|t| format!(" of {t}"))
-            .unwrap_or_default();
-        format!(
-            "{} plans{total}: {}{}",
-            plans.len(),
-            plans.join("; "),
-            self.page.tail()
-        )
+        let named = first_items(self.plans.iter().map(Plan::label), "; ");
+        self.page.describe(self.plans.len(), "plans", &named)
     }
 }
 

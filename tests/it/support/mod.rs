@@ -11,6 +11,7 @@ use rmcp::service::{Peer, RunningService};
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::Value;
 use solvapay_mcp::api::RetryPolicy;
+use solvapay_mcp::options::ServerOptions;
 use solvapay_mcp::{BillingServer, Config, SolvaPayClient, stdio};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -58,7 +59,11 @@ pub(crate) fn fast_retries() -> RetryPolicy {
 
 /// A client talking to a fresh server built from `config`.
 pub(crate) async fn connect_with(config: Config) -> Client {
-    let server = BillingServer::new(SolvaPayClient::new(&config));
+    connect_server(BillingServer::new(SolvaPayClient::new(&config))).await
+}
+
+/// A client talking to `server`.
+pub(crate) async fn connect_server(server: BillingServer) -> Client {
     let (server_io, client_io) = tokio::io::duplex(1 << 20);
     // The server's own stdio transport, over the in-memory pipe.
     let (input, output) = tokio::io::split(server_io);
@@ -202,7 +207,16 @@ pub(crate) async fn sandbox(demo: bool) -> (solvapay_mcp::sandbox::Sandbox, Clie
     .unwrap();
     let mut config = Config::for_base_url(sandbox.base_url(), Some(sandbox.key())).unwrap();
     config.retry = fast_retries();
-    let client = connect_with(config).await;
+    // As `serve` wires it: the sandbox's clock is the tools' clock.
+    let options = ServerOptions {
+        clock: sandbox.clock(),
+        ..ServerOptions::default()
+    };
+    let client = connect_server(BillingServer::with_options(
+        SolvaPayClient::new(&config),
+        options,
+    ))
+    .await;
     (sandbox, client)
 }
 
