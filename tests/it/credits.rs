@@ -382,3 +382,128 @@ async fn a_credit_based_plan_on_the_sandbox_from_top_up_to_debit() {
         "1,470 credits at 10 a unit: {limits}"
     );
 }
+
+/// The sandbox's credit routes, called directly: every answer (success and refusal) matches
+/// openapi.json, bad input writes nothing, and activation and reactivation follow the spec.
+#[tokio::test]
+async fn the_sandbox_credit_routes_answer_as_the_spec_says() {
+    use reqwest::Method;
+    let sb = crate::sandbox_support::start().await;
+    let cus = sb.customer("al@example.com", "Al").await;
+    let prd = sb.product("Base").await;
+    let free = sb
+        .plan(
+            &prd,
+            json!({"name": "Free", "price": 0, "billingCycle": "monthly"}),
+        )
+        .await;
+    let paid = sb
+        .plan(
+            &prd,
+            json!({"name": "Pro", "price": 500, "billingCycle": "monthly"}),
+        )
+        .await;
+    let other = sb.product("Other").await;
+    let balance = format!("/v1/sdk/customers/{cus}/balance");
+    let credits = format!("/v1/sdk/customers/{cus}/credits");
+    let balance_t = "/v1/sdk/customers/{reference}/balance";
+    let credits_t = "/v1/sdk/customers/{reference}/credits";
+    let activate_t = "/v1/sdk/activate";
+    let refused: Vec<(Method, &str, String, Option<Value>, u16)> = vec![
+        (
+            Method::GET,
+            balance_t,
+            "/v1/sdk/customers/cus_NOPE0000/balance".into(),
+            None,
+            404,
+        ),
+        (
+            Method::POST,
+            credits_t,
+            "/v1/sdk/customers/cus_NOPE0000/credits".into(),
+            Some(json!({"credits": 5})),
+            404,
+        ),
+        (
+            Method::POST,
+            credits_t,
+            credits.clone(),
+            Some(json!({"credits": 0})),
+            400,
+        ),
+        (
+            Method::POST,
+            credits_t,
+            credits.clone(),
+            Some(json!({"credits": 1.5})),
+            400,
+        ),
+        (
+            Method::POST,
+            credits_t,
+            credits.clone(),
+            Some(json!({"reason": "none"})),
+            400,
+        ),
+        (
+            Method::POST,
+            activate_t,
+            activate_t.into(),
+            Some(json!({"customerRef": cus, "productRef": prd})),
+            400,
+        ),
+        (
+            Method::POST,
+            activate_t,
+            activate_t.into(),
+            Some(json!({"customerRef": "cus_NOPE0000", "productRef": prd, "planRef": free})),
+            404,
+        ),
+    ];
+    for (method, template, path, body, expected) in refused {
+        let (status, answer) = sb.call(method.clone(), template, &path, body.clone()).await;
+        assert_eq!(status, expected, "{method} {path} {body:?} → {answer:#}");
+    }
+    let (_, b) = sb.get(balance_t, &balance).await;
+    assert_eq!(b["credits"], 0, "refused grants granted nothing: {b}");
+
+    let post = |body: Value| sb.ok(Method::POST, activate_t, activate_t, Some(body), 200);
+    let invalid = post(json!({"customerRef": cus, "productRef": other, "planRef": free})).await;
+    assert_eq!(invalid["status"], "invalid");
+    let pay = post(json!({"customerRef": cus, "productRef": prd, "planRef": paid})).await;
+    assert_eq!(pay["status"], "payment_required");
+    assert!(pay["checkoutUrl"].as_str().unwrap().starts_with("http"));
+    let on = post(json!({"customerRef": cus, "productRef": prd, "planRef": free})).await;
+    assert_eq!(on["status"], "activated");
+    let again = post(json!({"customerRef": cus, "productRef": prd, "planRef": free})).await;
+    assert_eq!(again["status"], "already_active");
+    assert_eq!(again["purchaseRef"], on["purchaseRef"]);
+
+    // A cancelled renewal can be reactivated until its end date, and not after.
+    let paid_pur = sb.buy(&cus, &prd, &paid).await;
+    let paid_cancel = format!("/v1/sdk/purchases/{paid_pur}/cancel");
+    let paid_reactivate = format!("/v1/sdk/purchases/{paid_pur}/reactivate");
+    let cancel_t = "/v1/sdk/purchases/{purchaseRef}/cancel";
+    let reactivate_t = "/v1/sdk/purchases/{purchaseRef}/reactivate";
+    sb.ok(Method::POST, cancel_t, &paid_cancel, Some(json!({})), 200)
+        .await;
+    let back = sb
+        .ok(Method::POST, reactivate_t, &paid_reactivate, None, 200)
+        .await;
+    assert_eq!(back["purchase"]["autoRenew"], true, "{back}");
+    assert!(back["purchase"].get("cancelledAt").is_none(), "{back}");
+    sb.ok(Method::POST, cancel_t, &paid_cancel, Some(json!({})), 200)
+        .await;
+    sb.ok(
+        Method::POST,
+        "/v1/sandbox/clock",
+        "/v1/sandbox/clock",
+        Some(json!({"advanceSeconds": 40 * 86_400})),
+        200,
+    )
+    .await;
+    let (status, _) = sb
+        .call(Method::POST, reactivate_t, &paid_reactivate, None)
+        .await;
+    assert_eq!(status, 400, "past its end date");
+}
