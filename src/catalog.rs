@@ -28,6 +28,9 @@ pub enum Domain {
     Usage,
     /// Transactions, stats, balances and refunds.
     Payments,
+    /// Credit balances and grants, plan activation and reactivation: SolvaPay's 2026 API, beyond
+    /// the hosted server's 32 tools.
+    Credits,
 }
 
 /// What calling a tool does to SolvaPay's state. Each MCP hint and each operator guard is one
@@ -47,7 +50,7 @@ pub enum Effect {
     OverwritingWrite,
     /// Removes data or ends something a customer pays for; a repeat changes nothing more.
     Destructive,
-    /// Moves money (refunds); each call can move more.
+    /// Moves money or its equivalent (refunds, credit grants); each call can move more.
     MoneyMoving,
 }
 
@@ -140,6 +143,12 @@ impl ToolSpec {
         }
     }
 
+    /// One of the 32 tools of SolvaPay's hosted MCP server (false: the `credits` toolset, which
+    /// reaches SolvaPay's 2026 endpoints the hosted server has no tool for).
+    pub fn hosted(&self) -> bool {
+        self.domain != Domain::Credits
+    }
+
     /// Hidden with a live key unless the operator allows it: exactly the tools a person confirms.
     pub fn guarded(&self) -> bool {
         self.confirmation() != Confirmation::NotAsked
@@ -195,9 +204,10 @@ const fn spec(
 use Domain::*;
 use Effect::*;
 
-/// Every tool of SolvaPay's hosted MCP server (32), in its documented order. The five loaded up
-/// front are the steps of the seed conversations' usage-billing loop: get the customer, see what
-/// they bought, record usage, check the limits, send a checkout link to upgrade.
+/// Every tool: the 32 of SolvaPay's hosted MCP server, in its documented order, then the `credits`
+/// toolset ([`ToolSpec::hosted`]). The five loaded up front are the steps of the seed
+/// conversations' usage-billing loop: get the customer, see what they bought, record usage, check
+/// the limits, send a checkout link to upgrade.
 #[rustfmt::skip]
 pub const TOOLS: &[ToolSpec] = &[
     spec("create_customer", "Create customer", Customers, Write,
@@ -264,6 +274,15 @@ pub const TOOLS: &[ToolSpec] = &[
         "revenue totals failed refunded payments"),
     spec("create_refund", "Refund a transaction", Payments, MoneyMoving,
         "money back reverse charge"),
+    // Beyond the hosted 32: SolvaPay's 2026 endpoints (openapi.json).
+    spec("get_customer_balance", "Customer credit balance", Credits, Read,
+        "prepaid credits left wallet"),
+    spec("grant_credits", "Grant credits", Credits, MoneyMoving,
+        "add prepaid credits top up wallet"),
+    spec("reactivate_renewal", "Reactivate renewal", Credits, Overwrite,
+        "undo cancellation resume subscription"),
+    spec("activate_plan", "Activate plan", Credits, Overwrite,
+        "enrol switch plan free credit-based"),
 ];
 
 /// The row for `name`.

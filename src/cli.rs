@@ -8,8 +8,8 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::audit::AuditLog;
 use crate::config::{Config, ConfigError, default_data_dir};
-use crate::journal::RefundJournal;
-use crate::options::{ConfirmMode, RefundLimits, ServerOptions};
+use crate::journal::{GrantJournal, RefundJournal};
+use crate::options::{Caps, ConfirmMode, RefundLimits, ServerOptions};
 use crate::policy::ToolSelection;
 use crate::sandbox::{DbLocation, SandboxOptions};
 
@@ -90,8 +90,8 @@ impl SandboxFlags {
 /// Flags of the MCP server.
 #[derive(Debug, Clone, Args)]
 pub struct ServerFlags {
-    /// Toolsets to enable, comma-separated: customers, catalog, purchases, checkout, usage, payments
-    /// (default: all).
+    /// Toolsets to enable, comma-separated: customers, catalog, purchases, checkout, usage, payments,
+    /// credits (default: all).
     #[arg(long, env = "SOLVAPAY_TOOLSETS", value_delimiter = ',')]
     pub toolsets: Option<Vec<String>>,
     /// Single tools to enable in addition to the toolsets (alone: only these tools).
@@ -112,6 +112,12 @@ pub struct ServerFlags {
     /// Largest total of refunds made by one server process, in minor units.
     #[arg(long, env = "SOLVAPAY_MAX_REFUND_TOTAL", value_parser = clap::value_parser!(i64).range(1..))]
     pub max_refund_total: Option<i64>,
+    /// Largest single credit grant (grant_credits), in credits.
+    #[arg(long, env = "SOLVAPAY_MAX_CREDIT_GRANT", value_parser = clap::value_parser!(i64).range(1..))]
+    pub max_credit_grant: Option<i64>,
+    /// Largest total of credits granted by one server process.
+    #[arg(long, env = "SOLVAPAY_MAX_CREDIT_GRANT_TOTAL", value_parser = clap::value_parser!(i64).range(1..))]
+    pub max_credit_grant_total: Option<i64>,
     /// Ask the human to confirm destructive and money-moving calls (when the client supports it).
     #[arg(long, env = "SOLVAPAY_CONFIRM", value_enum, default_value_t = ConfirmMode::Auto)]
     pub confirm: ConfirmMode,
@@ -181,6 +187,13 @@ impl ServerFlags {
             })?,
             None => RefundJournal::in_memory(),
         };
+        let grants = match &dir {
+            Some(d) => GrantJournal::open(&d.join("grants.jsonl")).map_err(|e| ConfigError {
+                var: "SOLVAPAY_DATA_DIR",
+                problem: e.to_string(),
+            })?,
+            None => GrantJournal::in_memory(),
+        };
         Ok(ServerOptions {
             policy,
             audit,
@@ -189,6 +202,8 @@ impl ServerFlags {
             confirm_timeout: std::time::Duration::from_secs(self.confirm_timeout_secs),
             refund_limits: RefundLimits::new(self.max_refund_amount, self.max_refund_total),
             clock: crate::sandbox::Clock::system(),
+            grants,
+            grant_limits: Caps::credit_grants(self.max_credit_grant, self.max_credit_grant_total),
         })
     }
 }

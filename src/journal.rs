@@ -5,6 +5,13 @@
 //! An intent is identified by its source transaction and amount (`None` = "the full remainder").
 //! A second identical request is refused with the earlier outcome while the first is pending,
 //! unknown, or succeeded recently — unless the caller says it is a new refund.
+//!
+//! Credit grants keep a journal of the same shape ([`GrantJournal`]), whose intent id is the
+//! grant's `Idempotency-Key`.
+
+mod grants;
+
+pub use grants::{GrantAdmission, GrantIntent, GrantJournal, GrantOutcome, GrantPrior};
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -271,7 +278,7 @@ fn lock(inner: &Mutex<Inner>) -> std::sync::MutexGuard<'_, Inner> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-fn append(path: &Option<PathBuf>, line: &Line) -> Result<(), JournalError> {
+fn append(path: &Option<PathBuf>, line: &impl Serialize) -> Result<(), JournalError> {
     let Some(path) = path else { return Ok(()) };
     let error = |source| JournalError {
         path: path.display().to_string(),

@@ -1,10 +1,10 @@
 //! What the operator decided at start, carried by the server: which tools exist, the audit log, the
-//! refund journal, human confirmation, and refund caps.
+//! refund and credit-grant journals, human confirmation, and refund and credit-grant caps.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use crate::audit::AuditLog;
-use crate::journal::RefundJournal;
+use crate::journal::{GrantJournal, RefundJournal};
 use crate::policy::ToolPolicy;
 use crate::sandbox::Clock;
 
@@ -19,50 +19,72 @@ pub enum ConfirmMode {
     Off,
 }
 
-/// Optional ceilings on refunds, in minor units of the transaction's currency.
-#[derive(Debug, Default)]
-pub struct RefundLimits {
-    /// Largest single refund.
+/// Refund ceilings, in minor units of the transaction's currency.
+pub type RefundLimits = Caps;
+
+/// Optional ceilings on an amount a tool moves (refunds in minor units, credit grants in credits):
+/// one call, and the total of this process.
+#[derive(Debug)]
+pub struct Caps {
+    /// What is capped, as the refusal names it ("refund", "credit grant").
+    what: &'static str,
+    /// Largest single amount.
     pub per_call: Option<i64>,
-    /// Largest total of all refunds made by this process.
+    /// Largest total of all amounts moved by this process.
     pub per_process: Option<i64>,
-    refunded: AtomicI64,
+    used: AtomicI64,
 }
 
-impl RefundLimits {
-    /// Limits with the given ceilings.
+impl Default for Caps {
+    fn default() -> Self {
+        Self::new(None, None)
+    }
+}
+
+impl Caps {
+    /// Refund limits with the given ceilings.
     pub fn new(per_call: Option<i64>, per_process: Option<i64>) -> Self {
         Self {
+            what: "refund",
             per_call,
             per_process,
-            refunded: AtomicI64::new(0),
+            used: AtomicI64::new(0),
+        }
+    }
+
+    /// Credit-grant limits (in credits) with the given ceilings.
+    pub fn credit_grants(per_call: Option<i64>, per_process: Option<i64>) -> Self {
+        Self {
+            what: "credit grant",
+            ..Self::new(per_call, per_process)
         }
     }
 
     /// Reserves `amount` against the caps, or says which cap it would break.
     pub fn reserve(&self, amount: i64) -> Result<(), String> {
+        let what = self.what;
         if let Some(cap) = self.per_call
             && amount > cap
         {
             return Err(format!(
-                "refund of {amount} exceeds the per-call cap of {cap} set by the operator"
+                "{what} of {amount} exceeds the per-call cap of {cap} set by the operator"
             ));
         }
         let Some(cap) = self.per_process else {
-            self.refunded.fetch_add(amount, Ordering::SeqCst);
+            self.used.fetch_add(amount, Ordering::SeqCst);
             return Ok(());
         };
-        self.refunded
+        self.used
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |done| (done + amount <= cap).then_some(done + amount))
             .map(drop)
             .map_err(|done| {
-                format!("refund of {amount} would bring this session's refunds to {} (cap {cap} set by the operator)", done + amount)
+                format!("{what} of {amount} would bring this session's {what}s to {} (cap {cap} set by the operator)", done + amount)
             })
     }
 
-    /// Gives back a reservation whose refund did not happen.
+    /// Gives back a reservation whose move did not happen.
     pub fn release(&self, amount: i64) {
-        self.refunded.fetch_sub(amount, Ordering::SeqCst);
+        self.used.fetch_sub(amount, Ordering::SeqCst);
     }
 }
 
@@ -84,6 +106,10 @@ pub struct ServerOptions {
     /// What "today" and "now" are for defaults the tools fill in (date ranges, expiry times): the
     /// wall clock, or the in-process sandbox's clock when the server runs against it.
     pub clock: Clock,
+    /// Credit-grant intents and outcomes (each intent's `Idempotency-Key`).
+    pub grants: GrantJournal,
+    /// Credit-grant ceilings, in credits.
+    pub grant_limits: Caps,
 }
 
 impl Default for ServerOptions {
@@ -96,6 +122,8 @@ impl Default for ServerOptions {
             confirm_timeout: crate::confirm::DEFAULT_TIMEOUT,
             refund_limits: RefundLimits::default(),
             clock: Clock::system(),
+            grants: GrantJournal::in_memory(),
+            grant_limits: Caps::credit_grants(None, None),
         }
     }
 }
@@ -117,5 +145,12 @@ mod tests {
         assert!(limits.reserve(1001).unwrap_err().contains("cap 6000"));
         limits.release(5000);
         limits.reserve(1001).unwrap();
+        let grants = Caps::credit_grants(Some(10_000), None);
+        assert!(
+            grants
+                .reserve(10_001)
+                .unwrap_err()
+                .starts_with("credit grant of 10001 exceeds the per-call cap of 10000")
+        );
     }
 }

@@ -50,6 +50,7 @@ pub const TOOLSETS: &[(&str, Domain)] = &[
     ("checkout", Domain::Checkout),
     ("usage", Domain::Usage),
     ("payments", Domain::Payments),
+    ("credits", Domain::Credits),
 ];
 
 impl ToolSelection {

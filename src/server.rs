@@ -71,7 +71,8 @@ impl BillingServer {
                 + Self::usage_tools()
                 + Self::transaction_tools()
                 + Self::refund_tools()
-                + Self::revenue_tools(),
+                + Self::revenue_tools()
+                + Self::credit_tools(),
         );
         // The schemas as clients get them: standard, plain, with the older argument names.
         tools = crate::schema::lean(tools);

@@ -6,6 +6,7 @@
 
 mod balance;
 mod checkout;
+mod credits;
 mod customers;
 mod error;
 mod limits;
@@ -195,6 +196,25 @@ impl SolvaPayClient {
         query: &[(&str, String)],
         body: Option<&B>,
     ) -> Result<T, ApiError> {
+        self.send_keyed(class, method, routes, segments, query, body, None)
+            .await
+    }
+
+    /// [`send_as`](Self::send_as) with an `Idempotency-Key` header, the same on every attempt.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the one request builder, private to api/"
+    )]
+    pub(crate) async fn send_keyed<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        class: CallClass,
+        method: Method,
+        routes: Routes,
+        segments: &[&str],
+        query: &[(&str, String)],
+        body: Option<&B>,
+        idempotency_key: Option<&str>,
+    ) -> Result<T, ApiError> {
         let key = self.inner.key.as_ref().ok_or(ApiError::MissingKey)?;
         let url = self.url(routes, segments);
         let operation = format!("{method} {}", url.path());
@@ -225,6 +245,9 @@ impl SolvaPayClient {
                 );
             if !query.is_empty() {
                 request = request.query(query);
+            }
+            if let Some(k) = idempotency_key {
+                request = request.header("Idempotency-Key", k);
             }
             if let Some(bytes) = &body {
                 request = request

@@ -1,6 +1,7 @@
 //! Domain types shared by the client and the tools: references, money, and the resource shapes.
 
 pub mod checkout;
+pub mod credit;
 pub mod customer;
 pub mod dates;
 pub mod ids;

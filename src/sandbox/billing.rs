@@ -93,6 +93,16 @@ pub(crate) fn plan_snapshot(p: &Plan) -> Value {
     s
 }
 
+/// Credits per minor unit of USD (`creditsPerMinorUnit`; SolvaPay's documented normal).
+pub(crate) const CREDITS_PER_MINOR_UNIT: i64 = 100;
+
+/// Sandbox choice (credits): a plan debits credits per usage unit when it is usage-based, pre-paid
+/// and has `creditsPerUnit` (the same rule the usage debit applies to a purchase's snapshot).
+pub(crate) fn credits_per_unit(p: &Plan) -> Option<i64> {
+    let cpu = p.credits_per_unit.filter(|c| *c > 0)?;
+    (p.kind == "usage-based" && p.billing_model.as_deref() != Some("post-paid")).then_some(cpu)
+}
+
 /// The provider's auto-created `requests` meter.
 pub(crate) const METER_REF: &str = "mtr_REQUESTS";
 

@@ -1,4 +1,4 @@
-//! The sandbox ledger's storage: one SQLite database (WAL on files), one schema migration, and
+//! The sandbox ledger's storage: one SQLite database (WAL on files), its schema migrations, and
 //! `Db::tx`, which runs a closure inside one SQLite transaction on a blocking thread: committed only
 //! if the closure succeeds, so a failed request leaves nothing half-written. It knows tables, not
 //! billing rules: the caller decides what runs inside the transaction.
@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use super::error::{ApiError, ApiResult};
 
 /// Schema version written by [`migrate`].
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = r#"
 CREATE TABLE customers (
@@ -84,6 +84,14 @@ CREATE INDEX transactions_created ON transactions(created_at);
 CREATE INDEX transactions_product ON transactions(product_id);
 "#;
 
+/// Version 2: credit grants, one row per `Idempotency-Key` (a grant without a key gets its own).
+const SCHEMA_V2: &str = r#"
+CREATE TABLE credit_grants (
+    idempotency_key TEXT PRIMARY KEY, customer_id TEXT NOT NULL REFERENCES customers(id),
+    credits INTEGER NOT NULL, reason TEXT, balance INTEGER NOT NULL, created_at TEXT NOT NULL
+);
+"#;
+
 /// Open (creating if needed) the database and bring its schema up to date.
 pub(crate) fn open(path: Option<&Path>) -> rusqlite::Result<Connection> {
     let mut conn = match path {
@@ -100,14 +108,18 @@ pub(crate) fn open(path: Option<&Path>) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
-/// The one migration: creates the schema on an empty database; a no-op when it is current.
+/// The migrations: the schema on an empty database, then each later version's additions; a no-op
+/// when it is current.
 pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if version >= SCHEMA_VERSION {
         return Ok(());
     }
     let tx = conn.transaction()?;
-    tx.execute_batch(SCHEMA)?;
+    if version < 1 {
+        tx.execute_batch(SCHEMA)?;
+    }
+    tx.execute_batch(SCHEMA_V2)?;
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()
 }

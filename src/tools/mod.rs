@@ -3,6 +3,7 @@
 //! client call and renders the answer; failures go through [`crate::error::ToolError`].
 
 mod checkout;
+mod credits;
 mod customers;
 mod output;
 mod params;

@@ -31,6 +31,7 @@ const JANE: &str = "cus_A1B2C3D4";
 const BOB: &str = "cus_X7Y8Z9W0";
 const PRODUCT: &str = "prd_P9Q0R1S2";
 const PRO_PLAN: &str = "pln_K5L6M7N8";
+const FREE_PLAN: &str = "pln_F7G8H9J0";
 const JANE_PURCHASE: &str = "pur_T3U4V5W6";
 const JANE_PAYMENT: &str = "txn_D7E8F9G0";
 /// Bob's free plan allows 100 units a period; the demo has him at 86.
@@ -143,6 +144,14 @@ fn examples(tool: &str) -> Option<Vec<Example>> {
         "create_refund" => one(
             |_| json!({"sourceTransactionRef": JANE_PAYMENT, "amount": 2500, "reason": "Double charge"}),
         ),
+        "get_customer_balance" => one(|_| json!({"customerRef": JANE})),
+        "grant_credits" => {
+            one(|_| json!({"customerRef": BOB, "credits": 500, "reason": "Goodwill"}))
+        }
+        "reactivate_renewal" => one(|_| json!({"purchaseRef": JANE_PURCHASE})),
+        "activate_plan" => {
+            one(|r| json!({"customerRef": r.newcomer, "productRef": PRODUCT, "planRef": FREE_PLAN}))
+        }
         _ => None,
     }
 }
@@ -462,7 +471,8 @@ async fn every_listed_tool_has_example_arguments() {
         missing.is_empty(),
         "no example arguments in tests/it/annotations.rs for {missing:?}"
     );
-    assert_eq!(tools.len(), 32);
+    // The hosted 32 and the four of the credits toolset.
+    assert_eq!(tools.len(), 36);
 }
 
 #[tokio::test]

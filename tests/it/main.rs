@@ -13,6 +13,7 @@ mod support;
 mod annotations;
 mod checkout;
 mod confirmation;
+mod credits;
 mod customers;
 mod faults;
 mod home;

@@ -70,6 +70,11 @@ async fn tools_list_for_each_flag_combination() {
             Some(KeyMode::Sandbox),
         ),
         (
+            "--toolsets credits",
+            sel(|s| s.toolsets = Some(vec!["credits".into()])),
+            Some(KeyMode::Live),
+        ),
+        (
             "--tools get_customer,check_limits",
             sel(|s| s.tools = vec!["get_customer".into(), "check_limits".into()]),
             Some(KeyMode::Sandbox),
@@ -103,7 +108,8 @@ async fn tools_list_for_each_flag_combination() {
             .collect();
         listed.insert(name, names);
     }
-    assert_eq!(listed["local sandbox, no flags"].len(), 32);
+    // The hosted 32 and the credits toolset's four.
+    assert_eq!(listed["local sandbox, no flags"].len(), 36);
     insta::assert_json_snapshot!("tools_by_flags", listed);
 }
 

@@ -1,6 +1,7 @@
 //! The REST routes, one file per resource, plus the merchant and the sandbox clock control.
 
 mod checkout;
+mod credits;
 mod customers;
 mod limits;
 mod plans;
@@ -32,6 +33,7 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
         .merge(checkout::router())
         .merge(usage::router())
         .merge(transactions::router())
+        .merge(credits::router())
         .route("/v1/sdk/merchant", get(merchant))
         .route("/v1/sandbox/clock", post(set_clock))
 }
