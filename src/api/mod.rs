@@ -69,6 +69,28 @@ struct Inner {
     attempt_timeout: Duration,
     connect_timeout: Duration,
     permits: tokio::sync::Semaphore,
+    /// The dashboard routes that refused the key ([`RouteKey`]): answered at once from here on.
+    /// Kept with the refusal's status; a poisoned lock forgets nothing (its map is still read).
+    refused_ui: std::sync::Mutex<std::collections::HashMap<RouteKey, u16>>,
+}
+
+/// A route as `METHOD /v1/ui/customers/{}`: fixed segments kept, every other segment (a reference
+/// or id: anything but a lowercase word) as `{}`. A reference that is a bare word is kept as-is,
+/// which only means a refusal of it is not taken for its route's.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct RouteKey(String);
+
+impl RouteKey {
+    fn of(method: &Method, segments: &[&str]) -> Self {
+        let path: Vec<&str> = segments
+            .iter()
+            .map(|s| {
+                let fixed = !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'-');
+                if fixed { *s } else { "{}" }
+            })
+            .collect();
+        Self(format!("{method} /v1/ui/{}", path.join("/")))
+    }
 }
 
 impl std::fmt::Debug for SolvaPayClient {
@@ -107,6 +129,7 @@ impl SolvaPayClient {
                 attempt_timeout: settings.attempt_timeout,
                 connect_timeout: settings.connect_timeout,
                 permits: tokio::sync::Semaphore::new(MAX_CONCURRENT_REQUESTS),
+                refused_ui: std::sync::Mutex::default(),
             }),
         }
     }
@@ -198,6 +221,10 @@ impl SolvaPayClient {
         let key = self.inner.key.as_ref().ok_or(ApiError::MissingKey)?;
         let url = self.url(routes, segments);
         let operation = format!("{method} {}", url.path());
+        let ui_route = (routes == Routes::Ui).then(|| RouteKey::of(&method, segments));
+        if let Some(status) = ui_route.as_ref().and_then(|r| self.refused(r)) {
+            return Err(ApiError::DashboardOnly { operation, status });
+        }
         let body = body
             // Serialised once; every attempt shares the bytes (a clone is a reference count).
             .map(|b| serde_json::to_vec(b).map(bytes::Bytes::from))
@@ -245,10 +272,41 @@ impl SolvaPayClient {
                     tracing::warn!(%operation, attempt, ?failure, ?pause, "retrying SolvaPay call");
                     tokio::time::sleep(pause).await;
                 }
-                // Any text in the error may come from SolvaPay (bodies, headers, decoder messages).
-                Decision::GiveUp => return Err(error.redacted(&self.inner.redactor)),
+                Decision::GiveUp => {
+                    let error = match (ui_route, error.status()) {
+                        (Some(route), Some(status @ (401 | 403))) => {
+                            self.remember_refusal(route, status);
+                            ApiError::DashboardOnly { operation, status }
+                        }
+                        _ => error,
+                    };
+                    // Any text in the error may come from SolvaPay (bodies, headers, decoder messages).
+                    return Err(error.redacted(&self.inner.redactor));
+                }
             }
         }
+    }
+
+    /// The status with which the dashboard route `route` refused the key earlier, if it did.
+    fn refused(&self, route: &RouteKey) -> Option<u16> {
+        let refused = self
+            .inner
+            .refused_ui
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        refused.get(route).copied()
+    }
+
+    /// Remembers for the life of the process that the dashboard route `route` refused the key
+    /// with `status` (401/403). The same key is not then "invalid": a refusal on `/v1/sdk` is
+    /// answered as that, and never remembered.
+    fn remember_refusal(&self, route: RouteKey, status: u16) {
+        tracing::warn!(route = %route.0, status, "dashboard route refused the API key; not calling it again");
+        self.inner
+            .refused_ui
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(route, status);
     }
 
     /// One attempt: the body of a 2xx answer, or why it failed (with any `Retry-After`).

@@ -14,6 +14,7 @@ mod annotations;
 mod checkout;
 mod confirmation;
 mod customers;
+mod edges;
 mod faults;
 mod home;
 mod input_edges;
