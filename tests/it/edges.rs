@@ -412,7 +412,7 @@ async fn check_limits_sends_plan_ref_and_returns_the_confirmation_url() {
 }
 
 #[tokio::test]
-async fn check_limits_on_the_sandbox_gives_the_activation_page() {
+async fn check_limits_on_the_sandbox_gives_the_confirmation_url() {
     let sb = start_with(memory()).await;
     let product = sb.product("Pay as you go").await;
     sb.plan(
@@ -456,4 +456,42 @@ async fn create_customer_sends_external_ref() {
     )
     .await;
     assert_eq!(out["externalRef"], "user_42");
+}
+
+#[tokio::test]
+async fn the_binary_with_sandbox_ui_refuses_keys_answers_dashboard_only() {
+    use rmcp::ServiceExt;
+    use rmcp::model::CallToolRequestParams;
+    use rmcp::transport::{ConfigureCommandExt, TokioChildProcess};
+
+    let home = crate::support::bin::Home::new();
+    let command = home.command().configure(|c| {
+        c.env("RUST_LOG", "warn")
+            .args(["--demo", "--sandbox-ui-refuses-keys"]);
+    });
+    let client = ().serve(TokioChildProcess::new(command).unwrap()).await.unwrap();
+    let call = |tool: &str, args: Value| {
+        CallToolRequestParams::new(tool.to_owned())
+            .with_arguments(args.as_object().unwrap().clone())
+    };
+    let jane = client
+        .call_tool(call("get_customer", json!({"reference": "cus_A1B2C3D4"})))
+        .await
+        .unwrap();
+    assert_eq!(jane.is_error, Some(false), "{jane:?}");
+    let listed = client
+        .call_tool(call("list_customers", json!({})))
+        .await
+        .unwrap();
+    assert_eq!(listed.is_error, Some(true));
+    let envelope: Value = serde_json::from_str(&support::text(&listed)).unwrap();
+    assert_eq!(envelope["error"]["code"], "UNAUTHORIZED");
+    assert!(
+        envelope["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(DASHBOARD_ONLY),
+        "{envelope}"
+    );
+    client.cancel().await.unwrap();
 }
