@@ -533,6 +533,27 @@ mod tests {
     }
 
     #[test]
+    fn a_dashboard_route_is_remembered_by_its_shape_not_its_references() {
+        let key = |m: Method, s: &[&str]| RouteKey::of(&m, s).0;
+        assert_eq!(
+            key(Method::DELETE, &["customers", "507f1f77bcf86cd799439011"]),
+            key(Method::DELETE, &["customers", "cus_A1B2C3D4"])
+        );
+        assert_eq!(
+            key(Method::GET, &["transactions", "txn_D7E8F9G0"]),
+            "GET /v1/ui/transactions/{}"
+        );
+        assert_ne!(
+            key(Method::GET, &["transactions", "stats"]),
+            key(Method::GET, &["transactions", "txn_D7E8F9G0"])
+        );
+        assert_ne!(
+            key(Method::GET, &["customers"]),
+            key(Method::DELETE, &["customers", "cus_A1B2C3D4"])
+        );
+    }
+
+    #[test]
     fn error_bodies_of_every_shape() {
         let e = status_error(
             StatusCode::NOT_FOUND,
