@@ -11,7 +11,7 @@ use crate::config::{Config, ConfigError, default_data_dir};
 use crate::journal::{GrantJournal, RefundJournal};
 use crate::options::{Caps, ConfirmMode, RefundLimits, ServerOptions};
 use crate::policy::ToolSelection;
-use crate::sandbox::{DbLocation, SandboxOptions};
+use crate::sandbox::{DbLocation, SandboxOptions, UiRoutes};
 
 /// MCP server (stdio) for the SolvaPay billing API.
 ///
@@ -54,6 +54,9 @@ pub struct SandboxFlags {
     /// Bearer key the sandbox requires [default: generated at each start].
     #[arg(long, env = "SOLVAPAY_SANDBOX_KEY", hide_env_values = true)]
     pub key: Option<String>,
+    /// Make the dashboard routes (/v1/ui/*) refuse the key, as SolvaPay's may (for testing).
+    #[arg(long, env = "SOLVAPAY_SANDBOX_UI_REFUSES_KEYS")]
+    pub sandbox_ui_refuses_keys: bool,
     /// Port on 127.0.0.1 when --listen is not given.
     #[arg(long, env = "SOLVAPAY_SANDBOX_PORT")]
     pub port: Option<u16>,
@@ -83,6 +86,11 @@ impl SandboxFlags {
             db,
             demo: self.demo,
             key: self.key.clone(),
+            ui_routes: if self.sandbox_ui_refuses_keys {
+                UiRoutes::RefuseKey
+            } else {
+                UiRoutes::AcceptKey
+            },
         })
     }
 }

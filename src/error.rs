@@ -371,6 +371,14 @@ impl From<ApiError> for ToolError {
                     "SolvaPay {kind} ({detail}); the request may or may not have been applied."
                 ),
             ),
+            ApiError::DashboardOnly { operation, status } => (
+                ErrorKind::EndpointUnavailable,
+                format!(
+                    "{operation} is not available with an API key (a dashboard-only endpoint; \
+                     SolvaPay answered HTTP {status}). This server will not call it again until \
+                     restarted; the tools on /v1/sdk routes are not affected."
+                ),
+            ),
             ApiError::TooLarge { .. } | ApiError::Decode { .. } => {
                 (ErrorKind::OutcomeUnknown, format!("{e}."))
             }

@@ -50,6 +50,20 @@ impl CustomersBody {
     }
 }
 
+/// The internal id (`id` or `_id`) in a customer answer, flat or wrapped (`{data: …}`,
+/// `{customer: …}`), when it is a string that names exactly one path segment.
+fn internal_id(body: &Value) -> Option<String> {
+    let id = ["id", "_id"]
+        .iter()
+        .find_map(|k| body.get(k).and_then(Value::as_str));
+    match id {
+        Some(id) => crate::model::ids::check_reference("id", id).ok(),
+        None => ["data", "customer"]
+            .iter()
+            .find_map(|k| body.get(k).and_then(internal_id)),
+    }
+}
+
 impl SolvaPayClient {
     /// `POST /v1/sdk/customers`.
     pub async fn create_customer(&self, body: &CreateCustomer) -> Result<CustomerWire, ApiError> {
@@ -132,12 +146,24 @@ impl SolvaPayClient {
         .await
     }
 
-    /// `DELETE /v1/ui/customers/{reference}` (soft delete; 204).
+    /// `DELETE /v1/ui/customers/{id}` (soft delete; 204), after `GET /v1/sdk/customers/{reference}`.
+    ///
+    /// The evidence: the full backend spec (`openapi-full-backend-2026-04-10.json`) documents the
+    /// path parameter as the internal customer id (example `507f1f77bcf86cd799439011`), not the
+    /// `cus_` reference, and whether a reference is accepted there is unknown (CONTRACT.md,
+    /// `delete_customer`). `CustomerResponse` on `/v1/sdk` lists no `id` (`openapi.json`), so the
+    /// lookup reads one (`id` or `_id`) when SolvaPay sends it, and sends the reference only when it
+    /// does not. A customer the lookup does not find is its 404: nothing is deleted, no `DELETE` sent.
     pub async fn delete_customer(&self, reference: &CustomerRef) -> Result<(), ApiError> {
+        let found: Value = self
+            .get(Routes::Sdk, &["customers", reference.as_str()], &[])
+            .await?;
+        let id = internal_id(&found);
+        let target = id.as_deref().unwrap_or(reference.as_str());
         self.send::<Option<Value>, ()>(
             Method::DELETE,
             Routes::Ui,
-            &["customers", reference.as_str()],
+            &["customers", target],
             &[],
             None,
         )

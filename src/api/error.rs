@@ -37,6 +37,15 @@ pub enum ApiError {
         /// The cap in bytes.
         limit: usize,
     },
+    /// A dashboard route (`/v1/ui/*`) refused the API key with 401/403, now or earlier in this
+    /// process: the route is not open to API keys (the `/v1/sdk` routes are a separate matter).
+    #[error("SolvaPay's dashboard route {operation} refused the API key (HTTP {status})")]
+    DashboardOnly {
+        /// `METHOD /path` of the refused request.
+        operation: String,
+        /// The refusal's status (401 or 403).
+        status: u16,
+    },
     /// A 2xx answer that is not the JSON expected.
     #[error("SolvaPay's answer to {operation} could not be read: {detail}")]
     Decode {
@@ -164,6 +173,7 @@ impl ApiError {
             ApiError::Transport { detail, .. } | ApiError::Decode { detail, .. } => {
                 redactor.scrub_string(detail);
             }
+            ApiError::DashboardOnly { operation, .. } => redactor.scrub_string(operation),
             ApiError::MissingKey | ApiError::TooLarge { .. } => {}
         }
         self

@@ -70,6 +70,28 @@ struct Inner {
     attempt_timeout: Duration,
     connect_timeout: Duration,
     permits: tokio::sync::Semaphore,
+    /// The dashboard routes that refused the key ([`RouteKey`]): answered at once from here on.
+    /// Kept with the refusal's status; a poisoned lock forgets nothing (its map is still read).
+    refused_ui: std::sync::Mutex<std::collections::HashMap<RouteKey, u16>>,
+}
+
+/// A route as `METHOD /v1/ui/customers/{}`: fixed segments kept, every other segment (a reference
+/// or id: anything but a lowercase word) as `{}`. A reference that is a bare word is kept as-is,
+/// which only means a refusal of it is not taken for its route's.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct RouteKey(String);
+
+impl RouteKey {
+    fn of(method: &Method, segments: &[&str]) -> Self {
+        let path: Vec<&str> = segments
+            .iter()
+            .map(|s| {
+                let fixed = !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'-');
+                if fixed { *s } else { "{}" }
+            })
+            .collect();
+        Self(format!("{method} /v1/ui/{}", path.join("/")))
+    }
 }
 
 impl std::fmt::Debug for SolvaPayClient {
@@ -108,6 +130,7 @@ impl SolvaPayClient {
                 attempt_timeout: settings.attempt_timeout,
                 connect_timeout: settings.connect_timeout,
                 permits: tokio::sync::Semaphore::new(MAX_CONCURRENT_REQUESTS),
+                refused_ui: std::sync::Mutex::default(),
             }),
         }
     }
@@ -218,6 +241,10 @@ impl SolvaPayClient {
         let key = self.inner.key.as_ref().ok_or(ApiError::MissingKey)?;
         let url = self.url(routes, segments);
         let operation = format!("{method} {}", url.path());
+        let ui_route = (routes == Routes::Ui).then(|| RouteKey::of(&method, segments));
+        if let Some(status) = ui_route.as_ref().and_then(|r| self.refused(r)) {
+            return Err(ApiError::DashboardOnly { operation, status });
+        }
         let body = body
             // Serialised once; every attempt shares the bytes (a clone is a reference count).
             .map(|b| serde_json::to_vec(b).map(bytes::Bytes::from))
@@ -268,10 +295,41 @@ impl SolvaPayClient {
                     tracing::warn!(%operation, attempt, ?failure, ?pause, "retrying SolvaPay call");
                     tokio::time::sleep(pause).await;
                 }
-                // Any text in the error may come from SolvaPay (bodies, headers, decoder messages).
-                Decision::GiveUp => return Err(error.redacted(&self.inner.redactor)),
+                Decision::GiveUp => {
+                    let error = match (ui_route, error.status()) {
+                        (Some(route), Some(status @ (401 | 403))) => {
+                            self.remember_refusal(route, status);
+                            ApiError::DashboardOnly { operation, status }
+                        }
+                        _ => error,
+                    };
+                    // Any text in the error may come from SolvaPay (bodies, headers, decoder messages).
+                    return Err(error.redacted(&self.inner.redactor));
+                }
             }
         }
+    }
+
+    /// The status with which the dashboard route `route` refused the key earlier, if it did.
+    fn refused(&self, route: &RouteKey) -> Option<u16> {
+        let refused = self
+            .inner
+            .refused_ui
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        refused.get(route).copied()
+    }
+
+    /// Remembers for the life of the process that the dashboard route `route` refused the key
+    /// with `status` (401/403). The same key is not then "invalid": a refusal on `/v1/sdk` is
+    /// answered as that, and never remembered.
+    fn remember_refusal(&self, route: RouteKey, status: u16) {
+        tracing::warn!(route = %route.0, status, "dashboard route refused the API key; not calling it again");
+        self.inner
+            .refused_ui
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(route, status);
     }
 
     /// One attempt: the body of a 2xx answer, or why it failed (with any `Retry-After`).
@@ -494,6 +552,27 @@ mod tests {
         assert_eq!(
             client().url(Routes::Ui, &["customers"]).as_str(),
             "http://127.0.0.1:9/base/v1/ui/customers"
+        );
+    }
+
+    #[test]
+    fn a_dashboard_route_is_remembered_by_its_shape_not_its_references() {
+        let key = |m: Method, s: &[&str]| RouteKey::of(&m, s).0;
+        assert_eq!(
+            key(Method::DELETE, &["customers", "507f1f77bcf86cd799439011"]),
+            key(Method::DELETE, &["customers", "cus_A1B2C3D4"])
+        );
+        assert_eq!(
+            key(Method::GET, &["transactions", "txn_D7E8F9G0"]),
+            "GET /v1/ui/transactions/{}"
+        );
+        assert_ne!(
+            key(Method::GET, &["transactions", "stats"]),
+            key(Method::GET, &["transactions", "txn_D7E8F9G0"])
+        );
+        assert_ne!(
+            key(Method::GET, &["customers"]),
+            key(Method::DELETE, &["customers", "cus_A1B2C3D4"])
         );
     }
 

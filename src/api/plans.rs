@@ -21,8 +21,19 @@ enum PlansBody {
     List(Vec<PlanWire>),
 }
 
-/// Page size used when reading all of a product's plans.
+/// Page size asked for when reading all of a product's plans.
 const PLAN_PAGE: usize = 100;
+
+/// Whether a list read page by page goes on after a page of `returned` rows (`read` in all so far,
+/// `asked` the page size requested): SolvaPay's `total` decides when it gives one; without it,
+/// only a full page says more may follow. An empty page always ends the reading.
+pub(super) fn more_pages(read: usize, returned: usize, asked: usize, total: Option<u64>) -> bool {
+    returned > 0
+        && match total {
+            Some(total) => (read as u64) < total,
+            None => returned >= asked,
+        }
+}
 
 impl SolvaPayClient {
     /// `POST /v1/sdk/products/{productRef}/plans`.
@@ -55,7 +66,10 @@ impl SolvaPayClient {
         .await
     }
 
-    /// Every plan of a product, paging `GET /v1/sdk/products/{productRef}/plans` 100 at a time.
+    /// Every plan of a product, paging `GET /v1/sdk/products/{productRef}/plans`. Asks for 100 a
+    /// page, but follows what SolvaPay answers: its page may be smaller (its default is 50), so the
+    /// next offset is the number of plans read, and with a `total` the reading goes on until it is
+    /// reached (or a page comes back empty). Only without a `total` does a short page end it.
     pub async fn list_product_plans(
         &self,
         product: &ProductRef,
@@ -77,13 +91,9 @@ impl SolvaPayClient {
                 PlansBody::Wrapped { plans, total } => (plans, total),
                 PlansBody::List(plans) => (plans, None),
             };
-            let short = page.len() < PLAN_PAGE;
+            let returned = page.len();
             plans.extend(page);
-            let done = match total {
-                Some(t) => plans.len() as u64 >= t,
-                None => true,
-            };
-            if done || short {
+            if !more_pages(plans.len(), returned, PLAN_PAGE, total) {
                 return Ok(plans);
             }
         }

@@ -2,6 +2,7 @@
 
 use serde::Deserialize;
 
+use super::plans::more_pages;
 use super::{ApiError, Routes, SolvaPayClient};
 use crate::model::transaction::{
     IsoDate, StatsWire, TransactionKind, TransactionStatus, TransactionWire,
@@ -9,7 +10,7 @@ use crate::model::transaction::{
 
 /// Rows per page when scanning the list for a reference.
 const SCAN_PAGE: u32 = 100;
-/// Pages scanned before giving up (the 1000 most recent transactions).
+/// Pages scanned before giving up (the 1000 most recent transactions at SolvaPay's full page size).
 const SCAN_PAGES: u32 = 10;
 
 /// Filters of `GET /v1/ui/transactions`.
@@ -64,7 +65,8 @@ enum OneBody {
 }
 
 impl SolvaPayClient {
-    /// `GET /v1/ui/transactions?limit&offset&status&transactionType&fromDate&toDate`.
+    /// `GET /v1/ui/transactions?limit&offset&status&transactionType&fromDate&toDate`, the date
+    /// bounds sent as instants (see [`IsoDate::to_bound`]).
     pub async fn list_transactions(
         &self,
         q: &TransactionQuery,
@@ -79,8 +81,8 @@ impl SolvaPayClient {
                 "transactionType",
                 q.transaction_type.map(|t| t.as_str().to_owned()),
             ),
-            ("fromDate", q.from.map(IsoDate::wire)),
-            ("toDate", q.to.map(IsoDate::wire)),
+            ("fromDate", q.from.map(IsoDate::from_bound)),
+            ("toDate", q.to.map(IsoDate::to_bound)),
         ];
         query.extend(optional.into_iter().filter_map(|(k, v)| Some((k, v?))));
         let body: ListBody = self.get(Routes::Ui, &["transactions"], &query).await?;
@@ -120,34 +122,35 @@ impl SolvaPayClient {
                     && !matches!(e.status(), Some(401 | 403 | 429)) => {}
             Err(e) => return Err(e),
         }
-        for page in 0..SCAN_PAGES {
+        let mut read = 0usize;
+        for _ in 0..SCAN_PAGES {
             let q = TransactionQuery {
                 limit: SCAN_PAGE,
-                offset: page * SCAN_PAGE,
+                offset: u32::try_from(read).unwrap_or(u32::MAX),
                 ..TransactionQuery::default()
             };
             let found = self.list_transactions(&q).await?;
-            let count = found.transactions.len();
+            let returned = found.transactions.len();
+            read += returned;
             if let Some(t) = found.transactions.into_iter().find(|t| t.matches(key)) {
                 return Ok(Some(t));
             }
-            let end = found
-                .total
-                .is_some_and(|t| u64::from(q.offset) + count as u64 >= t);
-            if count < SCAN_PAGE as usize || end {
+            // The next offset is what was read: SolvaPay's page may be smaller than asked.
+            if !more_pages(read, returned, SCAN_PAGE as usize, found.total) {
                 break;
             }
         }
         Ok(None)
     }
 
-    /// `GET /v1/ui/transactions/stats?fromDate&toDate`.
+    /// `GET /v1/ui/transactions/stats?fromDate&toDate`, both bounds sent as instants (see
+    /// [`IsoDate::to_bound`]).
     pub async fn transaction_stats(
         &self,
         from: IsoDate,
         to: IsoDate,
     ) -> Result<StatsWire, ApiError> {
-        let query = [("fromDate", from.wire()), ("toDate", to.wire())];
+        let query = [("fromDate", from.from_bound()), ("toDate", to.to_bound())];
         let body: Option<StatsWire> = self
             .get(Routes::Ui, &["transactions", "stats"], &query)
             .await?;

@@ -79,13 +79,36 @@ impl IsoDate {
         start.checked_to_offset(UtcOffset::UTC).unwrap_or(start)
     }
 
-    /// The value sent to SolvaPay and echoed back.
+    /// The value as given, echoed back in results (`2026-01-11`, or the instant in RFC 3339).
     pub fn wire(self) -> String {
         match self {
             Self::Day(d) => d.to_string(),
             Self::At(t) => t.format(&Rfc3339).unwrap_or_default(),
         }
     }
+
+    /// The value sent as a range's lower bound (`fromDate`): its first instant, in UTC to the
+    /// millisecond (`2026-01-11T00:00:00.000Z`).
+    pub fn from_bound(self) -> String {
+        utc_millis(self.start())
+    }
+
+    /// The value sent as a range's upper bound (`toDate`): its last instant, so a whole day is
+    /// sent as `2026-01-11T23:59:59.999Z`. A bare date would be read as that day's midnight and
+    /// drop the day the range promises to include (issue 13).
+    pub fn to_bound(self) -> String {
+        utc_millis(self.end())
+    }
+}
+
+/// `t` in UTC as `2026-01-11T23:59:59.999Z` (sub-millisecond digits are dropped).
+fn utc_millis(t: OffsetDateTime) -> String {
+    let format =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    t.checked_to_offset(UtcOffset::UTC)
+        .unwrap_or(t)
+        .format(&format)
+        .unwrap_or_else(|_| t.to_string())
 }
 
 /// Checks `from ≤ to` when both are given.
@@ -136,6 +159,9 @@ mod tests {
             IsoDate::parse("toDate", "11/01/2026").unwrap_err().field,
             "toDate"
         );
+        assert_eq!(from.from_bound(), "2026-01-11T00:00:00.000Z");
+        assert_eq!(from.to_bound(), "2026-01-11T23:59:59.999Z");
+        assert_eq!(to.to_bound(), "2026-01-11T22:00:00.000Z");
         assert_eq!(
             from.end(),
             IsoDate::parse("t", "2026-01-11T23:59:59.999Z")

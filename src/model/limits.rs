@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{CustomerRef, ProductRef};
+use super::{CustomerRef, PlanRef, ProductRef};
 
 /// Body of `POST /v1/sdk/limits`.
 #[derive(Debug, Clone, Serialize)]
@@ -15,6 +15,10 @@ pub struct LimitsRequest {
     /// `check_limits`). `check_limits` is a read, so it sends false; links come from
     /// `create_checkout_session`.
     pub include_checkout_session: bool,
+    /// The plan to check against, as SolvaPay's own backend integration test sends it (it is not
+    /// in `CheckLimitRequest`, so it is sent only when given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan_ref: Option<PlanRef>,
 }
 
 /// A plan offered in a limits answer.
@@ -41,6 +45,8 @@ pub struct LimitsWire {
     pub activation_required: Option<bool>,
     /// Plans on offer (null = none).
     pub plans: Option<Vec<LimitPlanWire>>,
+    /// The customer-portal page where a required activation is confirmed (no checkout URL then).
+    pub confirmation_url: Option<String>,
 }
 
 #[cfg(test)]
@@ -63,6 +69,7 @@ mod tests {
             customer_ref: CustomerRef::parse("c", "cus_A").unwrap(),
             product_ref: ProductRef::parse("p", "prd_B").unwrap(),
             include_checkout_session: false,
+            plan_ref: None,
         };
         assert_eq!(
             serde_json::to_value(body).unwrap(),

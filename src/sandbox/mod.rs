@@ -59,6 +59,20 @@ pub struct SandboxOptions {
     pub demo: bool,
     /// Bearer key clients must send; `None` generates `sk_sandbox_local_<32 hex>`.
     pub key: Option<String>,
+    /// Whether the dashboard routes (`/v1/ui/*`) take the key.
+    pub ui_routes: UiRoutes,
+}
+
+/// How the sandbox's dashboard routes (`/v1/ui/*`) treat the API key. Whether SolvaPay's take a
+/// secret key is unknown (its OpenAPI describes them as dashboard-session routes), so the sandbox
+/// can play either answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UiRoutes {
+    /// They take the key, like the `/v1/sdk` routes.
+    #[default]
+    AcceptKey,
+    /// They answer 401 to any API key, while `/v1/sdk` routes take it.
+    RefuseKey,
 }
 
 impl Default for SandboxOptions {
@@ -68,6 +82,7 @@ impl Default for SandboxOptions {
             db: DbLocation::Memory,
             demo: false,
             key: None,
+            ui_routes: UiRoutes::AcceptKey,
         }
     }
 }
@@ -91,6 +106,7 @@ pub(crate) struct AppState {
     pub(crate) db: db::Db,
     pub(crate) clock: Clock,
     pub(crate) key: String,
+    pub(crate) ui_routes: UiRoutes,
     pub(crate) base_url: String,
     /// The `Host` values every route answers to.
     pub(crate) hosts: guard::HostPolicy,
@@ -180,6 +196,7 @@ impl Sandbox {
             db,
             clock: clock.clone(),
             key: key.clone(),
+            ui_routes: opts.ui_routes,
             base_url: base_url.clone(),
             hosts,
             csrf: guard::CsrfKey::random(),
@@ -255,8 +272,17 @@ fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// `Authorization: Bearer <key>` (or `X-API-Key: <key>`), compared in constant time.
+/// `Authorization: Bearer <key>` (or `X-API-Key: <key>`), compared in constant time. With
+/// [`UiRoutes::RefuseKey`] the dashboard routes refuse every key, as a route guarded by a dashboard
+/// session would.
 async fn require_key(State(st): St, headers: HeaderMap, req: Request, next: Next) -> Response {
+    if st.ui_routes == UiRoutes::RefuseKey && req.uri().path().starts_with("/v1/ui/") {
+        return ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "This route requires a dashboard session; API keys are not accepted",
+        )
+        .into_response();
+    }
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

@@ -43,19 +43,16 @@ pub(crate) fn parse_ts(s: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(s, &Rfc3339).ok()
 }
 
-/// Parse a date bound: RFC 3339, or a bare `YYYY-MM-DD` meaning the start (or, with `end_of_day`, the
-/// last millisecond) of that UTC day.
-pub(crate) fn parse_date_bound(s: &str, end_of_day: bool) -> Option<OffsetDateTime> {
+/// Parse a date bound: RFC 3339, or a bare `YYYY-MM-DD` read as midnight UTC of that day, for either
+/// bound, as SolvaPay's backend reads it (a JavaScript `new Date("2026-01-11")`): a bare `toDate` day
+/// ends the range at its first instant, so a client that means the whole day must send its last
+/// millisecond (issue 13).
+pub(crate) fn parse_date_bound(s: &str) -> Option<OffsetDateTime> {
     if let Some(t) = parse_ts(s) {
         return Some(t);
     }
     let date = time::Date::parse(s, format_description!("[year]-[month]-[day]")).ok()?;
-    let t = if end_of_day {
-        date.with_hms_milli(23, 59, 59, 999).ok()?
-    } else {
-        date.midnight()
-    };
-    Some(t.assume_utc())
+    Some(date.midnight().assume_utc())
 }
 
 /// Parse a JSON request body into an object. An empty body is an empty object.
@@ -262,10 +259,10 @@ mod tests {
 
     #[test]
     fn date_bounds() {
-        let from = parse_date_bound("2026-01-11", false).map(fmt_ts);
-        let to = parse_date_bound("2026-02-11", true).map(fmt_ts);
-        assert_eq!(from.as_deref(), Some("2026-01-11T00:00:00.000Z"));
-        assert_eq!(to.as_deref(), Some("2026-02-11T23:59:59.999Z"));
+        let day = parse_date_bound("2026-02-11").map(fmt_ts);
+        let end = parse_date_bound("2026-02-11T23:59:59.999Z").map(fmt_ts);
+        assert_eq!(day.as_deref(), Some("2026-02-11T00:00:00.000Z"));
+        assert_eq!(end.as_deref(), Some("2026-02-11T23:59:59.999Z"));
     }
 
     #[test]

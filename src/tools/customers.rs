@@ -25,6 +25,8 @@ pub(crate) struct CreateCustomerArgs {
     telephone: Option<String>,
     /// Free key/value metadata.
     metadata: Option<Map<String, Value>>,
+    /// Your own ID for the customer (max 50).
+    external_ref: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -187,7 +189,7 @@ impl BillingServer {
             name: opt_name(args.name.as_deref())?,
             telephone: opt_telephone(args.telephone.as_deref())?,
             metadata: opt_metadata("metadata", args.metadata)?.unwrap_or_default(),
-            external_ref: None,
+            external_ref: opt_text("externalRef", args.external_ref.as_deref(), 50)?,
         };
         let customer = self.api().create_customer(&body).await?;
         Ok(Json(customer.into()))

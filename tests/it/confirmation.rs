@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use solvapay_mcp::audit::AuditLog;
 use solvapay_mcp::options::ServerOptions;
 use solvapay_mcp::{BillingServer, SolvaPayClient};
-use wiremock::matchers::{method, path};
+use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::refund_safety::{
@@ -40,9 +40,16 @@ fn refund(amount: i64) -> CallToolRequestParams {
     )
 }
 
-/// An upstream where any customer can be deleted; counts every request.
+/// An upstream where any customer can be looked up and deleted; counts every request.
 async fn deletable() -> MockServer {
     let upstream = support::upstream().await;
+    Mock::given(method("GET"))
+        .and(path_regex("^/v1/sdk/customers/cus_[A-Z0-9]+$"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"reference": "cus_A1B2C3D4"})),
+        )
+        .mount(&upstream)
+        .await;
     Mock::given(method("DELETE"))
         .respond_with(ResponseTemplate::new(204))
         .mount(&upstream)
@@ -118,7 +125,8 @@ async fn a_modern_client_is_asked_and_an_accepted_answer_sends_once() {
     let result = client.call_tool(delete("cus_A1B2C3D4")).await.unwrap();
     assert_ne!(result.is_error, Some(true), "{result:?}");
     assert_eq!(person.asked(), ["Delete customer cus_A1B2C3D4?"]);
-    assert_eq!(request_count(&upstream).await, 1);
+    // The lookup of the internal id, then the one delete.
+    assert_eq!(request_count(&upstream).await, 2);
 
     // The audit: the first round asked (nothing sent), the retried round did it.
     let audit = crate::refund_safety::json_lines(&dir.path().join("audit.jsonl"));
@@ -164,7 +172,7 @@ async fn a_modern_client_without_elicitation_relies_on_the_annotations() {
     let result = client.call_tool(delete("cus_A1B2C3D4")).await.unwrap();
     assert_ne!(result.is_error, Some(true), "{result:?}");
     assert!(person.asked().is_empty());
-    assert_eq!(request_count(&upstream).await, 1);
+    assert_eq!(request_count(&upstream).await, 2);
 }
 
 #[tokio::test]
@@ -220,7 +228,7 @@ async fn a_confirmation_cannot_be_replayed_for_other_arguments_altered_or_used_t
     assert_ne!(done.is_error, Some(true), "{done:?}");
     let again = retry(&client, delete("cus_A1B2C3D4"), accept(), &state).await;
     assert_eq!(again.is_error, Some(true), "{again:?}");
-    assert_eq!(request_count(&upstream).await, 1);
+    assert_eq!(request_count(&upstream).await, 2);
 }
 
 async fn refundable() -> MockServer {

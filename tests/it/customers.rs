@@ -249,9 +249,20 @@ async fn update_customer_patches_only_given_fields() {
     assert_eq!(request_count(&upstream).await, 1);
 }
 
+/// `GET /v1/sdk/customers/{reference}` answering `body` (the lookup before a delete).
+async fn mount_lookup(upstream: &wiremock::MockServer, reference: &str, body: serde_json::Value) {
+    Mock::given(method("GET"))
+        .and(path(format!("/v1/sdk/customers/{reference}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .expect(1)
+        .mount(upstream)
+        .await;
+}
+
 #[tokio::test]
 async fn delete_customer_uses_the_ui_route_and_accepts_204() {
     let upstream = support::upstream().await;
+    mount_lookup(&upstream, "cus_A1B2C3D4", jane()).await;
     Mock::given(method("DELETE"))
         .and(path("/v1/ui/customers/cus_A1B2C3D4"))
         .respond_with(ResponseTemplate::new(204))
@@ -274,6 +285,13 @@ async fn delete_customer_uses_the_ui_route_and_accepts_204() {
 #[tokio::test]
 async fn delete_customer_repeated_answers_nothing_to_delete() {
     let upstream = support::upstream().await;
+    mount_lookup(&upstream, "cus_A1B2C3D4", jane()).await;
+    mount_lookup(
+        &upstream,
+        "cus_X7Y8Z9W0",
+        json!({"reference": "cus_X7Y8Z9W0"}),
+    )
+    .await;
     Mock::given(method("DELETE"))
         .and(path("/v1/ui/customers/cus_A1B2C3D4"))
         .respond_with(
@@ -483,7 +501,7 @@ async fn undecodable_arguments_get_the_validation_envelope() {
     for args in [
         json!({}),
         json!({"email": 42}),
-        json!({"email": "a@b.io", "externalRef": "not-a-param"}),
+        json!({"email": "a@b.io", "externalId": "not-a-param"}),
     ] {
         let envelope = err(&client, "create_customer", args.clone()).await;
         assert_eq!(envelope["error"]["code"], "VALIDATION_ERROR", "{args}");

@@ -15,6 +15,7 @@ mod checkout;
 mod confirmation;
 mod credits;
 mod customers;
+mod edges;
 mod faults;
 mod home;
 mod input_edges;

@@ -175,6 +175,13 @@ async fn refund_caps_refuse_before_any_request() {
 }
 
 async fn mount_delete(upstream: &MockServer) {
+    Mock::given(method("GET"))
+        .and(path("/v1/sdk/customers/cus_A1B2C3D4"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"reference": "cus_A1B2C3D4"})),
+        )
+        .mount(upstream)
+        .await;
     Mock::given(method("DELETE"))
         .and(path("/v1/ui/customers/cus_A1B2C3D4"))
         .respond_with(ResponseTemplate::new(204))
@@ -242,7 +249,8 @@ async fn confirmation_declined_sends_nothing() {
 async fn confirmation_accepted_sends_once() {
     let (out, requests, asked) = delete_with(Some(ElicitationAction::Accept), None).await;
     assert_eq!(out["isError"], false, "{out}");
-    assert_eq!(requests, 1);
+    // The lookup of the customer's internal id, then the delete.
+    assert_eq!(requests, 2);
     assert_eq!(asked.len(), 1);
 }
 
@@ -250,7 +258,7 @@ async fn confirmation_accepted_sends_once() {
 async fn a_client_without_elicitation_relies_on_annotations() {
     let (out, requests, asked) = delete_with(None, None).await;
     assert_eq!(out["isError"], false, "{out}");
-    assert_eq!(requests, 1);
+    assert_eq!(requests, 2);
     assert!(asked.is_empty());
 }
 

@@ -34,8 +34,9 @@ async fn seed_stats_for_the_given_range() {
     Mock::given(method("GET"))
         .and(path("/v1/ui/transactions/stats"))
         .and(header("authorization", format!("Bearer {KEY}").as_str()))
-        .and(query_param("fromDate", "2026-01-11"))
-        .and(query_param("toDate", "2026-02-11"))
+        // A whole day is sent as its first and its last millisecond.
+        .and(query_param("fromDate", "2026-01-11T00:00:00.000Z"))
+        .and(query_param("toDate", "2026-02-11T23:59:59.999Z"))
         .respond_with(ResponseTemplate::new(200).set_body_json(seed_stats()))
         .expect(1)
         .mount(&server)
@@ -71,8 +72,8 @@ async fn stats_default_to_the_last_30_days_and_fall_back_to_usd() {
     let from = today - time::Duration::days(30);
     Mock::given(method("GET"))
         .and(path("/v1/ui/transactions/stats"))
-        .and(query_param("fromDate", from.to_string().as_str()))
-        .and(query_param("toDate", today.to_string().as_str()))
+        .and(query_param("fromDate", format!("{from}T00:00:00.000Z").as_str()))
+        .and(query_param("toDate", format!("{today}T23:59:59.999Z").as_str()))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "total": 10, "totalAmount": 5000, "completedTransactions": 7, "pendingTransactions": 1,
             "failedTransactions": 1, "cancelledTransactions": 0, "byType": {"payment": 9}, "byCurrency": {}

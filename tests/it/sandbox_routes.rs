@@ -227,7 +227,7 @@ async fn sandbox_full_lifecycle() {
         .ok(
             GET,
             "/v1/ui/transactions/stats",
-            "/v1/ui/transactions/stats?fromDate=2026-03-01&toDate=2026-03-10",
+            "/v1/ui/transactions/stats?fromDate=2026-03-01&toDate=2026-03-10T23:59:59.999Z",
             None,
             200,
         )

@@ -58,8 +58,8 @@ async fn list_transactions_passes_filters_and_formats_amounts() {
         .and(query_param("limit", "20"))
         .and(query_param("offset", "0"))
         .and(query_param("status", "completed"))
-        .and(query_param("fromDate", "2026-01-11"))
-        .and(query_param("toDate", "2026-02-11T00:00:00Z"))
+        .and(query_param("fromDate", "2026-01-11T00:00:00.000Z"))
+        .and(query_param("toDate", "2026-02-11T00:00:00.000Z"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "transactions": [payment("txn_D7E8F9G0", 5000), payment("txn_B", 387_100)], "total": 45
         })))

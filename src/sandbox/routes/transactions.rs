@@ -40,10 +40,10 @@ struct Filter {
 
 fn filter(q: &std::collections::HashMap<String, String>) -> ApiResult<Filter> {
     let get = |k: &str| q.get(k).cloned().filter(|s| !s.is_empty());
-    let bound = |k: &str, end: bool| -> ApiResult<Option<String>> {
+    let bound = |k: &str| -> ApiResult<Option<String>> {
         match get(k) {
             None => Ok(None),
-            Some(s) => parse_date_bound(&s, end)
+            Some(s) => parse_date_bound(&s)
                 .map(|t| Some(fmt_ts(t)))
                 .ok_or_else(|| ApiError::bad_request(format!("{k} must be an ISO 8601 date"))),
         }
@@ -58,8 +58,8 @@ fn filter(q: &std::collections::HashMap<String, String>) -> ApiResult<Filter> {
         )));
     }
     Ok(Filter {
-        from: bound("fromDate", false)?,
-        to: bound("toDate", true)?,
+        from: bound("fromDate")?,
+        to: bound("toDate")?,
         currency: get("currency"),
         status,
         kind: get("transactionType"),

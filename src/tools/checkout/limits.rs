@@ -108,6 +108,9 @@ pub(crate) struct LimitsResult {
     purchase_ref: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     credit_balance: Option<i64>,
+    /// Where the customer confirms a required activation (SolvaPay's portal page).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    confirmation_url: Option<String>,
     /// How to get a payment link when they must pay (check_limits never creates one).
     #[serde(skip_serializing_if = "Option::is_none")]
     next_step: Option<String>,
@@ -224,6 +227,7 @@ pub(super) fn not_enrolled(
         free: Some(true),
         purchase_ref: None,
         credit_balance: None,
+        confirmation_url: None,
         next_step: None,
     }
 }
@@ -285,8 +289,14 @@ impl LimitsResult {
             [] => String::new(),
             offered => format!(" (planRef: one of {})", offered.join(", ")),
         };
-        let next_step =
-            (state != LimitState::WithinLimits).then(|| link.advice(&customer, &product, &plans));
+        let confirmation_url = limits.confirmation_url.filter(|u| !u.trim().is_empty());
+        let next_step = match (&confirmation_url, state) {
+            (_, LimitState::WithinLimits) => None,
+            (Some(url), LimitState::NeedsActivation) => Some(format!(
+                "To activate the plan, send the customer to the confirmationUrl: {url}"
+            )),
+            _ => Some(link.advice(&customer, &product, &plans)),
+        };
         LimitsResult {
             customer_ref: customer.to_string(),
             product_ref: product.to_string(),
@@ -303,6 +313,7 @@ impl LimitsResult {
             free: plan.and_then(|p| p.price.as_ref()).map(|m| m.amount == 0),
             purchase_ref: purchase.as_ref().map(|p| p.reference.clone()),
             credit_balance: limits.credit_balance,
+            confirmation_url,
             next_step,
         }
     }

@@ -51,6 +51,8 @@ pub(crate) struct CheckLimitsArgs {
     customer_ref: String,
     #[serde(alias = "productReference")]
     product_ref: String,
+    /// Check against this plan (pln_…).
+    plan_ref: Option<String>,
 }
 
 /// A hosted checkout link.
@@ -212,6 +214,11 @@ impl BillingServer {
     ) -> Result<Json<LimitsResult>, ToolError> {
         let customer = CustomerRef::parse("customerRef", &args.customer_ref)?;
         let product = ProductRef::parse("productRef", &args.product_ref)?;
+        let plan_ref = args
+            .plan_ref
+            .as_deref()
+            .map(|p| PlanRef::parse("planRef", p))
+            .transpose()?;
         let api = self.api();
         let filter = PurchaseQuery {
             customer: Some(&customer),
@@ -238,6 +245,7 @@ impl BillingServer {
             customer_ref: customer,
             product_ref: product,
             include_checkout_session: false,
+            plan_ref,
         };
         let limits = api.check_limits(&body).await?;
         let link = LinkTool::of(&self.options().policy);

@@ -63,11 +63,6 @@ pub(crate) struct UpdatePlanArgs {
     /// Minor units.
     price: Option<i64>,
     currency: Option<String>,
-    /// Minor units.
-    setup_fee: Option<i64>,
-    /// Minor units.
-    base_price: Option<i64>,
-    trial_days: Option<i64>,
     free_units: Option<i64>,
     /// 0 = unlimited.
     limit: Option<i64>,
@@ -78,7 +73,41 @@ pub(crate) struct UpdatePlanArgs {
     metadata: Option<Map<String, Value>>,
     default: Option<bool>,
     status: Option<PlanStatus>,
+    // Fields `create_plan` takes but SolvaPay's `UpdatePlanRequest` lacks (SolvaPay would drop
+    // them and answer success): read only to be refused by name, never in the schema.
+    #[schemars(skip)]
+    setup_fee: Option<Value>,
+    #[schemars(skip)]
+    base_price: Option<Value>,
+    #[schemars(skip)]
+    trial_days: Option<Value>,
+    #[schemars(skip)]
+    #[serde(rename = "type")]
+    plan_type: Option<Value>,
+    #[schemars(skip)]
+    usage_tracking: Option<Value>,
 }
+
+impl UpdatePlanArgs {
+    /// The fields given that SolvaPay cannot change after creation.
+    fn fixed_fields(&self) -> Vec<&'static str> {
+        [
+            ("setupFee", self.setup_fee.is_some()),
+            ("basePrice", self.base_price.is_some()),
+            ("trialDays", self.trial_days.is_some()),
+            ("type", self.plan_type.is_some()),
+            ("usageTracking", self.usage_tracking.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, given)| given.then_some(name))
+        .collect()
+    }
+}
+
+/// What `update_plan` can change: the fields of SolvaPay's `UpdatePlanRequest` it exposes.
+const CHANGEABLE: &str = "name, description, billingCycle, price, currency, freeUnits, limit, \
+                          creditsPerUnit, rolloverUnusedUnits, features, limits, metadata, \
+                          default, status";
 
 /// A non-negative integer argument no larger than `max`.
 fn bounded(field: &str, value: Option<i64>, min: i64, max: i64) -> Result<Option<i64>, ToolError> {
@@ -112,9 +141,9 @@ macro_rules! plan_body {
                 Some(c) => Some(Currency::parse("currency", c)?.code().to_owned()),
                 None => None,
             },
-            setup_fee: bounded("setupFee", $a.setup_fee, 0, 10_000_000)?,
-            base_price: bounded("basePrice", $a.base_price, 0, 10_000_000)?,
-            trial_days: bounded("trialDays", $a.trial_days, 0, 3650)?,
+            setup_fee: None,
+            base_price: None,
+            trial_days: None,
             free_units: bounded("freeUnits", $a.free_units, 0, i64::MAX)?,
             limit: bounded("limit", $a.limit, 0, i64::MAX)?,
             credits_per_unit: bounded("creditsPerUnit", $a.credits_per_unit, 1, i64::MAX)?,
@@ -150,6 +179,9 @@ pub(super) fn create_body(args: CreatePlanArgs) -> Result<PlanBody, ToolError> {
     let mut body = PlanBody {
         plan_type: Some(plan_type),
         billing_model: model,
+        setup_fee: bounded("setupFee", args.setup_fee, 0, 10_000_000)?,
+        base_price: bounded("basePrice", args.base_price, 0, 10_000_000)?,
+        trial_days: bounded("trialDays", args.trial_days, 0, 3650)?,
         ..plan_body!(args)
     };
     body.name = body
@@ -159,7 +191,20 @@ pub(super) fn create_body(args: CreatePlanArgs) -> Result<PlanBody, ToolError> {
     Ok(body)
 }
 
+/// The body of `PUT …/plans/{planRef}`: only what `UpdatePlanRequest` accepts. A field it lacks
+/// is refused before any request, naming what can be changed.
 pub(super) fn update_body(args: UpdatePlanArgs) -> Result<PlanBody, ToolError> {
+    let fixed = args.fixed_fields();
+    if let Some(first) = fixed.first() {
+        return Err(ToolError::invalid(
+            *first,
+            format!(
+                "SolvaPay cannot change {} of an existing plan (nothing was sent). update_plan \
+                 can change: {CHANGEABLE}. For other terms, create a new plan with create_plan.",
+                fixed.join(", ")
+            ),
+        ));
+    }
     let body = plan_body!(args);
     let empty = serde_json::to_value(&body).is_ok_and(|v| v.as_object().is_some_and(Map::is_empty));
     if empty {
