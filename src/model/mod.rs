@@ -22,3 +22,14 @@ pub use validate::FieldError;
 pub(crate) fn present(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.trim().is_empty())
 }
+
+/// `#[serde(default, deserialize_with = "rows")]` for a list embedded in an answer: `null` is no list,
+/// and a `null` row is no row (SolvaPay sends both); any other row must read whole.
+pub(crate) fn rows<'de, D, T>(d: D) -> Result<Option<Vec<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    let rows: Option<Vec<Option<T>>> = serde::Deserialize::deserialize(d)?;
+    Ok(rows.map(|rows| rows.into_iter().flatten().collect()))
+}
