@@ -27,7 +27,7 @@ pub struct CustomerWire {
     /// The list route's derived status (`active` = has an active purchase).
     #[serde(default)]
     pub status: Option<String>,
-    #[serde(default, deserialize_with = "super::rows")]
+    #[serde(default, deserialize_with = "super::rows::embedded")]
     pub purchases: Option<Vec<PurchaseInfoWire>>,
     #[serde(default)]
     pub created_at: Option<String>,

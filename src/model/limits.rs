@@ -42,7 +42,7 @@ pub struct LimitsWire {
     /// True when a default plan must be activated first.
     pub activation_required: Option<bool>,
     /// Plans on offer (null = none).
-    #[serde(deserialize_with = "super::rows")]
+    #[serde(deserialize_with = "super::rows::embedded")]
     pub plans: Option<Vec<LimitPlanWire>>,
 }
 

@@ -9,6 +9,7 @@ pub mod money;
 pub mod plan;
 pub mod product;
 pub mod purchase;
+pub mod rows;
 pub mod transaction;
 pub mod usage;
 pub mod validate;
@@ -21,15 +22,4 @@ pub use validate::FieldError;
 /// unset fields): tool results leave such fields out.
 pub(crate) fn present(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.trim().is_empty())
-}
-
-/// `#[serde(default, deserialize_with = "rows")]` for a list embedded in an answer: `null` is no list,
-/// and a `null` row is no row (SolvaPay sends both); any other row must read whole.
-pub(crate) fn rows<'de, D, T>(d: D) -> Result<Option<Vec<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::Deserialize<'de>,
-{
-    let rows: Option<Vec<Option<T>>> = serde::Deserialize::deserialize(d)?;
-    Ok(rows.map(|rows| rows.into_iter().flatten().collect()))
 }

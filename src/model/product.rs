@@ -29,7 +29,7 @@ pub struct ProductWire {
     #[serde(default)]
     pub metadata: Option<Map<String, Value>>,
     /// The embedded `SdkPlanResponse` copies (no `name`, no `type`).
-    #[serde(default, deserialize_with = "super::rows")]
+    #[serde(default, deserialize_with = "super::rows::embedded")]
     pub plans: Option<Vec<PlanWire>>,
     #[serde(default)]
     pub created_at: Option<String>,

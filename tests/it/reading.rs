@@ -111,3 +111,70 @@ async fn a_read_that_keeps_failing_upstream_says_nothing_changed() {
     assert_eq!(envelope["error"]["status"], 503, "{envelope}");
     assert!(envelope["error"].get("outcome").is_none(), "{envelope}");
 }
+
+#[tokio::test]
+async fn a_list_with_one_bad_row_answers_the_rows_it_read_and_names_the_one_it_skipped() {
+    let upstream = support::upstream().await;
+    let body = json!({"data": [
+        {"reference": "cus_A1B2C3D4", "name": "Jane Smith", "email": "jane@acme.com",
+         "purchases": [null, {"reference": "pur_1", "amount": "4900.0", "productName": null}]},
+        {"reference": "cus_X7Y8Z9W0", "name": "Bob", "purchases": [{"reference": "pur_2", "amount": {"cents": 1}}]},
+        null,
+        {"reference": "cus_Q1W2E3R4", "email": null, "extra": {"nested": true}}
+    ], "total": "3"});
+    answer(
+        &upstream,
+        "GET",
+        "/v1/ui/customers",
+        ResponseTemplate::new(200).set_body_json(body),
+    )
+    .await;
+    let client = support::connect(&upstream.uri()).await;
+    let result = support::call(&client, "list_customers", json!({})).await;
+    assert_ne!(result.is_error, Some(true), "{}", support::text(&result));
+    let out = result.structured_content.clone().unwrap();
+    let refs: Vec<&str> = out["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["reference"].as_str().unwrap())
+        .collect();
+    assert_eq!(refs, ["cus_A1B2C3D4", "cus_Q1W2E3R4"]);
+    assert_eq!(
+        out["customers"][0]["purchases"][0]["amount"]["formatted"],
+        "$49.00"
+    );
+    let warnings = out["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{out}");
+    let warning = warnings[0].as_str().unwrap();
+    assert!(
+        warning.contains("cus_X7Y8Z9W0") && warning.contains("`purchases[0].amount`"),
+        "{warning}"
+    );
+    assert!(
+        support::text(&result).contains("could not be read"),
+        "the text says so too"
+    );
+}
+
+#[tokio::test]
+async fn an_answer_that_holds_no_list_is_an_error_not_no_customers() {
+    let upstream = support::upstream().await;
+    answer(
+        &upstream,
+        "GET",
+        "/v1/ui/customers",
+        ResponseTemplate::new(200).set_body_json(json!({"message": "ok"})),
+    )
+    .await;
+    let client = support::connect(&upstream.uri()).await;
+    let envelope = err(&client, "list_customers", json!({})).await;
+    assert_eq!(request_count(&upstream).await, 1);
+    assert!(
+        envelope["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expected a list"),
+        "{envelope}"
+    );
+}
