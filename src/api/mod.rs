@@ -12,6 +12,8 @@ mod limits;
 mod plans;
 mod products;
 mod purchases;
+#[cfg(test)]
+mod reading_tests;
 mod refunds;
 pub mod retry;
 mod settings;

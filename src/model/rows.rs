@@ -53,28 +53,28 @@ impl<T: DeserializeOwned> Rows<T> {
         match value {
             Value::Null => Ok(Self::nothing("the answer")),
             Value::Array(items) => Ok(Self::of(items)),
-            Value::Object(map) => Self::from_object(map),
+            Value::Object(mut map) => {
+                let total = match map.remove("total") {
+                    Some(v) => whole_from_value(&v)
+                        .map_err(|why| format!("`total` {why}"))?
+                        .and_then(|t| u64::try_from(t).ok()),
+                    None => None,
+                };
+                Ok(Self {
+                    total,
+                    ..Self::from_object(map)?
+                })
+            }
             other => Err(format!("expected a list, found {}", kind(&other))),
         }
     }
 
+    /// An object's rows (its `total` already taken out).
     fn from_object(mut map: Map<String, Value>) -> Result<Self, String> {
-        let total = match map.get("total") {
-            Some(v) => whole_from_value(v)
-                .map_err(|why| format!("`total` {why}"))?
-                .and_then(|t| u64::try_from(t).ok()),
-            None => None,
-        };
         if let Some(key) = LIST_KEYS.iter().find(|k| map.contains_key(**k)) {
             return match map.remove(*key).unwrap_or_default() {
-                Value::Array(items) => Ok(Self {
-                    total,
-                    ..Self::of(items)
-                }),
-                Value::Null => Ok(Self {
-                    total,
-                    ..Self::nothing(key)
-                }),
+                Value::Array(items) => Ok(Self::of(items)),
+                Value::Null => Ok(Self::nothing(key)),
                 other => Err(format!("`{key}` is {}, not a list", kind(&other))),
             };
         }
@@ -132,7 +132,79 @@ impl<T: DeserializeOwned> Rows<T> {
 
 impl<'de, T: DeserializeOwned> Deserialize<'de> for Rows<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Self::read(Value::deserialize(d)?).map_err(D::Error::custom)
+        d.deserialize_any(RowsVisitor(std::marker::PhantomData))
+    }
+}
+
+/// Reads the answer's top level itself, so that a bad `total` is an error naming `total` (the
+/// decoder tracks the path through map entries); the rest is [`Rows::read`].
+struct RowsVisitor<T>(std::marker::PhantomData<T>);
+
+/// `total` read by the one count reader.
+struct Total(Option<u64>);
+
+impl<'de> Deserialize<'de> for Total {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        super::money::count(d).map(Total)
+    }
+}
+
+impl<'de, T: DeserializeOwned> serde::de::Visitor<'de> for RowsVisitor<T> {
+    type Value = Rows<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a list")
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Rows::nothing("the answer"))
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        self.visit_unit()
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Value>()? {
+            items.push(item);
+        }
+        Ok(Rows::of(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut object = Map::new();
+        let mut total = None;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "total" {
+                total = map.next_value::<Total>()?.0;
+            } else {
+                let value = map.next_value::<Value>()?;
+                object.insert(key, value);
+            }
+        }
+        let rows = Rows::from_object(object).map_err(A::Error::custom)?;
+        Ok(Rows { total, ..rows })
+    }
+
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Err(E::custom("expected a list, found a string"))
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Err(E::custom("expected a list, found a boolean"))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Err(E::custom("expected a list, found a number"))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Err(E::custom("expected a list, found a number"))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Err(E::custom("expected a list, found a number"))
     }
 }
 
