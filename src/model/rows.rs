@@ -71,6 +71,10 @@ impl<T: DeserializeOwned> Rows<T> {
 
     /// An object's rows (its `total` already taken out).
     fn from_object(mut map: Map<String, Value>) -> Result<Self, String> {
+        // A record answered alone (its own `purchases` or `plans` are not the list).
+        if map.contains_key("reference") {
+            return Ok(Self::of(vec![Value::Object(map)]));
+        }
         if let Some(key) = LIST_KEYS.iter().find(|k| map.contains_key(**k)) {
             return match map.remove(*key).unwrap_or_default() {
                 Value::Array(items) => Ok(Self::of(items)),
@@ -84,9 +88,6 @@ impl<T: DeserializeOwned> Rows<T> {
         {
             let one = map.remove(*key).unwrap_or_default();
             return Ok(Self::of(vec![one]));
-        }
-        if map.contains_key("reference") {
-            return Ok(Self::of(vec![Value::Object(map)]));
         }
         let keys: Vec<&str> = map.keys().map(String::as_str).take(8).collect();
         Err(format!(
@@ -275,6 +276,7 @@ mod tests {
             json!({"items": [{"reference": "cus_A"}], "total": 1.0}),
             json!({"customer": {"reference": "cus_A"}}),
             json!({"reference": "cus_A"}),
+            json!({"reference": "cus_A", "purchases": [{"reference": "pur_1"}]}),
         ] {
             let rows = read(body.clone()).unwrap();
             assert_eq!((rows.rows.len(), rows.warnings.len()), (1, 0), "{body}");
