@@ -61,8 +61,15 @@ pub enum ErrorKind {
     RateLimited,
     /// The request may have reached SolvaPay and been acted on, though no answer says so.
     OutcomeUnknown,
-    /// SolvaPay failed with an answer that says nothing was done.
+    /// SolvaPay failed with an answer that says nothing was done (or a read failed: reads change
+    /// nothing).
     Upstream,
+    /// SolvaPay answered with success in valid JSON this server cannot read; `field` is the JSON
+    /// path at fault. Asking again gets the same answer.
+    Unreadable {
+        /// The field of the answer at fault (`purchases[2].amount`).
+        field: String,
+    },
     /// This server failed (a handler panicked, a step was cancelled).
     Internal,
 }
@@ -83,6 +90,7 @@ impl ErrorKind {
             | Self::RateLimited
             | Self::OutcomeUnknown
             | Self::Upstream
+            | Self::Unreadable { .. }
             | Self::Internal => ErrorCode::InternalError,
         }
     }
@@ -255,10 +263,12 @@ impl ToolError {
         self.advice
     }
 
-    /// The argument at fault, for validation errors found before any request.
+    /// The argument at fault, for validation errors found before any request; the field of
+    /// SolvaPay's answer at fault, for an answer this server cannot read.
     pub fn field(&self) -> Option<&str> {
         match &self.kind {
             ErrorKind::InvalidArgument { field } => field.as_deref(),
+            ErrorKind::Unreadable { field } => Some(field),
             _ => None,
         }
     }
@@ -382,8 +392,32 @@ impl From<ApiError> for ToolError {
             ApiError::TooLarge { .. } | ApiError::Decode { .. } => {
                 (ErrorKind::OutcomeUnknown, format!("{e}."))
             }
+            ApiError::Unreadable { field, .. } => (
+                ErrorKind::Unreadable {
+                    field: field.clone(),
+                },
+                format!("{e}. Asking again gets the same answer: report it to the operator."),
+            ),
+            ApiError::Read(cause) => (
+                ErrorKind::Upstream,
+                match cause.as_ref() {
+                    ApiError::Status {
+                        status, message, ..
+                    } => {
+                        format!("SolvaPay failed (HTTP {status}): {message}; nothing was changed.")
+                    }
+                    ApiError::Transport { kind, detail } => {
+                        format!("SolvaPay {kind} ({detail}); nothing was changed (a read).")
+                    }
+                    other => format!("{other}; nothing was changed (a read)."),
+                },
+            ),
         };
         let mut error = Self::of(kind, detail);
+        let e = match e {
+            ApiError::Read(cause) => *cause,
+            other => other,
+        };
         if let ApiError::Status {
             status, request_id, ..
         } = e

@@ -1,12 +1,12 @@
 //! Customer endpoints: `/v1/sdk/customers` and, for list and delete (no public route), `/v1/ui/customers`.
 
 use reqwest::Method;
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::{ApiError, Routes, SolvaPayClient};
 use crate::model::CustomerRef;
 use crate::model::customer::{CreateCustomer, CustomerLookup, CustomerWire, UpdateCustomer};
+use crate::model::rows::Rows;
 
 /// One page of customers.
 #[derive(Debug, Clone)]
@@ -17,37 +17,8 @@ pub struct CustomerPage {
     pub total: Option<u64>,
     /// Whether more customers follow this page.
     pub has_more: bool,
-}
-
-/// The shapes SolvaPay uses for "some customers": a bare array, a wrapper, or one object.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum CustomersBody {
-    List(Vec<CustomerWire>),
-    Wrapped {
-        #[serde(alias = "data", alias = "items")]
-        customers: Vec<CustomerWire>,
-        #[serde(default)]
-        total: Option<u64>,
-    },
-    One {
-        customer: CustomerWire,
-    },
-    Bare(CustomerWire),
-    Nothing(serde::de::IgnoredAny),
-}
-
-impl CustomersBody {
-    fn into_parts(self) -> (Vec<CustomerWire>, Option<u64>) {
-        match self {
-            CustomersBody::List(c) => (c, None),
-            CustomersBody::Wrapped { customers, total } => (customers, total),
-            CustomersBody::One { customer } | CustomersBody::Bare(customer) => {
-                (vec![customer], None)
-            }
-            CustomersBody::Nothing(_) => (Vec::new(), None),
-        }
-    }
+    /// Rows SolvaPay sent that could not be read (skipped), one line each.
+    pub warnings: Vec<String>,
 }
 
 /// The internal id (`id` or `_id`) in a customer answer, flat or wrapped (`{data: …}`,
@@ -87,16 +58,24 @@ impl SolvaPayClient {
             CustomerLookup::Email(e) => [("email", e.to_owned())],
         };
         match self
-            .get::<CustomersBody>(Routes::Sdk, &["customers"], &query)
+            .get::<Rows<CustomerWire>>(Routes::Sdk, &["customers"], &query)
             .await
         {
             Ok(body) => {
-                let (customers, _) = body.into_parts();
                 // Some backends ignore the filter and answer a list: match it ourselves.
-                Ok(customers.into_iter().find(|c| match lookup {
+                let found = body.rows.into_iter().find(|c| match lookup {
                     CustomerLookup::ExternalRef(r) => c.external_ref.as_deref() == Some(r),
                     CustomerLookup::Email(e) => c.has_email(e),
-                }))
+                });
+                // A row that could not be read may be the one asked for: not "no such customer".
+                match (found, body.warnings.is_empty()) {
+                    (None, false) => Err(ApiError::Unreadable {
+                        operation: "GET /v1/sdk/customers".to_owned(),
+                        field: "customers".to_owned(),
+                        detail: body.warnings.join("; "),
+                    }),
+                    (found, _) => Ok(found),
+                }
             }
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
@@ -118,15 +97,16 @@ impl SolvaPayClient {
         if let Some(s) = search {
             query.push(("search", s.to_owned()));
         }
-        let body: CustomersBody = self.get(Routes::Ui, &["customers"], &query).await?;
-        let (mut customers, total) = body.into_parts();
-        let has_more = customers.len() > limit as usize
+        let body: Rows<CustomerWire> = self.get(Routes::Ui, &["customers"], &query).await?;
+        let (mut customers, total) = (body.rows, body.total);
+        let has_more = customers.len() + body.warnings.len() > limit as usize
             || total.is_some_and(|t| u64::from(offset) + u64::from(limit) < t);
         customers.truncate(limit as usize);
         Ok(CustomerPage {
             customers,
             total,
             has_more,
+            warnings: body.warnings,
         })
     }
 

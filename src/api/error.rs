@@ -46,7 +46,7 @@ pub enum ApiError {
         /// The refusal's status (401 or 403).
         status: u16,
     },
-    /// A 2xx answer that is not the JSON expected.
+    /// A 2xx answer that is not JSON at all (cut short, or garbled): asking again may get a whole one.
     #[error("SolvaPay's answer to {operation} could not be read: {detail}")]
     Decode {
         /// `METHOD /path` of the request.
@@ -54,6 +54,21 @@ pub enum ApiError {
         /// Where and why decoding failed.
         detail: String,
     },
+    /// A 2xx answer in valid JSON of a shape this server cannot read (a field of the wrong type, a
+    /// required one missing): deterministic, so never retried.
+    #[error("SolvaPay's answer to {operation} cannot be read by this server: `{field}` {detail}")]
+    Unreadable {
+        /// `METHOD /path` of the request.
+        operation: String,
+        /// The JSON path of the field at fault (`purchases[2].amount`; `.` for the whole answer).
+        field: String,
+        /// Why it could not be read.
+        detail: String,
+    },
+    /// A read that got no usable answer (no answer in time, a cut connection, garbled JSON, or a
+    /// 5xx): a read changes nothing, so its outcome is never unknown.
+    #[error("{0}")]
+    Read(Box<ApiError>),
 }
 
 /// What a 4xx answer means ([`ApiError::rejection`]).
@@ -99,6 +114,7 @@ impl ApiError {
     pub fn status(&self) -> Option<u16> {
         match self {
             ApiError::Status { status, .. } => Some(*status),
+            ApiError::Read(cause) => cause.status(),
             _ => None,
         }
     }
@@ -120,6 +136,9 @@ impl ApiError {
     /// NestJS's `Cannot <METHOD> <path>`, the same status and `error` label as a missing object).
     /// Those two readings of SolvaPay's text are the only ones, and they stay here.
     pub fn rejection(&self) -> Option<Rejection> {
+        if let ApiError::Read(cause) = self {
+            return cause.rejection();
+        }
         let ApiError::Status {
             status, message, ..
         } = self
@@ -140,7 +159,8 @@ impl ApiError {
         })
     }
 
-    /// True when the request may have reached SolvaPay and been acted on although no answer was read.
+    /// True when the request may have reached SolvaPay and been acted on although no answer was read
+    /// (never for a read, nor for an answer read whole but of the wrong shape).
     pub fn outcome_unknown(&self) -> bool {
         matches!(
             self,
@@ -174,6 +194,14 @@ impl ApiError {
                 redactor.scrub_string(detail);
             }
             ApiError::DashboardOnly { operation, .. } => redactor.scrub_string(operation),
+            ApiError::Unreadable { field, detail, .. } => {
+                redactor.scrub_string(field);
+                redactor.scrub_string(detail);
+            }
+            ApiError::Read(cause) => {
+                let clean = std::mem::replace(cause.as_mut(), ApiError::MissingKey);
+                **cause = clean.redacted(redactor);
+            }
             ApiError::MissingKey | ApiError::TooLarge { .. } => {}
         }
         self

@@ -13,6 +13,8 @@ mod limits;
 mod plans;
 mod products;
 mod purchases;
+#[cfg(test)]
+mod reading_tests;
 mod refunds;
 pub mod retry;
 mod settings;
@@ -284,6 +286,7 @@ impl SolvaPayClient {
             let (failure, retry_after, error) = match self.attempt(request, &operation).await {
                 Ok(bytes) => match decode(&operation, &bytes, &self.inner.redactor) {
                     Ok(value) => return Ok(value),
+                    Err(e @ ApiError::Unreadable { .. }) => (Failure::WrongShape, None, e),
                     Err(e) => (Failure::Malformed, None, e),
                 },
                 Err(failed) => failed,
@@ -304,7 +307,13 @@ impl SolvaPayClient {
                         _ => error,
                     };
                     // Any text in the error may come from SolvaPay (bodies, headers, decoder messages).
-                    return Err(error.redacted(&self.inner.redactor));
+                    let error = error.redacted(&self.inner.redactor);
+                    // A read changed nothing, whatever became of its answer.
+                    return Err(if class == CallClass::Read && error.outcome_unknown() {
+                        ApiError::Read(Box::new(error))
+                    } else {
+                        error
+                    });
                 }
             }
         }
@@ -427,27 +436,59 @@ async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, ApiErro
     Ok(body)
 }
 
-/// Decodes a (scrubbed) answer. When it holds escapes, its strings are scrubbed once more after
-/// decoding: `\u0025` then `5F` is a `%5F` the scrub of the raw bytes could not see.
+/// Decodes a (scrubbed) answer in two steps, so the retry policy can tell them apart: bytes that are
+/// not JSON ([`ApiError::Decode`], cut short: a read asks again), then JSON that is not the shape
+/// expected ([`ApiError::Unreadable`], naming the field: asking again gets the same). When the
+/// answer holds escapes, its strings are scrubbed once more after parsing: `\u0025` then `5F` is a
+/// `%5F` the scrub of the raw bytes could not see.
 fn decode<T: DeserializeOwned>(
     operation: &str,
     body: &[u8],
     redactor: &Redactor,
 ) -> Result<T, ApiError> {
     let trimmed = body.trim_ascii();
-    let result = if trimmed.is_empty() {
-        serde_json::from_value(Value::Null)
-    } else if redactor.is_active() && memchr::memchr(b'\\', trimmed).is_some() {
-        serde_json::from_slice::<Value>(trimmed).and_then(|mut value| {
-            redactor.scrub_json(&mut value);
-            serde_json::from_value(value)
-        })
+    let mut value = if trimmed.is_empty() {
+        Value::Null
     } else {
-        serde_json::from_slice(trimmed)
+        serde_json::from_slice::<Value>(trimmed).map_err(|e| ApiError::Decode {
+            operation: operation.to_owned(),
+            detail: sanitize(&e.to_string(), 200),
+        })?
     };
-    result.map_err(|e| ApiError::Decode {
-        operation: operation.to_owned(),
-        detail: sanitize(&e.to_string(), 200),
+    if redactor.is_active() && memchr::memchr(b'\\', trimmed).is_some() {
+        redactor.scrub_json(&mut value);
+    }
+    read_value(operation, unwrap_envelope(value))
+}
+
+/// SolvaPay's envelope `{"data": …}` (alone, or beside `success`, `message`, `statusCode`,
+/// `timestamp`) read as what it wraps; any other answer as it is. A list with its `total` beside
+/// `data` is not an envelope: the list readers take it as it is.
+fn unwrap_envelope(value: Value) -> Value {
+    const ENVELOPE: [&str; 5] = ["data", "success", "message", "statusCode", "timestamp"];
+    match value {
+        Value::Object(mut map)
+            if map.get("data").is_some_and(|d| !d.is_null())
+                && map.keys().all(|k| ENVELOPE.contains(&k.as_str())) =>
+        {
+            map.remove("data").unwrap_or_default()
+        }
+        other => other,
+    }
+}
+
+/// `value` as a `T`, or [`ApiError::Unreadable`] naming the field at fault.
+pub(crate) fn read_value<T: DeserializeOwned>(
+    operation: &str,
+    value: Value,
+) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let field = e.path().to_string();
+        ApiError::Unreadable {
+            operation: operation.to_owned(),
+            field: sanitize(&field, 200),
+            detail: sanitize(&e.into_inner().to_string(), 200),
+        }
     })
 }
 

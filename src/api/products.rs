@@ -1,13 +1,13 @@
 //! Product endpoints: `/v1/sdk/products`.
 
 use reqwest::Method;
-use serde::Deserialize;
 
 use super::{ApiError, Routes, SolvaPayClient};
 use crate::model::ProductRef;
 use crate::model::product::{
     CreateProduct, DeleteOutcome, ProductStatus, ProductWire, UpdateProduct,
 };
+use crate::model::rows::Rows;
 
 /// One page of products.
 #[derive(Debug, Clone)]
@@ -18,19 +18,8 @@ pub struct ProductPage {
     pub total: Option<u64>,
     /// Whether more products follow this page.
     pub has_more: bool,
-}
-
-/// A product list: `{products, total}` or a bare array.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum ProductsBody {
-    Wrapped {
-        #[serde(alias = "data", alias = "items")]
-        products: Vec<ProductWire>,
-        #[serde(default)]
-        total: Option<u64>,
-    },
-    List(Vec<ProductWire>),
+    /// Rows SolvaPay sent that could not be read (skipped), one line each.
+    pub warnings: Vec<String>,
 }
 
 /// Filters of `GET /v1/sdk/products`.
@@ -69,20 +58,20 @@ impl SolvaPayClient {
         if let Some(s) = filter.status {
             query.push(("status", s.as_str().to_owned()));
         }
-        let body: ProductsBody = self.get(Routes::Sdk, &["products"], &query).await?;
-        let (products, total) = match body {
-            ProductsBody::Wrapped { products, total } => (products, total),
-            ProductsBody::List(products) => (products, None),
-        };
-        let seen = u64::from(offset) + products.len() as u64;
+        let body: Rows<ProductWire> = self.get(Routes::Sdk, &["products"], &query).await?;
+        let (products, total) = (body.rows, body.total);
+        // Skipped rows were on the page too.
+        let sent = products.len() + body.warnings.len();
+        let seen = u64::from(offset) + sent as u64;
         let has_more = match total {
             Some(t) => seen < t,
-            None => products.len() >= limit as usize,
+            None => sent >= limit as usize,
         };
         Ok(ProductPage {
             products,
             total,
             has_more,
+            warnings: body.warnings,
         })
     }
 
@@ -95,6 +84,14 @@ impl SolvaPayClient {
             let page = self
                 .list_products(ProductQuery::default(), 100, offset)
                 .await?;
+            if let Some(warning) = page.warnings.first() {
+                // A product left out would be a product not reported on.
+                return Err(ApiError::Unreadable {
+                    operation: "GET /v1/sdk/products".to_owned(),
+                    field: "products".to_owned(),
+                    detail: warning.clone(),
+                });
+            }
             let empty = page.products.is_empty();
             for product in page.products {
                 let reference = ProductRef::from_upstream("reference", &product.reference)

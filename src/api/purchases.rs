@@ -5,25 +5,20 @@ use serde::Deserialize;
 
 use super::{ApiError, Routes, SolvaPayClient};
 use crate::model::purchase::{CancelPurchase, PurchaseStatus, PurchaseWire};
+use crate::model::rows::Rows;
 use crate::model::{CustomerRef, ProductRef, PurchaseRef};
 
-/// A purchase list: `{purchases: [...]}` or a bare array.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum PurchasesBody {
-    Wrapped {
-        #[serde(alias = "data", alias = "items")]
-        purchases: Vec<PurchaseWire>,
-    },
-    List(Vec<PurchaseWire>),
-}
-
-impl PurchasesBody {
-    fn into_vec(self) -> Vec<PurchaseWire> {
-        match self {
-            Self::Wrapped { purchases } | Self::List(purchases) => purchases,
-        }
+/// A purchase list, read row by row. The purchase tools count and filter what they get, so a row
+/// that could not be read makes the call an error naming it, never a shorter list.
+fn whole_list(operation: &str, rows: Rows<PurchaseWire>) -> Result<Vec<PurchaseWire>, ApiError> {
+    if rows.warnings.is_empty() {
+        return Ok(rows.rows);
     }
+    Err(ApiError::Unreadable {
+        operation: operation.to_owned(),
+        field: "purchases".to_owned(),
+        detail: rows.warnings.join("; "),
+    })
 }
 
 /// The three answers seen from the cancel route: `{success, purchase}`, `{purchase, message}`, or the
@@ -66,8 +61,8 @@ impl SolvaPayClient {
         if let Some(p) = filter.product {
             query.push(("productRef", p.to_string()));
         }
-        let body: PurchasesBody = self.get(Routes::Sdk, &["purchases"], &query).await?;
-        Ok(body.into_vec())
+        let body: Rows<PurchaseWire> = self.get(Routes::Sdk, &["purchases"], &query).await?;
+        whole_list("GET /v1/sdk/purchases", body)
     }
 
     /// `GET /v1/sdk/purchases/{purchaseRef}`.
@@ -81,14 +76,14 @@ impl SolvaPayClient {
         &self,
         customer: &CustomerRef,
     ) -> Result<Vec<PurchaseWire>, ApiError> {
-        let body: PurchasesBody = self
+        let body: Rows<PurchaseWire> = self
             .get(
                 Routes::Sdk,
                 &["purchases", "customer", customer.as_str()],
                 &[],
             )
             .await?;
-        Ok(body.into_vec())
+        whole_list("GET /v1/sdk/purchases/customer", body)
     }
 
     /// `GET /v1/sdk/purchases/product/{productRef}`.
@@ -96,14 +91,14 @@ impl SolvaPayClient {
         &self,
         product: &ProductRef,
     ) -> Result<Vec<PurchaseWire>, ApiError> {
-        let body: PurchasesBody = self
+        let body: Rows<PurchaseWire> = self
             .get(
                 Routes::Sdk,
                 &["purchases", "product", product.as_str()],
                 &[],
             )
             .await?;
-        Ok(body.into_vec())
+        whole_list("GET /v1/sdk/purchases/product", body)
     }
 
     /// `POST /v1/sdk/purchases/{purchaseRef}/cancel` → the purchase and SolvaPay's message, if any.

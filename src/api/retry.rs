@@ -30,8 +30,10 @@ pub enum Failure {
     Timeout,
     /// SolvaPay answered with this HTTP status.
     Status(u16),
-    /// A 2xx answer whose body is not the JSON expected.
+    /// A 2xx answer whose body is not JSON (cut short or garbled): another attempt may read whole.
     Malformed,
+    /// A 2xx answer in valid JSON of the wrong shape: every attempt gets the same answer.
+    WrongShape,
 }
 
 /// The decision for one failed attempt.
@@ -90,7 +92,7 @@ impl RetryPolicy {
             }
             // A malformed 2xx succeeded upstream; only a read can safely ask again.
             Failure::Malformed => class == CallClass::Read,
-            Failure::Status(_) => false,
+            Failure::Status(_) | Failure::WrongShape => false,
         }
     }
 
@@ -181,6 +183,12 @@ mod tests {
         }
         assert!(retried(Read, Malformed));
         assert!(!retried(Deduplicated, Malformed) && !retried(Unprotected, Malformed));
+        for class in ALL_CLASSES {
+            assert!(
+                !retried(class, WrongShape),
+                "{class:?}: the same answer comes back"
+            );
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@ use serde::Deserialize;
 
 use super::plans::more_pages;
 use super::{ApiError, Routes, SolvaPayClient};
+use crate::model::rows::Rows;
 use crate::model::transaction::{
     IsoDate, StatsWire, TransactionKind, TransactionStatus, TransactionWire,
 };
@@ -37,20 +38,8 @@ pub struct TransactionPage {
     pub transactions: Vec<TransactionWire>,
     /// Total matching rows, when reported.
     pub total: Option<u64>,
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum ListBody {
-    Wrapped {
-        #[serde(alias = "data", alias = "items")]
-        transactions: Vec<TransactionWire>,
-        #[serde(default)]
-        total: Option<u64>,
-    },
-    Bare(Vec<TransactionWire>),
-    /// Only `null`/empty: any other shape is a decode error, never a silent empty page.
-    Nothing(()),
+    /// Rows SolvaPay sent that could not be read (skipped), one line each.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -85,23 +74,11 @@ impl SolvaPayClient {
             ("toDate", q.to.map(IsoDate::to_bound)),
         ];
         query.extend(optional.into_iter().filter_map(|(k, v)| Some((k, v?))));
-        let body: ListBody = self.get(Routes::Ui, &["transactions"], &query).await?;
-        Ok(match body {
-            ListBody::Wrapped {
-                transactions,
-                total,
-            } => TransactionPage {
-                transactions,
-                total,
-            },
-            ListBody::Bare(transactions) => TransactionPage {
-                transactions,
-                total: None,
-            },
-            ListBody::Nothing(_) => TransactionPage {
-                transactions: Vec::new(),
-                total: None,
-            },
+        let body: Rows<TransactionWire> = self.get(Routes::Ui, &["transactions"], &query).await?;
+        Ok(TransactionPage {
+            transactions: body.rows,
+            total: body.total,
+            warnings: body.warnings,
         })
     }
 
@@ -130,7 +107,8 @@ impl SolvaPayClient {
                 ..TransactionQuery::default()
             };
             let found = self.list_transactions(&q).await?;
-            let returned = found.transactions.len();
+            // Skipped (unreadable) rows were on the page too: they count as read.
+            let returned = found.transactions.len() + found.warnings.len();
             read += returned;
             if let Some(t) = found.transactions.into_iter().find(|t| t.matches(key)) {
                 return Ok(Some(t));

@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::money::{minor_from_value, minor_units};
+use super::money::{minor_from_major, minor_units};
 use super::{Currency, Money, present};
 
 /// Credits per minor unit when SolvaPay does not say (its documented normal: 100 credits = 1 cent).
@@ -95,9 +95,8 @@ impl CustomerBalance {
             if currency == Currency::usd() {
                 return None;
             }
-            let major = d.amount_major.as_ref()?.as_f64()?;
-            let factor = 10f64.powi(i32::try_from(currency.exponent()).unwrap_or(2));
-            minor_from_value(&Value::from(major * factor)).map(|m| Money::new(m, &currency))
+            let minor = minor_from_major(d.amount_major.as_ref()?, currency.exponent()).ok()??;
+            Some(Money::of(&minor, &currency))
         });
         Self {
             customer_ref: present(wire.customer_ref).unwrap_or_else(|| customer.to_owned()),

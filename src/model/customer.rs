@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::money::{Currency, Money, minor_units};
+use super::money::{Currency, Minor, Money, exact_minor};
 use super::present;
 
 /// A customer as SolvaPay sends it (`CustomerResponse`). Only `reference` is required: it names
@@ -27,7 +27,7 @@ pub struct CustomerWire {
     /// The list route's derived status (`active` = has an active purchase).
     #[serde(default)]
     pub status: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::rows::embedded")]
     pub purchases: Option<Vec<PurchaseInfoWire>>,
     #[serde(default)]
     pub created_at: Option<String>,
@@ -53,8 +53,8 @@ pub struct PurchaseInfoWire {
     #[serde(default)]
     pub cancelled_at: Option<String>,
     /// USD cents: SolvaPay normalises purchase amounts to USD (CONTRACT "Money").
-    #[serde(default, deserialize_with = "minor_units")]
-    pub amount: Option<i64>,
+    #[serde(default, deserialize_with = "exact_minor")]
+    pub amount: Option<Minor>,
 }
 
 impl CustomerWire {
@@ -128,7 +128,7 @@ impl From<PurchaseInfoWire> for PurchaseInfo {
             product_ref: present(w.product_ref),
             plan_ref: present(w.plan_ref),
             status: present(w.status),
-            amount: w.amount.map(|a| Money::new(a, &Currency::usd())),
+            amount: w.amount.map(|a| Money::of(&a, &Currency::usd())),
             start_date: present(w.start_date),
             end_date: present(w.end_date),
             cancelled_at: present(w.cancelled_at),
@@ -237,10 +237,10 @@ mod tests {
     fn embedded_purchase_amounts_are_usd_money_or_absent() {
         let c = customer(json!({"reference": "cus_1", "purchases": [
             {"reference": "pur_1", "amount": 4900, "currency": "EUR", "status": "active"},
-            {"reference": "pur_2", "amount": "4900"},
+            {"reference": "pur_2", "amount": "4900.0"},
             {"reference": "pur_3", "amount": 4899.5},
-            {"reference": "pur_4", "amount": null},
-            {"reference": "pur_5", "amount": "lots"},
+            {"reference": "pur_4", "amount": null, "productName": null},
+            null,
             {"reference": "pur_6"}
         ]}));
         let amounts: Vec<Option<&str>> = c
@@ -250,14 +250,16 @@ mod tests {
             .collect();
         assert_eq!(
             amounts,
-            [
-                Some("$49.00"),
-                Some("$49.00"),
-                Some("$49.00"),
-                None,
-                None,
-                None
-            ]
+            [Some("$49.00"), Some("$49.00"), Some("$48.995"), None, None],
+            "a null row is no row; a fraction of a cent is kept"
+        );
+        let text = serde_json::from_value::<CustomerWire>(
+            json!({"reference": "cus_1", "purchases": [{"reference": "pur_1", "amount": "lots"}]}),
+        );
+        assert!(
+            text.unwrap_err()
+                .to_string()
+                .contains("\"lots\" is not a number")
         );
         let first = serde_json::to_value(&c.purchases[0]).unwrap();
         assert_eq!(

@@ -36,14 +36,17 @@ pub struct LimitsWire {
     /// False when the customer is over the limit (or has no usable purchase); absent = false.
     pub within_limits: Option<bool>,
     /// Units left this period.
+    #[serde(deserialize_with = "super::money::count")]
     pub remaining: Option<i64>,
     /// The unit being counted, e.g. "requests".
     pub meter_name: Option<String>,
     /// Credit balance (credits), for pre-paid plans.
+    #[serde(deserialize_with = "super::money::count")]
     pub credit_balance: Option<i64>,
     /// True when a default plan must be activated first.
     pub activation_required: Option<bool>,
     /// Plans on offer (null = none).
+    #[serde(deserialize_with = "super::rows::embedded")]
     pub plans: Option<Vec<LimitPlanWire>>,
     /// The customer-portal page where a required activation is confirmed (no checkout URL then).
     pub confirmation_url: Option<String>,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::ProductRef;
-use super::money::{Currency, Money, minor_units};
+use super::money::{Currency, Minor, Money, count, exact_minor};
 use super::present;
 
 /// How a plan charges.
@@ -96,27 +96,27 @@ pub struct PlanWire {
     pub description: Option<String>,
     #[serde(default)]
     pub r#type: Option<String>,
-    /// Minor units of `currency` (per cycle for recurring).
-    #[serde(default, deserialize_with = "minor_units")]
-    pub price: Option<i64>,
+    /// Minor units of `currency` (per cycle for recurring; per unit, maybe sub-cent, for usage).
+    #[serde(default, deserialize_with = "exact_minor")]
+    pub price: Option<Minor>,
     #[serde(default)]
     pub currency: Option<String>,
-    #[serde(default, deserialize_with = "minor_units")]
-    pub base_price: Option<i64>,
-    #[serde(default, deserialize_with = "minor_units")]
-    pub setup_fee: Option<i64>,
+    #[serde(default, deserialize_with = "exact_minor")]
+    pub base_price: Option<Minor>,
+    #[serde(default, deserialize_with = "exact_minor")]
+    pub setup_fee: Option<Minor>,
     #[serde(default)]
     pub billing_cycle: Option<String>,
     #[serde(default)]
     pub billing_model: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "count")]
     pub trial_days: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "count")]
     pub free_units: Option<i64>,
     /// Units per period; 0 = unlimited.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "count")]
     pub limit: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "count")]
     pub credits_per_unit: Option<i64>,
     #[serde(default)]
     pub rollover_unused_units: Option<bool>,
@@ -226,7 +226,7 @@ impl Plan {
     /// The plan `wire` of `product` (SolvaPay's plan bodies do not name their product).
     pub fn from_wire(wire: PlanWire, product: &ProductRef) -> Self {
         let currency = wire.currency();
-        let money = |amount: Option<i64>| amount.map(|a| Money::new(a, &currency));
+        let money = |amount: Option<Minor>| amount.map(|a| Money::of(&a, &currency));
         Self {
             price: money(wire.price),
             base_price: money(wire.base_price),
@@ -271,7 +271,7 @@ impl Plan {
 impl From<PlanWire> for ProductPlan {
     fn from(wire: PlanWire) -> Self {
         let currency = wire.currency();
-        let money = |amount: Option<i64>| amount.map(|a| Money::new(a, &currency));
+        let money = |amount: Option<Minor>| amount.map(|a| Money::of(&a, &currency));
         Self {
             price: money(wire.price),
             setup_fee: money(wire.setup_fee),
@@ -408,7 +408,11 @@ mod tests {
         assert_eq!(price(serde_json::json!(4900.0)).as_deref(), Some("$49.00"));
         assert_eq!(price(serde_json::json!("4900")).as_deref(), Some("$49.00"));
         assert_eq!(price(serde_json::json!(null)), None);
-        assert_eq!(price(serde_json::json!("free")), None);
+        assert_eq!(price(serde_json::json!("0.5")).as_deref(), Some("$0.005"));
+        let free = serde_json::from_value::<PlanWire>(
+            serde_json::json!({"reference": "pln_1", "price": "free"}),
+        );
+        assert!(free.is_err(), "text is not a price, nor zero");
         let absent = plan(serde_json::json!({"reference": "pln_1"}));
         assert_eq!(absent.price, None);
         assert_eq!(absent.label(), "Plan (pln_1)");

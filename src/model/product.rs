@@ -22,14 +22,14 @@ pub struct ProductWire {
     pub status: Option<String>,
     #[serde(default)]
     pub product_type: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::money::count")]
     pub total_transactions: Option<u64>,
     #[serde(default)]
     pub is_mcp_pay: Option<bool>,
     #[serde(default)]
     pub metadata: Option<Map<String, Value>>,
     /// The embedded `SdkPlanResponse` copies (no `name`, no `type`).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::rows::embedded")]
     pub plans: Option<Vec<PlanWire>>,
     #[serde(default)]
     pub created_at: Option<String>,
@@ -148,7 +148,8 @@ mod tests {
             "reference": "prd_1", "name": "bot", "plans": [
                 {"reference": "pln_1", "price": 4900.0, "currency": "usd"},
                 {"reference": "pln_2", "price": null},
-                {"reference": "pln_3", "price": "4900", "setupFee": "n/a"}
+                null,
+                {"reference": "pln_3", "price": "4900", "setupFee": null}
             ], "metadata": {}, "balance": 0
         }))
         .unwrap();

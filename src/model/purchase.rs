@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::money::{Currency, Money, minor_units};
+use super::money::{Currency, Minor, Money, count, exact_minor};
 
 // A purchase status. As a filter it is closed; read from SolvaPay ([`PurchaseStatus::read`]) an
 // unknown value is `None` and the text is kept as sent. (No doc comment: it would be the schema's
@@ -70,13 +70,16 @@ impl PurchaseStatus {
 pub struct PlanSnapshotWire {
     pub reference: Option<String>,
     pub name: Option<String>,
-    #[serde(deserialize_with = "minor_units")]
-    pub price: Option<i64>,
+    #[serde(deserialize_with = "exact_minor")]
+    pub price: Option<Minor>,
     pub currency: Option<String>,
     pub plan_type: Option<String>,
     pub billing_cycle: Option<String>,
+    #[serde(deserialize_with = "count")]
     pub limit: Option<i64>,
+    #[serde(deserialize_with = "count")]
     pub free_units: Option<i64>,
+    #[serde(deserialize_with = "count")]
     pub credits_per_unit: Option<i64>,
     pub features: Option<Value>,
 }
@@ -85,11 +88,13 @@ pub struct PlanSnapshotWire {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct PurchaseUsageWire {
+    #[serde(deserialize_with = "count")]
     pub used: Option<i64>,
+    #[serde(deserialize_with = "count")]
     pub overage_units: Option<i64>,
-    /// USD cents.
-    #[serde(deserialize_with = "minor_units")]
-    pub overage_cost: Option<i64>,
+    /// USD cents, maybe a fraction of one (sub-cent usage pricing).
+    #[serde(deserialize_with = "exact_minor")]
+    pub overage_cost: Option<Minor>,
     pub period_start: Option<String>,
     pub period_end: Option<String>,
 }
@@ -110,11 +115,11 @@ pub struct PurchaseWire {
     #[serde(default)]
     pub product_name: Option<String>,
     /// USD cents (SolvaPay normalises purchase amounts to USD).
-    #[serde(default, deserialize_with = "minor_units")]
-    pub amount: Option<i64>,
+    #[serde(default, deserialize_with = "exact_minor")]
+    pub amount: Option<Minor>,
     /// Minor units of `currency`.
-    #[serde(default, deserialize_with = "minor_units")]
-    pub original_amount: Option<i64>,
+    #[serde(default, deserialize_with = "exact_minor")]
+    pub original_amount: Option<Minor>,
     /// The charge currency.
     #[serde(default)]
     pub currency: Option<String>,
@@ -174,7 +179,7 @@ impl From<PlanSnapshotWire> for PlanSnapshot {
         Self {
             reference: w.reference,
             name: w.name,
-            price: w.price.map(|p| Money::new(p, &currency)),
+            price: w.price.map(|p| Money::of(&p, &currency)),
             plan_type: w.plan_type,
             limit: w.limit,
             free_units: w.free_units,
@@ -208,8 +213,8 @@ impl From<PurchaseUsageWire> for PurchaseUsage {
             overage_units: w.overage_units.filter(|u| *u != 0),
             overage_cost: w
                 .overage_cost
-                .filter(|c| *c != 0)
-                .map(|c| Money::new(c, &Currency::usd())),
+                .filter(|c| *c != Minor::whole(0))
+                .map(|c| Money::of(&c, &Currency::usd())),
             period_start: w.period_start,
             period_end: w.period_end,
         }
@@ -272,7 +277,7 @@ impl From<PurchaseWire> for Purchase {
         let usd = Currency::usd();
         let charge = w.currency.as_deref().map(Currency::from_api);
         let paid = match (w.original_amount, charge) {
-            (Some(a), Some(c)) if c != usd => Some(Money::new(a, &c)),
+            (Some(a), Some(c)) if c != usd => Some(Money::of(&a, &c)),
             _ => None,
         };
         // After a cancellation, access lasts to the end date, else to the renewal that will not happen.
@@ -289,7 +294,7 @@ impl From<PurchaseWire> for Purchase {
             customer_email: w.customer_email,
             product_ref: w.product_ref,
             product_name: w.product_name,
-            amount: w.amount.map(|a| Money::new(a, &usd)),
+            amount: w.amount.map(|a| Money::of(&a, &usd)),
             paid,
             billing_cycle: w
                 .billing_cycle
@@ -373,10 +378,21 @@ mod tests {
                 ("EUR", "€49.00")
             );
         }
-        for amount in [json!(null), json!("lots")] {
-            let p = read(json!({"reference": "pur_A", "amount": amount}));
-            assert_eq!(p.amount, None, "absent, not $0.00");
-        }
+        let p = read(json!({"reference": "pur_A", "amount": null}));
+        assert_eq!(p.amount, None, "absent, not $0.00");
+        let text =
+            serde_json::from_value::<PurchaseWire>(json!({"reference": "pur_A", "amount": "lots"}));
+        assert!(text.is_err(), "text is not an amount");
+        let usage = read(
+            json!({"reference": "pur_A", "usage": {"used": "12", "overageUnits": 3.0, "overageCost": 0.5}}),
+        );
+        let usage = usage.usage.unwrap();
+        assert_eq!((usage.used, usage.overage_units), (12, Some(3)));
+        let cost = usage.overage_cost.unwrap();
+        assert_eq!(
+            (cost.amount, cost.exact.as_deref(), cost.formatted.as_str()),
+            (1, Some("0.5"), "$0.005")
+        );
         assert_eq!(read(json!({"reference": "pur_A"})).amount, None);
     }
 

@@ -181,7 +181,7 @@ impl TransactionWire {
     /// `metadata.<key>` as minor units, when present.
     pub fn metadata_amount(&self, key: &str) -> Option<i64> {
         let v = self.metadata.as_ref()?.get(key)?;
-        super::money::minor_from_value(v)
+        super::money::whole_from_value(v).ok().flatten()
     }
 
     /// `metadata.<key>` as text, when present.
@@ -269,13 +269,9 @@ impl From<TransactionWire> for Transaction {
     }
 }
 
-/// `#[serde(deserialize_with = "count")]`: a count SolvaPay may send as a float, a string or null
-/// (then 0).
+/// `#[serde(deserialize_with = "count")]`: [`super::money::count`], absent (null) being 0.
 pub fn count<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    Ok(Option::<Value>::deserialize(d)?
-        .as_ref()
-        .and_then(super::money::minor_from_value)
-        .map_or(0, |n| u64::try_from(n).unwrap_or(0)))
+    super::money::count(d).map(Option::unwrap_or_default)
 }
 
 /// `TransactionStatsResponse`.

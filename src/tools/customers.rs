@@ -224,7 +224,8 @@ impl BillingServer {
             page.customers.len(),
             page.has_more,
             page.total,
-        );
+        )
+        .warn(page.warnings);
         Ok(Json(CustomerList {
             customers: page.customers.into_iter().map(Customer::from).collect(),
             page: info,

@@ -60,6 +60,9 @@ pub(crate) struct PageInfo {
     /// The `offset` for the next page, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) next_offset: Option<u32>,
+    /// Rows SolvaPay sent that could not be read and were skipped: which, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) warnings: Vec<String>,
 }
 
 impl PageInfo {
@@ -78,7 +81,18 @@ impl PageInfo {
             offset,
             has_more,
             next_offset,
+            warnings: Vec::new(),
         }
+    }
+
+    /// The same facts, with the warnings of the rows skipped on this page.
+    #[must_use]
+    pub(crate) fn warn(mut self, warnings: Vec<String>) -> Self {
+        // The skipped rows were on the page: the next one starts after them too.
+        let skipped = u32::try_from(warnings.len()).unwrap_or(u32::MAX);
+        self.next_offset = self.next_offset.map(|o| o.saturating_add(skipped));
+        self.warnings = warnings;
+        self
     }
 
     /// "20 customers of 45: Jane Smith (cus_A1B2C3D4), Bob (cus_X7Y8Z9W0), …; more with offset
@@ -97,11 +111,21 @@ impl PageInfo {
         format!("{returned} {noun}{total}{from}{named}{}", self.tail())
     }
 
-    /// "; more with offset 40" or "; no more pages".
+    /// "; more with offset 40" or "; no more pages", then any rows skipped ("; 1 row SolvaPay sent
+    /// could not be read: row 3 (cus_X) skipped: …").
     pub(crate) fn tail(&self) -> String {
-        match self.next_offset {
+        let mut tail = match self.next_offset {
             Some(o) => format!("; more with offset {o}"),
             None => "; no more pages".to_owned(),
+        };
+        if !self.warnings.is_empty() {
+            let n = self.warnings.len();
+            let rows = if n == 1 { "row" } else { "rows" };
+            tail.push_str(&format!(
+                "; {n} {rows} SolvaPay sent could not be read: {}",
+                self.warnings.join("; ")
+            ));
         }
+        tail
     }
 }

@@ -167,7 +167,8 @@ impl BillingServer {
             page.products.len(),
             page.has_more,
             page.total,
-        );
+        )
+        .warn(page.warnings);
         Ok(Json(ProductList {
             products: page.products.into_iter().map(Product::from).collect(),
             page: info,

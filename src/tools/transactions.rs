@@ -113,7 +113,9 @@ impl BillingServer {
             to,
         };
         let page = self.api().list_transactions(&query).await?;
-        let n = page.transactions.len();
+        let read = page.transactions.len();
+        // Skipped rows were on the page too.
+        let n = read + page.warnings.len();
         let has_more = page
             .total
             .map_or(n >= limit as usize, |t| u64::from(offset) + (n as u64) < t);
@@ -123,7 +125,7 @@ impl BillingServer {
                 .into_iter()
                 .map(Transaction::from)
                 .collect(),
-            page: PageInfo::new(limit, offset, n, has_more, page.total),
+            page: PageInfo::new(limit, offset, read, has_more, page.total).warn(page.warnings),
         }))
     }
 

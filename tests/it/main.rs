@@ -24,6 +24,7 @@ mod operator;
 mod plans;
 mod products;
 mod purchases;
+mod reading;
 mod redaction;
 mod refund_safety;
 mod revenue;

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::super::Summary;
 use crate::model::limits::LimitsWire;
+use crate::model::money::Minor;
 use crate::model::plan::PlanWire;
 use crate::model::purchase::Purchase;
 use crate::model::{CustomerRef, ProductRef};
@@ -192,9 +193,9 @@ pub(super) fn grants_plan_access(purchase: &Purchase, product: &ProductRef) -> b
 /// the product's active, free default plan (BEHAVIOUR §1.4 and §3.1 step 2a). Sending that check
 /// would create a purchase, so `check_limits` answers from the plan instead.
 pub(super) fn enrols_on_check(plan: &PlanWire) -> bool {
-    let priced = plan.price.is_some_and(|p| p > 0)
+    let priced = plan.price.as_ref().is_some_and(Minor::is_positive)
         || plan.credits_per_unit.unwrap_or(0) > 0
-        || plan.base_price.is_some_and(|b| b > 0);
+        || plan.base_price.as_ref().is_some_and(Minor::is_positive);
     plan.default == Some(true)
         && plan.status.as_deref().is_none_or(|s| s == "active")
         && !plan.requires_payment.unwrap_or(priced)
