@@ -1,25 +1,12 @@
 //! Plan endpoints: `/v1/sdk/products/{productRef}/plans[/{planRef}]`.
 
 use reqwest::Method;
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::{ApiError, Routes, SolvaPayClient};
 use crate::model::plan::{PlanBody, PlanWire};
+use crate::model::rows::Rows;
 use crate::model::{PlanRef, ProductRef};
-
-/// A plan list: `{plans, total}` or a bare array.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum PlansBody {
-    Wrapped {
-        #[serde(alias = "data", alias = "items")]
-        plans: Vec<PlanWire>,
-        #[serde(default)]
-        total: Option<u64>,
-    },
-    List(Vec<PlanWire>),
-}
 
 /// Page size asked for when reading all of a product's plans.
 const PLAN_PAGE: usize = 100;
@@ -80,17 +67,23 @@ impl SolvaPayClient {
                 ("limit", PLAN_PAGE.to_string()),
                 ("offset", plans.len().to_string()),
             ];
-            let body: PlansBody = self
+            let body: Rows<PlanWire> = self
                 .get(
                     Routes::Sdk,
                     &["products", product.as_str(), "plans"],
                     &query,
                 )
                 .await?;
-            let (page, total) = match body {
-                PlansBody::Wrapped { plans, total } => (plans, total),
-                PlansBody::List(plans) => (plans, None),
-            };
+            // The plan tools list, compose and pick plans (a default, a price): a plan left out
+            // would be a wrong answer, so a row that could not be read is an error naming it.
+            if !body.warnings.is_empty() {
+                return Err(ApiError::Unreadable {
+                    operation: format!("GET /v1/sdk/products/{product}/plans"),
+                    field: "plans".to_owned(),
+                    detail: body.warnings.join("; "),
+                });
+            }
+            let (page, total) = (body.rows, body.total);
             let returned = page.len();
             plans.extend(page);
             if !more_pages(plans.len(), returned, PLAN_PAGE, total) {

@@ -178,3 +178,36 @@ async fn an_answer_that_holds_no_list_is_an_error_not_no_customers() {
         "{envelope}"
     );
 }
+
+/// A product's plans are picked from (the default, a price): one plan that cannot be read makes the
+/// answer an error naming it, in one request (a wrong shape is not retried), never a shorter list.
+#[tokio::test]
+async fn a_plan_list_with_one_bad_row_is_an_error_naming_the_row() {
+    let upstream = support::upstream().await;
+    let body = json!({"plans": [
+        {"reference": "pln_GOOD0001", "price": 4900, "currency": "usd"},
+        {"reference": "pln_BAD00002", "price": {"cents": 1}}
+    ], "total": 2});
+    answer(
+        &upstream,
+        "GET",
+        "/v1/sdk/products/prd_P9Q0R1S2/plans",
+        ResponseTemplate::new(200).set_body_json(body),
+    )
+    .await;
+    let client = support::connect(&upstream.uri()).await;
+    let result = support::call(
+        &client,
+        "list_plans_for_product",
+        json!({"productRef": "prd_P9Q0R1S2"}),
+    )
+    .await;
+    assert_eq!(result.is_error, Some(true), "{}", support::text(&result));
+    let text = support::text(&result);
+    assert!(
+        text.contains("pln_BAD00002") && text.contains("price"),
+        "{text}"
+    );
+    let requests = upstream.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+}
