@@ -381,12 +381,29 @@ impl From<ApiError> for ToolError {
                     "SolvaPay {kind} ({detail}); the request may or may not have been applied."
                 ),
             ),
-            ApiError::DashboardOnly { operation, status } => (
+            ApiError::DashboardOnly {
+                operation,
+                status,
+                sdk_accepts_key: true,
+            } => (
                 ErrorKind::EndpointUnavailable,
                 format!(
                     "{operation} is not available with an API key (a dashboard-only endpoint; \
-                     SolvaPay answered HTTP {status}). This server will not call it again until \
-                     restarted; the tools on /v1/sdk routes are not affected."
+                     SolvaPay answered HTTP {status} while its /v1/sdk routes accept the same \
+                     key). This server will not call it again until restarted; the tools on \
+                     /v1/sdk routes are not affected."
+                ),
+            ),
+            ApiError::DashboardOnly {
+                operation, status, ..
+            } => (
+                ErrorKind::EndpointUnavailable,
+                format!(
+                    "{operation} is not available with an API key (a dashboard-only endpoint; \
+                     SolvaPay answered HTTP {status}), unless the key itself is refused: no \
+                     /v1/sdk route has answered with it yet. If tools on /v1/sdk routes (e.g. \
+                     get_customer) answer UNAUTHORIZED too, check that {} holds a valid key.",
+                    env::SECRET_KEY
                 ),
             ),
             ApiError::TooLarge { .. } | ApiError::Decode { .. } => {

@@ -45,6 +45,9 @@ pub enum ApiError {
         operation: String,
         /// The refusal's status (401 or 403).
         status: u16,
+        /// Whether a `/v1/sdk` route has accepted the same key in this process (then the refusal
+        /// is remembered); without that evidence the key itself may be the cause.
+        sdk_accepts_key: bool,
     },
     /// A 2xx answer that is not JSON at all (cut short, or garbled): asking again may get a whole one.
     #[error("SolvaPay's answer to {operation} could not be read: {detail}")]

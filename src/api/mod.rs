@@ -75,6 +75,21 @@ struct Inner {
     /// The dashboard routes that refused the key ([`RouteKey`]): answered at once from here on.
     /// Kept with the refusal's status; a poisoned lock forgets nothing (its map is still read).
     refused_ui: std::sync::Mutex<std::collections::HashMap<RouteKey, u16>>,
+    /// What the `/v1/sdk` routes said of the key so far: the evidence that tells a dashboard route
+    /// closed to keys from a key refused everywhere.
+    sdk_key: std::sync::atomic::AtomicU8,
+}
+
+/// What the `/v1/sdk` routes have said of the key in this process (the value of `Inner.sdk_key`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum SdkKey {
+    /// No `/v1/sdk` answer yet.
+    Untried = 0,
+    /// A `/v1/sdk` route answered without refusing the key (any status but 401/403).
+    Accepted = 1,
+    /// A `/v1/sdk` route refused the key (401/403), and none has accepted it since.
+    Refused = 2,
 }
 
 /// A route as `METHOD /v1/ui/customers/{}`: fixed segments kept, every other segment (a reference
@@ -133,6 +148,7 @@ impl SolvaPayClient {
                 connect_timeout: settings.connect_timeout,
                 permits: tokio::sync::Semaphore::new(MAX_CONCURRENT_REQUESTS),
                 refused_ui: std::sync::Mutex::default(),
+                sdk_key: std::sync::atomic::AtomicU8::new(SdkKey::Untried as u8),
             }),
         }
     }
@@ -245,7 +261,11 @@ impl SolvaPayClient {
         let operation = format!("{method} {}", url.path());
         let ui_route = (routes == Routes::Ui).then(|| RouteKey::of(&method, segments));
         if let Some(status) = ui_route.as_ref().and_then(|r| self.refused(r)) {
-            return Err(ApiError::DashboardOnly { operation, status });
+            return Err(ApiError::DashboardOnly {
+                operation,
+                status,
+                sdk_accepts_key: true,
+            });
         }
         let body = body
             // Serialised once; every attempt shares the bytes (a clone is a reference count).
@@ -283,7 +303,11 @@ impl SolvaPayClient {
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
                     .body(bytes.clone());
             }
-            let (failure, retry_after, error) = match self.attempt(request, &operation).await {
+            let answer = self.attempt(request, &operation).await;
+            if routes == Routes::Sdk {
+                self.note_sdk_answer(&answer);
+            }
+            let (failure, retry_after, error) = match answer {
                 Ok(bytes) => match decode(&operation, &bytes, &self.inner.redactor) {
                     Ok(value) => return Ok(value),
                     Err(e @ ApiError::Unreadable { .. }) => (Failure::WrongShape, None, e),
@@ -299,12 +323,26 @@ impl SolvaPayClient {
                     tokio::time::sleep(pause).await;
                 }
                 Decision::GiveUp => {
-                    let error = match (ui_route, error.status()) {
-                        (Some(route), Some(status @ (401 | 403))) => {
+                    let error = match (ui_route, error.status(), self.sdk_key()) {
+                        // The same key refused on /v1/sdk too: the key itself is refused.
+                        (Some(_), Some(401 | 403), SdkKey::Refused) | (None, ..) => error,
+                        (Some(route), Some(status @ (401 | 403)), SdkKey::Accepted) => {
                             self.remember_refusal(route, status);
-                            ApiError::DashboardOnly { operation, status }
+                            ApiError::DashboardOnly {
+                                operation,
+                                status,
+                                sdk_accepts_key: true,
+                            }
                         }
-                        _ => error,
+                        // No /v1/sdk answer yet: said as both, and asked again next time.
+                        (Some(_), Some(status @ (401 | 403)), SdkKey::Untried) => {
+                            ApiError::DashboardOnly {
+                                operation,
+                                status,
+                                sdk_accepts_key: false,
+                            }
+                        }
+                        (Some(_), ..) => error,
                     };
                     // Any text in the error may come from SolvaPay (bodies, headers, decoder messages).
                     let error = error.redacted(&self.inner.redactor);
@@ -317,6 +355,33 @@ impl SolvaPayClient {
                 }
             }
         }
+    }
+
+    /// What the `/v1/sdk` routes have said of the key so far.
+    fn sdk_key(&self) -> SdkKey {
+        match self
+            .inner
+            .sdk_key
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            1 => SdkKey::Accepted,
+            2 => SdkKey::Refused,
+            _ => SdkKey::Untried,
+        }
+    }
+
+    /// Keeps what a `/v1/sdk` answer says of the key: any HTTP answer but 401/403 accepts it (a
+    /// 404 too: the key was let in); a 401/403 refuses it until another answer accepts it.
+    fn note_sdk_answer<T>(&self, answer: &Result<T, (Failure, Option<Duration>, ApiError)>) {
+        let said = match answer {
+            Ok(_) => SdkKey::Accepted,
+            Err((Failure::Status(401 | 403), ..)) => SdkKey::Refused,
+            Err((Failure::Status(_), ..)) => SdkKey::Accepted,
+            Err(_) => return,
+        };
+        self.inner
+            .sdk_key
+            .store(said as u8, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The status with which the dashboard route `route` refused the key earlier, if it did.

@@ -28,6 +28,7 @@ fn refusal(status: u16) -> ResponseTemplate {
 #[tokio::test]
 async fn a_dashboard_route_that_refuses_the_key_is_called_once_then_answered_from_memory() {
     let upstream = support::upstream().await;
+    sdk_accepts_the_key(&upstream).await;
     Mock::given(method("GET"))
         .and(path("/v1/ui/customers"))
         .respond_with(refusal(401))
@@ -41,6 +42,13 @@ async fn a_dashboard_route_that_refuses_the_key_is_called_once_then_answered_fro
         .mount(&upstream)
         .await;
     let client = support::connect(&upstream.uri()).await;
+    // The key works on /v1/sdk: that is what makes a dashboard refusal a dashboard refusal.
+    support::call(
+        &client,
+        "get_customer",
+        json!({"reference": "cus_A1B2C3D4"}),
+    )
+    .await;
 
     for _ in 0..2 {
         let e = err(&client, "list_customers", json!({})).await;
@@ -49,7 +57,7 @@ async fn a_dashboard_route_that_refuses_the_key_is_called_once_then_answered_fro
         assert!(message.contains(DASHBOARD_ONLY), "{message}");
         assert!(!message.contains("invalid"), "{message}");
     }
-    assert_eq!(request_count(&upstream).await, 1);
+    assert_eq!(ui_request_count(&upstream).await, 1);
 
     let range = json!({"fromDate": "2026-01-01", "toDate": "2026-01-31"});
     for _ in 0..2 {
@@ -63,14 +71,98 @@ async fn a_dashboard_route_that_refuses_the_key_is_called_once_then_answered_fro
         );
     }
     // Each refusing route was called once; the merchant lookup for the currency aside.
-    let ui_requests = upstream
+    assert_eq!(ui_request_count(&upstream).await, 2);
+}
+
+/// `GET /v1/sdk/customers/cus_A1B2C3D4` answers a customer: the key is accepted there.
+async fn sdk_accepts_the_key(upstream: &MockServer) {
+    Mock::given(method("GET"))
+        .and(path("/v1/sdk/customers/cus_A1B2C3D4"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"reference": "cus_A1B2C3D4", "email": "jane@acme.com"})),
+        )
+        .mount(upstream)
+        .await;
+}
+
+async fn ui_request_count(upstream: &MockServer) -> usize {
+    upstream
         .received_requests()
         .await
         .unwrap()
         .iter()
         .filter(|r| r.url.path().starts_with("/v1/ui/"))
-        .count();
-    assert_eq!(ui_requests, 2);
+        .count()
+}
+
+#[tokio::test]
+async fn before_any_sdk_answer_a_dashboard_refusal_names_both_causes_and_is_asked_again() {
+    let upstream = support::upstream().await;
+    sdk_accepts_the_key(&upstream).await;
+    Mock::given(method("GET"))
+        .and(path("/v1/ui/customers"))
+        .respond_with(refusal(401))
+        .mount(&upstream)
+        .await;
+    let client = support::connect(&upstream.uri()).await;
+
+    // Nothing yet says whether the key works: the answer says both, and nothing is remembered.
+    for _ in 0..2 {
+        let e = err(&client, "list_customers", json!({})).await;
+        assert_eq!(e["error"]["code"], "UNAUTHORIZED");
+        let message = e["error"]["message"].as_str().unwrap();
+        assert!(message.contains(DASHBOARD_ONLY), "{message}");
+        assert!(
+            message.contains("unless the key itself is refused"),
+            "{message}"
+        );
+    }
+    assert_eq!(ui_request_count(&upstream).await, 2);
+
+    // Once /v1/sdk accepts the key, the refusal is the route's, and remembered.
+    support::call(
+        &client,
+        "get_customer",
+        json!({"reference": "cus_A1B2C3D4"}),
+    )
+    .await;
+    for _ in 0..2 {
+        let e = err(&client, "list_customers", json!({})).await;
+        let message = e["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("while its /v1/sdk routes accept"),
+            "{message}"
+        );
+    }
+    assert_eq!(ui_request_count(&upstream).await, 3);
+}
+
+#[tokio::test]
+async fn a_key_refused_on_sdk_is_refused_on_the_dashboard_too_not_dashboard_only() {
+    let upstream = support::upstream().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/sdk/customers/cus_A1B2C3D4"))
+        .respond_with(refusal(401))
+        .mount(&upstream)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/ui/customers"))
+        .respond_with(refusal(401))
+        .mount(&upstream)
+        .await;
+    let client = support::connect(&upstream.uri()).await;
+    err(
+        &client,
+        "get_customer",
+        json!({"reference": "cus_A1B2C3D4"}),
+    )
+    .await;
+    let e = err(&client, "list_customers", json!({})).await;
+    assert_eq!(e["error"]["code"], "UNAUTHORIZED");
+    let message = e["error"]["message"].as_str().unwrap();
+    assert!(message.contains("refused the API key"), "{message}");
+    assert!(!message.contains("dashboard"), "{message}");
 }
 
 #[tokio::test]
