@@ -52,7 +52,8 @@ const short = (r) => `exit ${r.code}; stdout ${r.stdout.slice(0, 300)}; stderr $
 const list = inspect(["--method", "tools/list", "--format", "json"], ["--demo"]);
 const tools = list.json?.result?.tools ?? [];
 check("tools/list exits 0", list.code === 0, short(list));
-check("tools/list returns 32 tools", tools.length === 32, `got ${tools.length}`);
+// SolvaPay's 32 hosted tools and the 4 of the credits toolset.
+check("tools/list returns 36 tools", tools.length === 36, `got ${tools.length}`);
 check("tool names are unique", new Set(tools.map((t) => t.name)).size === tools.length);
 for (const name of ["create_customer", "get_customer", "list_customers", "create_checkout_session", "record_bulk_usage", "get_purchases_by_customer"]) {
   check(`tools/list has ${name}`, tools.some((t) => t.name === name));
