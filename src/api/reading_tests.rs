@@ -5,7 +5,9 @@
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
+use super::balance::ProductBalanceWire;
 use super::{ApiError, decode};
+use crate::model::credit::CustomerBalanceWire;
 use crate::model::customer::{Customer, CustomerWire};
 use crate::model::limits::LimitsWire;
 use crate::model::plan::{Plan, PlanWire};
@@ -13,6 +15,7 @@ use crate::model::product::{Product, ProductWire};
 use crate::model::purchase::{Purchase, PurchaseWire};
 use crate::model::rows::Rows;
 use crate::model::transaction::{StatsWire, Transaction, TransactionWire};
+use crate::model::usage::{BulkUsageWire, CreditDebitWire};
 use crate::model::{Money, ProductRef};
 use crate::redact::Redactor;
 
@@ -165,6 +168,53 @@ fn cases() -> Vec<Case> {
             },
         },
         Case {
+            name: "credit debit",
+            body: json!({"debited": true, "amount": 30, "unitsRemaining": 147, "reason": "debited"}),
+            numbers: &[("/amount", "amount"), ("/unitsRemaining", "unitsRemaining")],
+            nullable: &["/reason"],
+            read: |b| {
+                let d = dec::<CreditDebitWire>(b)?;
+                Ok(vec![d.amount, d.units_remaining])
+            },
+        },
+        Case {
+            name: "bulk usage",
+            body: json!({"inserted": 2, "results": [{"success": true, "reference": "use_1"}]}),
+            numbers: &[("/inserted", "inserted")],
+            nullable: &["/results/0/reference"],
+            read: |b| {
+                let bulk = dec::<BulkUsageWire>(b)?;
+                Ok(vec![bulk.inserted.and_then(|n| i64::try_from(n).ok())])
+            },
+        },
+        Case {
+            name: "product balance",
+            body: json!({"reference": "prd_P9Q0R1S2", "name": "Bot", "balance": 2400, "totalTransactions": 2}),
+            numbers: &[
+                ("/balance", "balance"),
+                ("/totalTransactions", "totalTransactions"),
+            ],
+            nullable: &["/name"],
+            read: |b| {
+                let p = dec::<ProductBalanceWire>(b)?;
+                Ok(vec![p.balance, i64::try_from(p.total_transactions).ok()])
+            },
+        },
+        Case {
+            name: "customer balance",
+            body: json!({"customerRef": "cus_A1B2C3D4", "credits": 1500, "creditsPerMinorUnit": 100,
+                "displayCurrency": "USD"}),
+            numbers: &[
+                ("/credits", "credits"),
+                ("/creditsPerMinorUnit", "creditsPerMinorUnit"),
+            ],
+            nullable: &["/displayCurrency"],
+            read: |b| {
+                let c = dec::<CustomerBalanceWire>(b)?;
+                Ok(vec![c.credits, c.credits_per_minor_unit])
+            },
+        },
+        Case {
             name: "customer list",
             body: json!({"customers": [{"reference": "cus_A1B2C3D4", "email": "jane@acme.com",
                 "purchases": [{"reference": "pur_1", "amount": 900}]}], "total": 1}),
@@ -193,7 +243,7 @@ proptest! {
 
     #[test]
     fn every_response_type_bends_to_odd_bodies_or_names_the_field(
-        case in 0usize..8,
+        case in 0usize..12,
         values in proptest::collection::vec(0i64..10_000_000, 5),
         forms in proptest::collection::vec(0u8..4, 5),
         nulls in proptest::collection::vec(any::<bool>(), 3),

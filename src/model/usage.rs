@@ -222,7 +222,9 @@ pub fn skip_warning(reason: &str) -> Option<&'static str> {
 pub struct CreditDebitWire {
     pub debited: Option<bool>,
     /// Credits.
+    #[serde(deserialize_with = "crate::model::money::count")]
     pub amount: Option<i64>,
+    #[serde(deserialize_with = "crate::model::money::count")]
     pub units_remaining: Option<i64>,
     pub reason: Option<String>,
     pub auto_recharge: Option<Value>,
@@ -427,7 +429,7 @@ impl UsageConflict {
 #[serde(rename_all = "camelCase")]
 pub struct BulkUsageWire {
     /// Newly stored events.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::model::money::count")]
     pub inserted: Option<u64>,
     /// One result per event, in input order.
     #[serde(default)]
