@@ -10,17 +10,17 @@
 //! grant's `Idempotency-Key`.
 
 mod grants;
+mod ledger;
 
 pub use grants::{GrantAdmission, GrantIntent, GrantJournal, GrantOutcome, GrantPrior};
 
-use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+
+use ledger::Ledger;
 
 /// How long a succeeded refund blocks an identical one.
 pub const RECENT: Duration = Duration::from_secs(15 * 60);
@@ -91,67 +91,27 @@ pub enum Admission {
     Duplicate(Prior),
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum Line {
-    Intent {
-        id: String,
-        #[serde(with = "time::serde::rfc3339")]
-        at: OffsetDateTime,
-        intent: RefundIntent,
-    },
-    Outcome {
-        id: String,
-        #[serde(with = "time::serde::rfc3339")]
-        at: OffsetDateTime,
-        outcome: RefundOutcome,
-    },
+impl ledger::Intent for RefundIntent {
+    fn key(&self) -> String {
+        RefundIntent::key(self)
+    }
 }
 
-#[derive(Debug, Default)]
-struct State {
-    /// intent key → (id, recorded at, latest outcome)
-    latest: HashMap<String, (String, OffsetDateTime, RefundOutcome)>,
-    /// id → intent key
-    keys: HashMap<String, String>,
-}
-
-impl State {
-    fn apply(&mut self, line: Line) {
-        match line {
-            Line::Intent { id, at, intent } => {
-                let key = intent.key();
-                self.keys.insert(id.clone(), key.clone());
-                self.latest.insert(key, (id, at, RefundOutcome::Pending));
-            }
-            Line::Outcome { id, outcome, .. } => {
-                if let Some(entry) = self.keys.get(&id).and_then(|k| self.latest.get_mut(k))
-                    && entry.0 == id
-                {
-                    entry.2 = outcome;
-                }
-            }
-        }
+impl ledger::Outcome for RefundOutcome {
+    fn pending() -> Self {
+        Self::Pending
     }
 }
 
 /// The journal. Cheap to clone; clones share the file and state.
 #[derive(Debug, Clone)]
 pub struct RefundJournal {
-    inner: Arc<Mutex<Inner>>,
+    ledger: Ledger<RefundIntent, RefundOutcome>,
 }
 
-#[derive(Debug)]
-struct Inner {
-    path: Option<PathBuf>,
-    /// A `Pending` intent found at start belongs to a process that died mid-refund: it stays
-    /// `Pending`, which blocks an identical refund exactly like `Unknown` does.
-    state: State,
-}
-
-/// The journal could not be read or written; refunds must not proceed.
+/// The journal could not be read or written; refunds and grants must not proceed.
 #[derive(Debug, thiserror::Error)]
-#[error("refund journal {path}: {source}")]
+#[error("journal {path}: {source}")]
 pub struct JournalError {
     path: String,
     #[source]
@@ -161,58 +121,23 @@ pub struct JournalError {
 impl RefundJournal {
     /// A journal kept in memory only (tests, or when no data directory exists).
     pub fn in_memory() -> Self {
-        Self::from_inner(Inner {
-            path: None,
-            state: State::default(),
-        })
-    }
-
-    /// Opens (creating if needed) the journal at `path` and replays it.
-    pub fn open(path: &Path) -> Result<Self, JournalError> {
-        let error = |source| JournalError {
-            path: path.display().to_string(),
-            source,
-        };
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(error)?;
-        }
-        let mut state = State::default();
-        match std::fs::read_to_string(path) {
-            Ok(text) => {
-                // A torn last line (crash mid-write) is skipped, not fatal, and closed so the next
-                // record starts on a line of its own.
-                for line in text
-                    .lines()
-                    .filter_map(|l| serde_json::from_str::<Line>(l).ok())
-                {
-                    state.apply(line);
-                }
-                if !text.is_empty() && !text.ends_with('\n') {
-                    let mut file = std::fs::OpenOptions::new()
-                        .append(true)
-                        .open(path)
-                        .map_err(error)?;
-                    file.write_all(b"\n").map_err(error)?;
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(error(e)),
-        }
-        Ok(Self::from_inner(Inner {
-            path: Some(path.to_owned()),
-            state,
-        }))
-    }
-
-    fn from_inner(inner: Inner) -> Self {
         Self {
-            inner: Arc::new(Mutex::new(inner)),
+            ledger: Ledger::in_memory(),
         }
+    }
+
+    /// Opens (creating if needed) the journal at `path` and replays it. A `Pending` intent found
+    /// there belongs to a process that died mid-refund: it blocks an identical refund exactly like
+    /// `Unknown` does.
+    pub fn open(path: &Path) -> Result<Self, JournalError> {
+        Ok(Self {
+            ledger: Ledger::open(path)?,
+        })
     }
 
     /// Where the journal lives (`None` in memory).
     pub fn path(&self) -> Option<PathBuf> {
-        self.inner.lock().ok().and_then(|i| i.path.clone())
+        self.ledger.path()
     }
 
     /// Decides on a new refund request; on `Proceed` the intent is on disk before this returns.
@@ -221,93 +146,35 @@ impl RefundJournal {
         intent: RefundIntent,
         force_new: bool,
     ) -> Result<Admission, JournalError> {
-        let inner = self.inner.clone();
-        blocking(move || {
-            let mut guard = lock(&inner);
-            let now = OffsetDateTime::now_utc().truncate_to_millisecond();
-            if !force_new && let Some((id, at, outcome)) = guard.state.latest.get(&intent.key()) {
-                let blocks = match outcome {
-                    RefundOutcome::Pending | RefundOutcome::Unknown { .. } => true,
-                    RefundOutcome::Succeeded { .. } => now - *at < RECENT,
-                    RefundOutcome::Failed { .. } => false,
-                };
-                if blocks {
-                    return Ok(Admission::Duplicate(Prior {
-                        id: id.clone(),
-                        at: *at,
-                        outcome: outcome.clone(),
-                    }));
-                }
-            }
-            let id = format!("ri_{:032x}", rand::random::<u128>());
-            let line = Line::Intent {
-                id: id.clone(),
-                at: now,
-                intent,
+        let repeat = |earlier: ledger::Latest<'_, RefundOutcome>, now: OffsetDateTime| {
+            let blocks = match earlier.outcome {
+                RefundOutcome::Pending | RefundOutcome::Unknown { .. } => true,
+                RefundOutcome::Succeeded { .. } => now - earlier.at < RECENT,
+                RefundOutcome::Failed { .. } => false,
             };
-            append(&guard.path, &line)?;
-            guard.state.apply(line);
-            Ok(Admission::Proceed(id))
-        })
-        .await
+            blocks.then(|| {
+                Admission::Duplicate(Prior {
+                    id: earlier.id.to_owned(),
+                    at: earlier.at,
+                    outcome: earlier.outcome.clone(),
+                })
+            })
+        };
+        self.ledger
+            .admit(intent, force_new, "ri", repeat, Admission::Proceed)
+            .await
     }
 
     /// Records the outcome of the intent `id` (flushed to disk before returning).
     pub async fn record(&self, id: &str, outcome: RefundOutcome) -> Result<(), JournalError> {
-        let inner = self.inner.clone();
-        let id = id.to_owned();
-        blocking(move || {
-            let mut guard = lock(&inner);
-            let line = Line::Outcome {
-                id,
-                at: OffsetDateTime::now_utc().truncate_to_millisecond(),
-                outcome,
-            };
-            append(&guard.path, &line)?;
-            guard.state.apply(line);
-            Ok(())
-        })
-        .await
+        self.ledger.record(id, outcome).await
     }
-}
-
-fn lock(inner: &Mutex<Inner>) -> std::sync::MutexGuard<'_, Inner> {
-    // A panic while holding the lock cannot leave the state half-updated (apply is the last step).
-    inner
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-fn append(path: &Option<PathBuf>, line: &impl Serialize) -> Result<(), JournalError> {
-    let Some(path) = path else { return Ok(()) };
-    let error = |source| JournalError {
-        path: path.display().to_string(),
-        source,
-    };
-    let mut text = serde_json::to_string(line).map_err(|e| error(std::io::Error::other(e)))?;
-    text.push('\n');
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(error)?;
-    file.write_all(text.as_bytes()).map_err(error)?;
-    file.sync_data().map_err(error)
-}
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, JournalError> + Send + 'static,
-) -> Result<T, JournalError> {
-    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| {
-        Err(JournalError {
-            path: "(journal)".into(),
-            source: std::io::Error::other(e.to_string()),
-        })
-    })
 }
 
 #[cfg(test)]
 mod tests {
+    use std::io::Write;
+
     use super::*;
 
     fn intent(amount: Option<i64>) -> RefundIntent {

@@ -8,15 +8,13 @@
 //!
 //! An intent is identified by its customer, credits and reason.
 
-use std::collections::HashMap;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{JournalError, RECENT, append, blocking};
+use super::ledger::{self, Ledger};
+use super::{JournalError, RECENT};
 
 /// What a grant asks for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,110 +87,37 @@ pub enum GrantAdmission {
     Duplicate(GrantPrior),
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum Line {
-    Intent {
-        key: String,
-        #[serde(with = "time::serde::rfc3339")]
-        at: OffsetDateTime,
-        intent: GrantIntent,
-    },
-    Outcome {
-        key: String,
-        #[serde(with = "time::serde::rfc3339")]
-        at: OffsetDateTime,
-        outcome: GrantOutcome,
-    },
-}
-
-#[derive(Debug, Default)]
-struct State {
-    /// intent → (idempotency key, asked at, latest outcome)
-    latest: HashMap<String, (String, OffsetDateTime, GrantOutcome)>,
-    /// idempotency key → intent
-    intents: HashMap<String, String>,
-}
-
-impl State {
-    fn apply(&mut self, line: Line) {
-        match line {
-            Line::Intent { key, at, intent } => {
-                let id = intent.key();
-                self.intents.insert(key.clone(), id.clone());
-                self.latest.insert(id, (key, at, GrantOutcome::Pending));
-            }
-            Line::Outcome { key, outcome, .. } => {
-                if let Some(entry) = self.intents.get(&key).and_then(|i| self.latest.get_mut(i))
-                    && entry.0 == key
-                {
-                    entry.2 = outcome;
-                }
-            }
-        }
+impl ledger::Intent for GrantIntent {
+    fn key(&self) -> String {
+        GrantIntent::key(self)
     }
 }
 
-#[derive(Debug)]
-struct Inner {
-    path: Option<PathBuf>,
-    state: State,
+impl ledger::Outcome for GrantOutcome {
+    fn pending() -> Self {
+        Self::Pending
+    }
 }
 
 /// The grant journal. Cheap to clone; clones share the file and state.
 #[derive(Debug, Clone)]
 pub struct GrantJournal {
-    inner: Arc<Mutex<Inner>>,
+    ledger: Ledger<GrantIntent, GrantOutcome>,
 }
 
 impl GrantJournal {
     /// A journal kept in memory only (tests, or when no data directory exists).
     pub fn in_memory() -> Self {
-        Self::from_inner(Inner {
-            path: None,
-            state: State::default(),
-        })
+        Self {
+            ledger: Ledger::in_memory(),
+        }
     }
 
     /// Opens (creating if needed) the journal at `path` and replays it; a torn last line is skipped.
     pub fn open(path: &Path) -> Result<Self, JournalError> {
-        let error = |source| JournalError {
-            path: path.display().to_string(),
-            source,
-        };
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(error)?;
-        }
-        let mut state = State::default();
-        match std::fs::read_to_string(path) {
-            Ok(text) => {
-                for line in text
-                    .lines()
-                    .filter_map(|l| serde_json::from_str::<Line>(l).ok())
-                {
-                    state.apply(line);
-                }
-                if !text.is_empty() && !text.ends_with('\n') {
-                    std::fs::OpenOptions::new()
-                        .append(true)
-                        .open(path)
-                        .and_then(|mut f| f.write_all(b"\n"))
-                        .map_err(error)?;
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(error(e)),
-        }
-        Ok(Self::from_inner(Inner {
-            path: Some(path.to_owned()),
-            state,
-        }))
-    }
-
-    fn from_inner(inner: Inner) -> Self {
-        Self {
-            inner: Arc::new(Mutex::new(inner)),
-        }
+        Ok(Self {
+            ledger: Ledger::open(path)?,
+        })
     }
 
     /// Decides on a grant request; a new intent is on disk before this returns.
@@ -201,68 +126,38 @@ impl GrantJournal {
         intent: GrantIntent,
         force_new: bool,
     ) -> Result<GrantAdmission, JournalError> {
-        let inner = self.inner.clone();
-        blocking(move || {
-            let mut guard = lock(&inner);
-            let now = OffsetDateTime::now_utc();
-            if !force_new && let Some((key, at, outcome)) = guard.state.latest.get(&intent.key()) {
-                match outcome {
-                    GrantOutcome::Pending | GrantOutcome::Unknown { .. } => {
-                        return Ok(GrantAdmission::Send {
-                            key: key.clone(),
-                            reused: true,
-                        });
-                    }
-                    GrantOutcome::Succeeded { .. } if now - *at < RECENT => {
-                        return Ok(GrantAdmission::Duplicate(GrantPrior {
-                            key: key.clone(),
-                            at: *at,
-                            outcome: outcome.clone(),
-                        }));
-                    }
-                    GrantOutcome::Succeeded { .. } | GrantOutcome::Failed { .. } => {}
-                }
+        let repeat = |earlier: ledger::Latest<'_, GrantOutcome>, now: OffsetDateTime| match earlier
+            .outcome
+        {
+            GrantOutcome::Pending | GrantOutcome::Unknown { .. } => Some(GrantAdmission::Send {
+                key: earlier.id.to_owned(),
+                reused: true,
+            }),
+            GrantOutcome::Succeeded { .. } if now - earlier.at < RECENT => {
+                Some(GrantAdmission::Duplicate(GrantPrior {
+                    key: earlier.id.to_owned(),
+                    at: earlier.at,
+                    outcome: earlier.outcome.clone(),
+                }))
             }
-            let key = format!("grant_{:032x}", rand::random::<u128>());
-            let line = Line::Intent {
-                key: key.clone(),
-                at: now,
-                intent,
-            };
-            append(&guard.path, &line)?;
-            guard.state.apply(line);
-            Ok(GrantAdmission::Send { key, reused: false })
-        })
-        .await
+            GrantOutcome::Succeeded { .. } | GrantOutcome::Failed { .. } => None,
+        };
+        let fresh = |key| GrantAdmission::Send { key, reused: false };
+        self.ledger
+            .admit(intent, force_new, "grant", repeat, fresh)
+            .await
     }
 
     /// Records the outcome of the grant sent with `key` (flushed to disk before returning).
     pub async fn record(&self, key: &str, outcome: GrantOutcome) -> Result<(), JournalError> {
-        let inner = self.inner.clone();
-        let key = key.to_owned();
-        blocking(move || {
-            let mut guard = lock(&inner);
-            let line = Line::Outcome {
-                key,
-                at: OffsetDateTime::now_utc(),
-                outcome,
-            };
-            append(&guard.path, &line)?;
-            guard.state.apply(line);
-            Ok(())
-        })
-        .await
+        self.ledger.record(key, outcome).await
     }
-}
-
-fn lock(inner: &Mutex<Inner>) -> std::sync::MutexGuard<'_, Inner> {
-    inner
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::io::Write;
+
     use super::*;
 
     fn intent(credits: i64) -> GrantIntent {
