@@ -176,6 +176,28 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_grant_file_written_before_the_shared_ledger_is_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("grants.jsonl");
+        // The first grant journal named the id `key`; an unknown outcome must still be resent with it.
+        std::fs::write(
+            &path,
+            concat!(
+                r#"{"type":"intent","key":"grant_old","at":"2026-12-01T20:00:00Z","intent":{"customer":"cus_A1B2C3D4","credits":5000,"reason":"goodwill"}}"#,
+                "\n",
+                r#"{"type":"outcome","key":"grant_old","at":"2026-12-01T20:00:01Z","outcome":{"status":"unknown","message":"timed out"}}"#,
+                "\n"
+            ),
+        )
+        .unwrap();
+        let journal = GrantJournal::open(&path).unwrap();
+        assert_eq!(
+            send(&journal, 5000, false).await,
+            ("grant_old".into(), true)
+        );
+    }
+
+    #[tokio::test]
     async fn an_unknown_grant_is_resent_with_its_key_and_a_success_blocks_a_repeat() {
         let journal = GrantJournal::in_memory();
         let (key, reused) = send(&journal, 5000, false).await;
