@@ -12,6 +12,7 @@ use serde_json::json;
 
 use crate::api::{ApiError, Rejection, TransportKind};
 use crate::env;
+use crate::metrics::CallOutcome;
 use crate::model::FieldError;
 
 /// The documented error codes of SolvaPay's MCP tools.
@@ -101,6 +102,18 @@ impl ErrorKind {
             Self::OutcomeUnknown => Outcome::Unknown,
             Self::Declined => Outcome::Declined,
             _ => Outcome::Failed,
+        }
+    }
+
+    /// How a call that failed this way is counted in the metrics.
+    pub fn counted(&self) -> CallOutcome {
+        match (self.outcome(), self.code()) {
+            (Outcome::Declined, _) => CallOutcome::Refused,
+            (Outcome::Unknown, _) => CallOutcome::Unknown,
+            (Outcome::Failed, ErrorCode::NotFound) => CallOutcome::NotFound,
+            (Outcome::Failed, ErrorCode::ValidationError) => CallOutcome::ValidationError,
+            (Outcome::Failed, ErrorCode::Unauthorized) => CallOutcome::Unauthorized,
+            (Outcome::Failed, ErrorCode::InternalError) => CallOutcome::InternalError,
         }
     }
 
@@ -735,5 +748,20 @@ mod tests {
         );
         assert_eq!(e.structured()["error"]["status"], 404);
         assert_eq!(e.structured()["error"]["requestId"], "r-9");
+    }
+
+    #[test]
+    fn each_kind_is_counted_by_its_effect_then_its_code() {
+        use crate::metrics::CallOutcome as O;
+        assert_eq!(ErrorKind::Declined.counted(), O::Refused);
+        assert_eq!(ErrorKind::OutcomeUnknown.counted(), O::Unknown);
+        assert_eq!(ErrorKind::NotFound.counted(), O::NotFound);
+        assert_eq!(ErrorKind::Refused.counted(), O::ValidationError);
+        assert_eq!(
+            ErrorKind::InvalidArgument { field: None }.counted(),
+            O::ValidationError
+        );
+        assert_eq!(ErrorKind::Unauthorized.counted(), O::Unauthorized);
+        assert_eq!(ErrorKind::NotSent.counted(), O::InternalError);
     }
 }

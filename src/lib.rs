@@ -3,7 +3,8 @@
 //!
 //! Layers, from the bottom; each imports only the ones below it:
 //! - **rules**: `text` (the character rules for text in and out), `redact` (secrets scrubbed
-//!   from every text that leaves) and `env` (the names of the environment variables).
+//!   from every text that leaves), `env` (the names of the environment variables) and `metrics`
+//!   (the metrics' names and recording functions, a no-op until a recorder is installed).
 //! - **data**: `model`: references, money, dates and the argument rules (`model::validate`).
 //! - **client**: `api`: the typed SolvaPay REST client, built from its own `ClientSettings`; knows
 //!   HTTP, not MCP.
@@ -29,7 +30,9 @@ pub mod config;
 mod confirm;
 pub mod env;
 pub mod error;
+pub mod http;
 pub mod journal;
+pub mod metrics;
 pub mod model;
 pub mod options;
 pub mod policy;

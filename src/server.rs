@@ -25,6 +25,7 @@ use crate::audit::{self, AuditLog, CallId, Finish, Outcome as Audited};
 use crate::catalog::{self, ToolSpec};
 use crate::confirm::{self, Confirmer, Consent};
 use crate::error::{Advice, ErrorKind, ToolError, report};
+use crate::metrics;
 use crate::options::ServerOptions;
 use crate::redact::Redactor;
 
@@ -138,16 +139,19 @@ impl ServerHandler for BillingServer {
         let name = request.name.to_string();
         let spec = catalog::find(&name).filter(|_| self.tools.has_route(&name));
         let Some(spec) = spec else {
+            metrics::unknown_tool();
             // Unknown or disabled: the same protocol error rmcp gives for an unknown tool.
             return Err(ErrorData::invalid_params("tool not found", None));
         };
+        let measured = metrics::ToolCall::start(spec.name);
         // The MRTR answer of a retried call goes to the confirmation, not to the tool.
         context
             .extensions
             .insert(confirm::Answer::take(&mut request));
         let audit = self.options.audit.as_ref().filter(|_| !spec.read_only());
         let Some(audit) = audit else {
-            let (response, _) = report::scope(self.dispatch(spec, request, context)).await;
+            let (response, failure) = report::scope(self.dispatch(spec, request, context)).await;
+            measured.finish(counted(&response, failure.as_ref()));
             return redacted(self.api.redactor(), response);
         };
         // Write-ahead: the call is on record before it can send anything.
@@ -158,6 +162,7 @@ impl ServerHandler for BillingServer {
             Ok(id) => id,
             Err(e) => {
                 tracing::error!("{e}");
+                measured.finish(ErrorKind::NotSent.counted());
                 return into_response(
                     ToolError::of(
                         ErrorKind::NotSent,
@@ -174,6 +179,7 @@ impl ServerHandler for BillingServer {
         // SolvaPay's data, no secret goes with it.
         let response = redacted(self.api.redactor(), response);
         finish(audit, &call_id, &name, &response, failure.as_ref()).await;
+        measured.finish(counted(&response, failure.as_ref()));
         response
     }
 
@@ -294,6 +300,21 @@ async fn finish(
     };
     if let Err(e) = log.finish(call_id, tool, outcome, &finish).await {
         tracing::error!("could not write the audit log: {e}");
+    }
+}
+
+/// How a call that answered `response` is counted in the metrics.
+fn counted(
+    response: &Result<CallToolResponse, ErrorData>,
+    failure: Option<&ToolError>,
+) -> metrics::CallOutcome {
+    match response {
+        Ok(CallToolResponse::Complete(result)) if result.is_error == Some(true) => {
+            failure.map_or(metrics::CallOutcome::InternalError, |e| e.kind().counted())
+        }
+        Ok(CallToolResponse::InputRequired(_)) => metrics::CallOutcome::Asked,
+        Ok(_) => metrics::CallOutcome::Ok,
+        Err(_) => metrics::CallOutcome::ProtocolError,
     }
 }
 

@@ -320,6 +320,7 @@ impl SolvaPayClient {
             match policy.decide(class, failure, attempt, retry_after, remaining, jitter) {
                 Decision::RetryAfter(pause) => {
                     tracing::warn!(%operation, attempt, ?failure, ?pause, "retrying SolvaPay call");
+                    crate::metrics::upstream_retry(failure.reason());
                     tokio::time::sleep(pause).await;
                 }
                 Decision::GiveUp => {

@@ -6,6 +6,8 @@
 
 use std::time::Duration;
 
+use crate::metrics::RetryReason;
+
 /// How safe it is to send a call twice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallClass {
@@ -34,6 +36,20 @@ pub enum Failure {
     Malformed,
     /// A 2xx answer in valid JSON of the wrong shape: every attempt gets the same answer.
     WrongShape,
+}
+
+impl Failure {
+    /// The reason a retry of this failure is counted under (`solvapay_mcp_upstream_retries_total`).
+    pub fn reason(self) -> RetryReason {
+        match self {
+            Self::Connect => RetryReason::Connect,
+            Self::Interrupted => RetryReason::Interrupted,
+            Self::Timeout => RetryReason::Timeout,
+            Self::Status(429) => RetryReason::RateLimited,
+            Self::Status(_) => RetryReason::ServerError,
+            Self::Malformed | Self::WrongShape => RetryReason::Malformed,
+        }
+    }
 }
 
 /// The decision for one failed attempt.
