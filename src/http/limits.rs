@@ -40,6 +40,28 @@ pub struct LimitSettings {
     pub per_minute: Option<NonZeroU32>,
 }
 
+impl LimitSettings {
+    /// The default of `--caller-concurrency`.
+    pub const DEFAULT_CONCURRENCY: usize = 8;
+    /// The default of `--caller-rate-per-minute`.
+    pub const DEFAULT_PER_MINUTE: u32 = 600;
+
+    /// Settings from the flags' counts, where 0 turns a limit off.
+    pub fn from_counts(concurrency: usize, per_minute: u32) -> Self {
+        Self {
+            concurrency: NonZeroUsize::new(concurrency),
+            per_minute: NonZeroU32::new(per_minute),
+        }
+    }
+}
+
+impl Default for LimitSettings {
+    /// 8 requests open and 600 a minute per caller.
+    fn default() -> Self {
+        Self::from_counts(Self::DEFAULT_CONCURRENCY, Self::DEFAULT_PER_MINUTE)
+    }
+}
+
 /// Why a request was refused, with how long to wait; answers 429.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Limited {

@@ -20,6 +20,7 @@ mod faults;
 mod home;
 mod input_edges;
 mod lifecycle;
+mod metrics;
 mod operator;
 mod plans;
 mod products;

@@ -76,10 +76,7 @@ async fn json_of(response: Response) -> Value {
 }
 
 fn at_once(n: usize) -> LimitSettings {
-    LimitSettings {
-        concurrency: NonZeroUsize::new(n),
-        per_minute: None,
-    }
+    LimitSettings::from_counts(n, 0)
 }
 
 #[tokio::test]
@@ -219,11 +216,24 @@ fn the_tracked_callers_are_bounded_and_forgotten_when_idle() {
 
 #[test]
 fn no_limits_admit_everything() {
-    let limits = CallerLimits::new(LimitSettings {
-        concurrency: None,
-        per_minute: None,
-    });
+    let limits = CallerLimits::new(LimitSettings::from_counts(0, 0));
     let held: Vec<_> = (0..100).map(|_| limits.admit("alice").unwrap()).collect();
     assert_eq!(held.len(), 100);
     assert_eq!(limits.tracked_callers(), 0);
+}
+
+#[test]
+fn by_default_eight_at_once_and_six_hundred_a_minute() {
+    let settings = LimitSettings::default();
+    assert_eq!(settings.per_minute, NonZeroU32::new(600));
+    let limits = CallerLimits::new(settings);
+    let held: Vec<_> = (0..8).map(|_| limits.admit("alice").unwrap()).collect();
+    assert_eq!(
+        limits.admit("alice").unwrap_err(),
+        Limited::Concurrency {
+            limit: NonZeroUsize::new(8).unwrap()
+        }
+    );
+    drop(held);
+    assert!(limits.admit("alice").is_ok());
 }
