@@ -208,6 +208,20 @@ mod tests {
     }
 
     #[test]
+    fn each_retried_failure_is_counted_under_its_cause() {
+        use Failure::*;
+        let reason = |f: Failure| f.reason().as_str();
+        assert_eq!(reason(Connect), "connect");
+        assert_eq!(reason(Interrupted), "interrupted");
+        assert_eq!(reason(Timeout), "timeout");
+        assert_eq!(reason(Status(429)), "rate_limited");
+        for status in [500, 502, 503, 504] {
+            assert_eq!(reason(Status(status)), "server_error");
+        }
+        assert_eq!(reason(Malformed), "malformed");
+    }
+
+    #[test]
     fn retry_after_is_honoured_only_within_the_cap_and_budget() {
         let p = RetryPolicy::default();
         let short = p.decide(
