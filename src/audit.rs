@@ -561,6 +561,24 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_caller_s_name_is_recorded_with_the_start_and_only_when_known() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let log = AuditLog::open(&path, Vec::new()).unwrap();
+        let args = RawValue::from_string("{}".into()).unwrap();
+        log.start("create_customer", Some("support-team"), &args)
+            .await
+            .unwrap();
+        log.start("create_customer", None, &args).await.unwrap();
+        let records: Vec<Value> = lines(&path)
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(records[0]["caller"], "support-team");
+        assert!(records[1].get("caller").is_none(), "{}", records[1]);
+    }
+
+    #[tokio::test]
     async fn a_torn_tail_does_not_spoil_the_next_record() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit.jsonl");

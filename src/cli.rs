@@ -119,13 +119,15 @@ pub struct ServerFlags {
     /// Largest single refund, in minor units.
     #[arg(long, env = "SOLVAPAY_MAX_REFUND_AMOUNT", value_parser = clap::value_parser!(i64).range(1..))]
     pub max_refund_amount: Option<i64>,
-    /// Largest total of refunds made by one server process, in minor units.
+    /// Largest total of refunds made by one server process (with --state-url: by the whole
+    /// deployment), in minor units.
     #[arg(long, env = "SOLVAPAY_MAX_REFUND_TOTAL", value_parser = clap::value_parser!(i64).range(1..))]
     pub max_refund_total: Option<i64>,
     /// Largest single credit grant (grant_credits), in credits.
     #[arg(long, env = "SOLVAPAY_MAX_CREDIT_GRANT", value_parser = clap::value_parser!(i64).range(1..))]
     pub max_credit_grant: Option<i64>,
-    /// Largest total of credits granted by one server process.
+    /// Largest total of credits granted by one server process (with --state-url: by the whole
+    /// deployment).
     #[arg(long, env = "SOLVAPAY_MAX_CREDIT_GRANT_TOTAL", value_parser = clap::value_parser!(i64).range(1..))]
     pub max_credit_grant_total: Option<i64>,
     /// Ask the human to confirm destructive and money-moving calls (when the client supports it).

@@ -15,6 +15,8 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use solvapay_mcp::audit::{AuditLog, Finish, Outcome};
 use solvapay_mcp::cli::Cli;
+use solvapay_mcp::journal::RefundJournal;
+use solvapay_mcp::options::{RefundLimits, ServerOptions};
 use solvapay_mcp::state::sessions::SessionTable;
 use solvapay_mcp::state::{SharedState, StateUrl};
 use solvapay_mcp::{BillingServer, SolvaPayClient};
@@ -330,6 +332,55 @@ async fn without_its_database_a_replica_sends_no_refund_and_still_reads() {
     )
     .await;
     assert_eq!(read["reference"], "txn_D7E8F9G0", "{read}");
+}
+
+#[tokio::test]
+async fn without_its_database_the_journal_and_the_cap_refuse_a_refund_as_not_sent() {
+    let Some(db) = database().await else { return };
+    let relay = Relay::to(&db).await;
+    let upstream = support::upstream().await;
+    mount_refundable_source(&upstream).await;
+    mount_refund(&upstream, refund_ok()).await;
+    let state = SharedState::open(&db.via(&relay).parse().unwrap())
+        .await
+        .unwrap();
+    let config = support::config(&upstream.uri());
+    // No audit log in the way: first the journal alone, then the deployment's cap, is shared.
+    let journal_only = ServerOptions {
+        journal: RefundJournal::shared(&state),
+        ..ServerOptions::default()
+    };
+    let cap_too = ServerOptions {
+        journal: RefundJournal::shared(&state),
+        refund_limits: RefundLimits::new(None, Some(10_000)).deployment_wide(&state),
+        ..ServerOptions::default()
+    };
+    let journaled = support::connect_server(BillingServer::with_options(
+        SolvaPayClient::new(&config),
+        journal_only,
+    ))
+    .await;
+    let capped = support::connect_server(BillingServer::with_options(
+        SolvaPayClient::new(&config),
+        cap_too,
+    ))
+    .await;
+
+    relay.cut();
+
+    let text = message(&call(&journaled, "create_refund", refund(2500)).await);
+    assert!(
+        text.starts_with("Not sent: the refund journal cannot be written (the shared journal:"),
+        "{text}"
+    );
+    assert!(text.contains("SOLVAPAY_STATE_URL"), "{text}");
+    let text = message(&call(&capped, "create_refund", refund(2500)).await);
+    assert!(
+        text.starts_with("Not sent: the deployment's refund total cannot be checked"),
+        "{text}"
+    );
+    assert!(text.contains("SOLVAPAY_STATE_URL"), "{text}");
+    assert_eq!(refund_posts(&upstream).await, 0);
 }
 
 #[tokio::test]
