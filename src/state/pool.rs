@@ -46,6 +46,9 @@ impl SharedState {
         config
             .application_name(&replica)
             .connect_timeout(TIMEOUT)
+            // A database that stops answering (no reset, a dead host) closes the connection
+            // once what was sent stays unacknowledged this long, instead of holding the call.
+            .tcp_user_timeout(Duration::from_secs(10))
             .keepalives_idle(Duration::from_secs(10));
         let manager = Manager::from_config(
             config,
