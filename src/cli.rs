@@ -8,10 +8,12 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::audit::AuditLog;
 use crate::config::{Config, ConfigError, default_data_dir};
+use crate::env;
 use crate::journal::{GrantJournal, RefundJournal};
 use crate::options::{Caps, ConfirmMode, RefundLimits, ServerOptions};
 use crate::policy::ToolSelection;
 use crate::sandbox::{DbLocation, SandboxOptions, UiRoutes};
+use crate::state::{SharedState, StateError, StateUrl};
 
 /// MCP server (stdio) for the SolvaPay billing API.
 ///
@@ -117,13 +119,15 @@ pub struct ServerFlags {
     /// Largest single refund, in minor units.
     #[arg(long, env = "SOLVAPAY_MAX_REFUND_AMOUNT", value_parser = clap::value_parser!(i64).range(1..))]
     pub max_refund_amount: Option<i64>,
-    /// Largest total of refunds made by one server process, in minor units.
+    /// Largest total of refunds made by one server process (with --state-url: by the whole
+    /// deployment), in minor units.
     #[arg(long, env = "SOLVAPAY_MAX_REFUND_TOTAL", value_parser = clap::value_parser!(i64).range(1..))]
     pub max_refund_total: Option<i64>,
     /// Largest single credit grant (grant_credits), in credits.
     #[arg(long, env = "SOLVAPAY_MAX_CREDIT_GRANT", value_parser = clap::value_parser!(i64).range(1..))]
     pub max_credit_grant: Option<i64>,
-    /// Largest total of credits granted by one server process.
+    /// Largest total of credits granted by one server process (with --state-url: by the whole
+    /// deployment).
     #[arg(long, env = "SOLVAPAY_MAX_CREDIT_GRANT_TOTAL", value_parser = clap::value_parser!(i64).range(1..))]
     pub max_credit_grant_total: Option<i64>,
     /// Ask the human to confirm destructive and money-moving calls (when the client supports it).
@@ -140,6 +144,30 @@ pub struct ServerFlags {
     /// [default: $XDG_DATA_HOME/solvapay-mcp, else ~/.local/share/solvapay-mcp].
     #[arg(long, env = "SOLVAPAY_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// PostgreSQL URL (postgres://…) of the state replicas share: the refund and credit-grant
+    /// journals, the refund and grant totals and the audit log, instead of files in the data
+    /// directory. Prefer the environment variable when the URL holds a password.
+    #[arg(long, env = "SOLVAPAY_STATE_URL", hide_env_values = true)]
+    pub state_url: Option<StateUrlArg>,
+}
+
+/// `--state-url` as given; its `Debug` hides it (it may hold a password), and it is parsed by
+/// [`ServerFlags::state_url`], whose error never echoes it.
+#[derive(Clone)]
+pub struct StateUrlArg(String);
+
+impl std::str::FromStr for StateUrlArg {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for StateUrlArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StateUrlArg(..)")
+    }
 }
 
 /// The data directory: `--data-dir`, else [`default_data_dir`].
@@ -148,12 +176,25 @@ pub fn data_dir(flag: Option<&PathBuf>) -> Option<PathBuf> {
 }
 
 impl ServerFlags {
+    /// The shared state's URL, when one is given (`--state-url` / `SOLVAPAY_STATE_URL`).
+    pub fn state_url(&self) -> Result<Option<StateUrl>, ConfigError> {
+        let Some(StateUrlArg(url)) = &self.state_url else {
+            return Ok(None);
+        };
+        url.parse().map(Some).map_err(|e: StateError| ConfigError {
+            var: env::STATE_URL,
+            problem: e.to_string(),
+        })
+    }
+
     /// Builds the server's options for `config`; `local_sandbox` when no key is set and the
-    /// local sandbox serves as SolvaPay.
+    /// local sandbox serves as SolvaPay; `state`, when opened, holds the journals, the caps'
+    /// totals and the audit log instead of the data directory's files.
     pub fn options(
         &self,
         config: &Config,
         local_sandbox: bool,
+        state: Option<&SharedState>,
     ) -> Result<ServerOptions, ConfigError> {
         let selection = ToolSelection {
             toolsets: self.toolsets.clone(),
@@ -177,6 +218,23 @@ impl ServerFlags {
             .iter()
             .map(|k| k.expose().to_owned())
             .collect();
+        if let Some(state) = state {
+            return Ok(ServerOptions {
+                policy,
+                audit: Some(AuditLog::shared(state, secrets)),
+                journal: RefundJournal::shared(state),
+                grants: GrantJournal::shared(state),
+                refund_limits: RefundLimits::new(self.max_refund_amount, self.max_refund_total)
+                    .deployment_wide(state),
+                grant_limits: Caps::credit_grants(
+                    self.max_credit_grant,
+                    self.max_credit_grant_total,
+                )
+                .deployment_wide(state),
+                state: Some(state.clone()),
+                ..self.common_options()
+            });
+        }
         let audit_path = self
             .audit_log
             .clone()
@@ -206,12 +264,20 @@ impl ServerFlags {
             policy,
             audit,
             journal,
+            grants,
+            refund_limits: RefundLimits::new(self.max_refund_amount, self.max_refund_total),
+            grant_limits: Caps::credit_grants(self.max_credit_grant, self.max_credit_grant_total),
+            ..self.common_options()
+        })
+    }
+
+    /// The options that do not depend on where the state lives.
+    fn common_options(&self) -> ServerOptions {
+        ServerOptions {
             confirm: self.confirm,
             confirm_timeout: std::time::Duration::from_secs(self.confirm_timeout_secs),
-            refund_limits: RefundLimits::new(self.max_refund_amount, self.max_refund_total),
             clock: crate::sandbox::Clock::system(),
-            grants,
-            grant_limits: Caps::credit_grants(self.max_credit_grant, self.max_credit_grant_total),
-        })
+            ..ServerOptions::default()
+        }
     }
 }

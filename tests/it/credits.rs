@@ -16,7 +16,7 @@ use crate::support::{self, err, ok, request_count};
 
 const JANE: &str = "cus_A1B2C3D4";
 const BALANCE_PATH: &str = "/v1/sdk/customers/cus_A1B2C3D4/balance";
-const CREDITS_PATH: &str = "/v1/sdk/customers/cus_A1B2C3D4/credits";
+pub(crate) const CREDITS_PATH: &str = "/v1/sdk/customers/cus_A1B2C3D4/credits";
 
 fn balance(credits: i64) -> Value {
     json!({
@@ -27,7 +27,7 @@ fn balance(credits: i64) -> Value {
     })
 }
 
-fn granted(credits: i64, balance: i64) -> ResponseTemplate {
+pub(crate) fn granted(credits: i64, balance: i64) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(json!({
         "success": true, "customerRef": JANE, "credits": credits, "balance": balance,
         "reason": "Goodwill"
@@ -35,7 +35,7 @@ fn granted(credits: i64, balance: i64) -> ResponseTemplate {
 }
 
 /// An upstream that knows Jane's balance (4,200 credits).
-async fn with_balance() -> MockServer {
+pub(crate) async fn with_balance() -> MockServer {
     let upstream = support::upstream().await;
     Mock::given(method("GET"))
         .and(path(BALANCE_PATH))
@@ -46,7 +46,7 @@ async fn with_balance() -> MockServer {
 }
 
 /// The `Idempotency-Key` of every grant request received.
-async fn grant_keys(upstream: &MockServer) -> Vec<String> {
+pub(crate) async fn grant_keys(upstream: &MockServer) -> Vec<String> {
     upstream
         .received_requests()
         .await
@@ -63,7 +63,7 @@ async fn grant_keys(upstream: &MockServer) -> Vec<String> {
         .collect()
 }
 
-fn grant(credits: i64) -> Value {
+pub(crate) fn grant(credits: i64) -> Value {
     json!({"customerRef": JANE, "credits": credits, "reason": "Goodwill"})
 }
 

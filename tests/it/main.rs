@@ -34,6 +34,7 @@ mod sandbox_routes;
 mod sandbox_support;
 mod sandbox_validation;
 mod seed;
+mod shared_state;
 mod shutdown;
 mod stdio;
 mod tool_catalog;

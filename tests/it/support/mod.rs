@@ -4,6 +4,7 @@
 pub(crate) mod bin;
 pub(crate) mod leaks;
 pub(crate) mod person;
+pub(crate) mod postgres;
 pub(crate) mod raw;
 
 use rmcp::model::{CallToolRequestParams, CallToolResult};
