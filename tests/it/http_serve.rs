@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::support::http::{Auth, HttpServer, Session, client, stateless, tool_names};
+use crate::support::http::{Auth, HttpServer, Session, call, client, stateless, tool_names};
 
 #[tokio::test]
 async fn the_sandbox_serves_both_eras_over_http_and_stops_on_sigterm() {
@@ -18,10 +18,7 @@ async fn the_sandbox_serves_both_eras_over_http_and_stops_on_sigterm() {
     let listed = session.request("tools/list", json!({})).await.result();
     assert!(tool_names(&listed).contains(&"create_refund".to_owned()));
     let customers = session
-        .request(
-            "tools/call",
-            json!({"name": "list_customers", "arguments": {}}),
-        )
+        .request("tools/call", call("list_customers", json!({})))
         .await
         .result();
     assert_eq!(customers["isError"], false, "{customers}");
@@ -43,7 +40,7 @@ async fn the_sandbox_serves_both_eras_over_http_and_stops_on_sigterm() {
         &server.url,
         Auth::None,
         "tools/call",
-        json!({"name": "list_customers", "arguments": {}}),
+        call("list_customers", json!({})),
     )
     .await
     .result();
