@@ -344,8 +344,9 @@ fn describe(access: &Access) -> String {
     }
 }
 
-/// Streamable HTTP on `addr` until SIGTERM, SIGINT or SIGHUP: then `/readyz` answers 503, no new
-/// connection is accepted, the calls in flight get `grace`, and the open MCP streams are closed.
+/// Streamable HTTP on `addr` until SIGTERM, SIGINT or SIGHUP: then `/readyz` answers 503 and new
+/// calls are refused, the calls in flight get `grace`, and the listener and the open MCP streams
+/// are closed.
 async fn serve_http(
     addr: SocketAddr,
     server: BillingServer,
@@ -378,9 +379,11 @@ async fn serve_http(
     let serving = tokio::spawn(http::serve(listener, router, stop_accepting.clone()));
     let signal = signals.recv().await;
     tracing::info!("{signal}: finishing in-flight calls, then exiting");
+    // Load balancers see /readyz fail and new calls are refused with 503, while the calls in
+    // flight (and a confirmation they wait on) finish; then the listener and the streams close.
     readiness.drain();
-    stop_accepting.cancel();
     drain(&in_flight, audit, grace).await;
+    stop_accepting.cancel();
     close_streams.cancel();
     match tokio::time::timeout(Duration::from_secs(1), serving).await {
         Ok(Ok(Err(e))) => tracing::error!("HTTP server failed: {e}"),

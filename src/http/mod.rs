@@ -131,8 +131,11 @@ pub fn router(
     let mcp = Router::new()
         .fallback_service(mcp)
         .layer(axum::middleware::from_fn_with_state(
-            settings.max_body_bytes,
-            parse_errors,
+            Gate {
+                limit: settings.max_body_bytes,
+                readiness: readiness.clone(),
+            },
+            gate,
         ))
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(access),
@@ -145,10 +148,26 @@ pub fn router(
         .with_state(readiness)
 }
 
-/// A POST body that is not JSON is answered as JSON-RPC says, with a parse error (-32700) and
-/// `id: null` (rmcp would answer 415); a body over `limit` bytes, 413. Anything else goes on.
-async fn parse_errors(
-    axum::extract::State(limit): axum::extract::State<usize>,
+/// What [`gate`] needs: the body limit, and whether the server still takes calls.
+#[derive(Debug, Clone)]
+struct Gate {
+    limit: usize,
+    readiness: Readiness,
+}
+
+/// The shape of a JSON-RPC message, as far as [`gate`] looks: a request has a `method` and an `id`.
+#[derive(serde::Deserialize)]
+struct Shape {
+    method: Option<serde::de::IgnoredAny>,
+    id: Option<serde::de::IgnoredAny>,
+}
+
+/// In front of MCP, for POSTs: a body over the limit is answered 413; one that is not JSON, as
+/// JSON-RPC says, with a parse error (-32700, `id: null`; rmcp would answer 415); and while the
+/// server drains, a new request with 503 (answers and notifications still pass, so a confirmation
+/// asked of a person can still be answered). Anything else goes on to rmcp.
+async fn gate(
+    axum::extract::State(gate): axum::extract::State<Gate>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
@@ -157,6 +176,7 @@ async fn parse_errors(
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();
+    let limit = gate.limit;
     let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
         return (
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -164,12 +184,31 @@ async fn parse_errors(
         )
             .into_response();
     };
-    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
-        let error = serde_json::json!({
-            "jsonrpc": "2.0", "id": null,
-            "error": {"code": -32700, "message": format!("Parse error: {e}")}
+    let error = |status: StatusCode, code: i32, message: String| {
+        let body = serde_json::json!({
+            "jsonrpc": "2.0", "id": null, "error": {"code": code, "message": message}
         });
-        return (StatusCode::BAD_REQUEST, axum::Json(error)).into_response();
+        (status, axum::Json(body)).into_response()
+    };
+    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
+        return error(StatusCode::BAD_REQUEST, -32700, format!("Parse error: {e}"));
+    }
+    let new_request = || {
+        serde_json::from_slice::<Shape>(&bytes)
+            .is_ok_and(|shape| shape.method.is_some() && shape.id.is_some())
+    };
+    if !gate.readiness.is_ready() && new_request() {
+        let mut response = error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            -32603,
+            "the server is shutting down; send the request again (another replica may serve it)"
+                .to_owned(),
+        );
+        response.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("1"),
+        );
+        return response;
     }
     next.run(axum::extract::Request::from_parts(
         parts,

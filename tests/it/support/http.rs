@@ -89,16 +89,26 @@ impl HttpServer {
     }
 
     /// Sends SIGTERM and waits for the exit; gives the status and the whole stderr.
-    pub(crate) async fn terminate(mut self) -> (ExitStatus, String) {
+    pub(crate) async fn terminate(self) -> (ExitStatus, String) {
+        self.send_sigterm();
+        self.wait().await
+    }
+
+    /// Sends SIGTERM, without waiting.
+    pub(crate) fn send_sigterm(&self) {
         let pid = self.child.id().unwrap().to_string();
         let sent = std::process::Command::new("kill")
             .args(["-TERM", &pid])
             .status()
             .unwrap();
         assert!(sent.success());
+    }
+
+    /// Waits for the exit; gives the status and the whole stderr.
+    pub(crate) async fn wait(mut self) -> (ExitStatus, String) {
         let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
             .await
-            .expect("the server did not exit within 30 s of SIGTERM")
+            .expect("the server did not exit within 30 s")
             .unwrap();
         // Let the reader task take the last lines.
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -106,8 +116,7 @@ impl HttpServer {
     }
 }
 
-/// Runs the binary with `args` and `env` in a fresh home and waits for its exit: status, stdout,
-/// stderr.
+/// Runs the binary with `args` and `env` in `home` and waits for its exit: status, stdout, stderr.
 pub(crate) async fn run(
     home: &Home,
     args: &[&str],
