@@ -162,13 +162,17 @@ async fn run_server(
     if let Some(s) = &sandbox {
         options.clock = s.clock();
     }
-    let mode = match &sandbox {
-        Some(s) => format!(
-            "no API key — local sandbox at {} (database {}; set SOLVAPAY_SECRET_KEY to use SolvaPay)",
+    let mode = match (&sandbox, &http_mode) {
+        (Some(s), _) => format!(
+            "local sandbox at {} (database {}; set SOLVAPAY_SECRET_KEY to use SolvaPay)",
             s.base_url(),
             s.db_description()
         ),
-        None => config.describe(),
+        (None, Some(HttpMode::CallerKeys)) => format!(
+            "SolvaPay API at {}, with each caller's own key",
+            config.base_url.as_str()
+        ),
+        (None, _) => config.describe(),
     };
     tracing::info!(
         "solvapay-mcp {}: {mode}; {}",

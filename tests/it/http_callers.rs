@@ -330,3 +330,33 @@ async fn http_refuses_to_start_with_a_shared_key_or_unprotected_on_a_network() {
         assert!(!stderr.contains("SHAREDCANARY"), "{stderr}");
     }
 }
+
+#[tokio::test]
+async fn a_callers_key_echoed_by_solvapay_is_scrubbed_from_that_callers_result() {
+    let upstream = support::upstream().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/ui/customers"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "customers": [{"reference": "cus_ECHO", "email": "e@x.io", "name": format!("Bearer {KEY_A}")}],
+            "total": 1
+        })))
+        .mount(&upstream)
+        .await;
+    let server = HttpServer::start(&[], &[("SOLVAPAY_API_BASE_URL", &upstream.uri())]).await;
+    let http = client();
+    let answer = stateless(
+        &http,
+        &server.url,
+        Auth::Bearer(KEY_A),
+        "tools/call",
+        call("list_customers", json!({})),
+    )
+    .await;
+    let result = answer.result();
+    assert_eq!(
+        result["structuredContent"]["customers"][0]["reference"],
+        "cus_ECHO"
+    );
+    assert!(!answer.body.contains("ALICECANARY"), "{}", answer.body);
+    assert!(answer.body.contains("[redacted]"), "{}", answer.body);
+}
