@@ -1,5 +1,5 @@
 //! The command line: flags (each with an environment twin, for MCP clients' `env` blocks) and the
-//! `sandbox` subcommand. Turns flags into [`ServerOptions`].
+//! `serve` (stdio or `--http`), `sandbox` and `token new` subcommands. Turns flags into [`ServerOptions`].
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -9,6 +9,8 @@ use clap::{Args, Parser, Subcommand};
 use crate::audit::AuditLog;
 use crate::config::{Config, ConfigError, default_data_dir};
 use crate::env;
+use crate::http::HttpSettings;
+use crate::http::limits::LimitSettings;
 use crate::journal::{GrantJournal, RefundJournal};
 use crate::options::{Caps, ConfirmMode, RefundLimits, ServerOptions};
 use crate::policy::ToolSelection;
@@ -21,7 +23,13 @@ use crate::state::{SharedState, StateError, StateUrl};
 /// Also read: SOLVAPAY_API_BASE_URL, SOLVAPAY_UI_BASE_URL, SOLVAPAY_TIMEOUT_SECS, RUST_LOG.
 /// With no key, the server runs a local SolvaPay-compatible sandbox (SQLite) and uses it.
 #[derive(Debug, Parser)]
-#[command(name = "solvapay-mcp", version, about, long_about)]
+#[command(
+    name = "solvapay-mcp",
+    version,
+    about,
+    long_about,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     /// Run something other than the MCP server.
     #[command(subcommand)]
@@ -39,6 +47,113 @@ pub struct Cli {
 pub enum Command {
     /// Run the local sandbox API alone (for other SDKs and tools); prints its URL and key.
     Sandbox(SandboxFlags),
+    /// Run the MCP server: over Streamable HTTP with `--http ADDR`, else over stdio.
+    Serve(Box<ServeArgs>),
+    /// Manage the operator tokens of `serve --http --tokens FILE`.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// `solvapay-mcp token …`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make a token, append its hash to the token file, and print the token (once).
+    New(NewToken),
+}
+
+/// `solvapay-mcp token new`.
+#[derive(Debug, Clone, Args)]
+pub struct NewToken {
+    /// The token's name (in logs, the audit log and limits).
+    #[arg(long)]
+    pub name: String,
+    /// Toolsets the token may use, comma-separated (default: all the server enables).
+    #[arg(long, value_delimiter = ',')]
+    pub toolsets: Option<Vec<String>>,
+    /// The token may use only tools that change nothing.
+    #[arg(long)]
+    pub read_only: bool,
+    /// The token file.
+    #[arg(long, env = "SOLVAPAY_HTTP_TOKENS", value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+/// Flags of the HTTP transport (`serve --http`).
+#[derive(Debug, Clone, Args)]
+pub struct HttpFlags {
+    /// Admit callers by operator token (file of hashes; see `token new`); the operator's key
+    /// (SOLVAPAY_SECRET_KEY) or --sandbox serves them.
+    #[arg(long, env = "SOLVAPAY_HTTP_TOKENS", value_name = "FILE")]
+    pub tokens: Option<PathBuf>,
+    /// A `Host` clients reach the server by (repeatable; needed to listen on a non-loopback
+    /// address).
+    #[arg(
+        long = "allowed-host",
+        env = "SOLVAPAY_HTTP_ALLOWED_HOSTS",
+        value_delimiter = ',',
+        value_name = "HOST"
+    )]
+    pub allowed_hosts: Vec<String>,
+    /// A browser `Origin` allowed to call (repeatable, with scheme: https://app.example.com:443);
+    /// any other Origin is refused with 403.
+    #[arg(
+        long = "allowed-origin",
+        env = "SOLVAPAY_HTTP_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        value_name = "ORIGIN"
+    )]
+    pub allowed_origins: Vec<String>,
+    /// Largest request body in bytes; larger ones are refused with 413.
+    #[arg(long, env = "SOLVAPAY_HTTP_MAX_BODY_BYTES", default_value_t = crate::http::DEFAULT_MAX_BODY_BYTES as u64,
+          value_parser = clap::value_parser!(u64).range(1024..=(64 * 1024 * 1024)))]
+    pub max_body_bytes: u64,
+    /// Seconds in-flight calls may run after SIGTERM before the server exits.
+    #[arg(long, env = "SOLVAPAY_HTTP_DRAIN_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub drain_secs: u64,
+    /// Requests one caller may have open at once over HTTP (a stream counts until it ends); 0: no limit.
+    #[arg(long, env = "SOLVAPAY_CALLER_CONCURRENCY", default_value_t = LimitSettings::DEFAULT_CONCURRENCY)]
+    pub caller_concurrency: usize,
+    /// Requests one caller may start per minute over HTTP (bursts of as many); 0: no limit.
+    #[arg(long, env = "SOLVAPAY_CALLER_RATE_PER_MINUTE", default_value_t = LimitSettings::DEFAULT_PER_MINUTE)]
+    pub caller_rate_per_minute: u32,
+}
+
+impl HttpFlags {
+    /// The transport's network settings.
+    pub fn settings(&self) -> HttpSettings {
+        HttpSettings {
+            allowed_hosts: self.allowed_hosts.clone(),
+            allowed_origins: self.allowed_origins.clone(),
+            max_body_bytes: usize::try_from(self.max_body_bytes)
+                .unwrap_or(crate::http::DEFAULT_MAX_BODY_BYTES),
+            limits: LimitSettings::from_counts(
+                self.caller_concurrency,
+                self.caller_rate_per_minute,
+            ),
+        }
+    }
+}
+
+/// `solvapay-mcp serve`: the MCP server's flags plus where to serve it.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Serve Streamable HTTP on this address (path /mcp, plus /healthz) instead of stdio.
+    #[arg(long, env = "SOLVAPAY_HTTP", value_name = "ADDR")]
+    pub http: Option<SocketAddr>,
+    /// Serve the in-process local sandbox, even when a key is set (over HTTP without --tokens:
+    /// to anyone on loopback).
+    #[arg(long = "sandbox", env = "SOLVAPAY_SANDBOX")]
+    pub use_sandbox: bool,
+    /// The HTTP transport's flags.
+    #[command(flatten)]
+    pub http_flags: HttpFlags,
+    /// Which tools to expose, and the guards around them.
+    #[command(flatten)]
+    pub server: ServerFlags,
+    /// The local sandbox the server runs (with `--sandbox`, or no key).
+    #[command(flatten)]
+    pub sandbox: SandboxFlags,
 }
 
 /// Flags of the local sandbox.
@@ -187,6 +302,17 @@ impl ServerFlags {
         })
     }
 
+    /// The tools the operator chose.
+    pub fn selection(&self) -> ToolSelection {
+        ToolSelection {
+            toolsets: self.toolsets.clone(),
+            tools: self.tools.clone(),
+            exclude: self.exclude_tools.clone(),
+            read_only: self.read_only,
+            allow_destructive: self.allow_destructive,
+        }
+    }
+
     /// Builds the server's options for `config`; `local_sandbox` when no key is set and the
     /// local sandbox serves as SolvaPay; `state`, when opened, holds the journals, the caps'
     /// totals and the audit log instead of the data directory's files.
@@ -196,13 +322,7 @@ impl ServerFlags {
         local_sandbox: bool,
         state: Option<&SharedState>,
     ) -> Result<ServerOptions, ConfigError> {
-        let selection = ToolSelection {
-            toolsets: self.toolsets.clone(),
-            tools: self.tools.clone(),
-            exclude: self.exclude_tools.clone(),
-            read_only: self.read_only,
-            allow_destructive: self.allow_destructive,
-        };
+        let selection = self.selection();
         let mode = if local_sandbox {
             None
         } else {

@@ -27,6 +27,7 @@ use crate::confirm::{self, Confirmer, Consent};
 use crate::error::{Advice, ErrorKind, ToolError, report};
 use crate::metrics;
 use crate::options::ServerOptions;
+use crate::policy::ToolPolicy;
 use crate::redact::Redactor;
 
 /// What the model is told about this server once, at connection time.
@@ -37,11 +38,12 @@ prefixes: cus_ customer, prd_ product, pln_ plan, pur_ purchase, txn_ transactio
 Errors come back as {success:false,error:{code,message}} with codes NOT_FOUND, VALIDATION_ERROR, \
 UNAUTHORIZED, INTERNAL_ERROR.";
 
-/// The SolvaPay MCP server. Cheap to clone (one shared client).
+/// The SolvaPay MCP server. Cheap to clone (one shared client, one shared tool router): the
+/// HTTP transport clones it per request.
 #[derive(Clone)]
 pub struct BillingServer {
     api: SolvaPayClient,
-    tools: ToolRouter<Self>,
+    tools: Arc<ToolRouter<Self>>,
     in_flight: TaskTracker,
     options: Arc<ServerOptions>,
     confirmer: Arc<Confirmer>,
@@ -52,6 +54,39 @@ impl std::fmt::Debug for BillingServer {
         f.debug_struct("BillingServer")
             .field("api", &self.api)
             .finish_non_exhaustive()
+    }
+}
+
+/// Who is calling, on the HTTP transport. The HTTP layer authenticates each request and puts
+/// its `Caller` into the request's [`http::request::Parts`] extensions (rmcp hands the `Parts` to
+/// the handler); a call or list without one (stdio) uses the server's own client and policy.
+#[derive(Clone)]
+pub struct Caller {
+    /// For logs, the audit log and limits: a token's name, or `key …` and the last 12 characters
+    /// of the key's SHA-256 hex. Never a secret.
+    pub name: Arc<str>,
+    /// The SolvaPay client this caller's calls go through (its key, its redactor).
+    pub api: SolvaPayClient,
+    /// The tools this caller may list and call (within the server's own).
+    pub policy: Arc<ToolPolicy>,
+}
+
+impl std::fmt::Debug for Caller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Caller")
+            .field("name", &self.name)
+            .field("policy", &self.policy.to_string())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Caller {
+    /// The caller of the request `context` belongs to, if the transport authenticated one.
+    pub fn of(context: &RequestContext<RoleServer>) -> Option<&Self> {
+        context
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<Self>())
     }
 }
 
@@ -87,7 +122,7 @@ impl BillingServer {
         }
         Self {
             api,
-            tools,
+            tools: Arc::new(tools),
             in_flight: TaskTracker::new(),
             confirmer: Arc::new(Confirmer::new(options.confirm, options.confirm_timeout)),
             options: Arc::new(options),
@@ -133,6 +168,62 @@ impl ServerHandler for BillingServer {
 
     async fn call_tool(
         &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        match Caller::of(&context).cloned() {
+            Some(caller) if !caller.policy.allows(&request.name) => {
+                // Not this caller's: as unknown as a tool the server does not have.
+                Err(ErrorData::invalid_params("tool not found", None))
+            }
+            Some(caller) => self.for_caller(&caller).call(request, context).await,
+            None => self.call(request, context).await,
+        }
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        let caller = Caller::of(&context);
+        let mut tools = self.tools.list_all();
+        if let Some(caller) = caller {
+            tools.retain(|t| caller.policy.allows(&t.name));
+        }
+        let mut result = ListToolsResult::with_all_items(tools);
+        if context
+            .protocol_version()
+            .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28)
+        {
+            // The tool list changes only with the server's configuration (and, over HTTP, with
+            // the caller, whose list no one else may be served from a cache).
+            let scope = match caller {
+                Some(_) => CacheScope::Private,
+                None => CacheScope::Public,
+            };
+            result = result.with_ttl_ms(60_000).with_cache_scope(scope);
+        }
+        Ok(result)
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.tools.get(name).cloned()
+    }
+}
+
+impl BillingServer {
+    /// This server, calling SolvaPay through `caller`'s client.
+    fn for_caller(&self, caller: &Caller) -> Self {
+        Self {
+            api: caller.api.clone(),
+            ..self.clone()
+        }
+    }
+
+    /// A tool call, through this server's client: enabled? confirmed? audited? redacted?
+    async fn call(
+        &self,
         mut request: CallToolRequestParams,
         mut context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
@@ -155,8 +246,9 @@ impl ServerHandler for BillingServer {
             return redacted(self.api.redactor(), response);
         };
         // Write-ahead: the call is on record before it can send anything.
-        // The caller's name is the HTTP transport's to give; over stdio there is one caller.
-        let caller = None;
+        // Over HTTP, the authenticated caller's name; over stdio there is one caller.
+        let caller = Caller::of(&context).map(|c| c.name.clone());
+        let caller = caller.as_deref();
         let call_id = match audit
             .start(&name, caller, &audit_arguments(request.arguments.as_ref()))
             .await
@@ -189,30 +281,6 @@ impl ServerHandler for BillingServer {
         response
     }
 
-    async fn list_tools(
-        &self,
-        _request: Option<PaginatedRequestParams>,
-        context: RequestContext<RoleServer>,
-    ) -> Result<ListToolsResult, ErrorData> {
-        let mut result = ListToolsResult::with_all_items(self.tools.list_all());
-        if context
-            .protocol_version()
-            .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28)
-        {
-            // The tool list changes only with the server's configuration.
-            result = result
-                .with_ttl_ms(60_000)
-                .with_cache_scope(CacheScope::Public);
-        }
-        Ok(result)
-    }
-
-    fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.tools.get(name).cloned()
-    }
-}
-
-impl BillingServer {
     /// The confirmation the catalog asks before the call (see [`Confirmer::before_call`]), then the
     /// tool, with panics answered as errors and cancelled reads dropped.
     async fn dispatch(

@@ -88,6 +88,12 @@ impl SharedState {
         &self.inner.replica
     }
 
+    /// Whether the database answers (`/readyz`).
+    pub async fn ping(&self) -> Result<(), StateError> {
+        self.client().await?.simple_query("SELECT 1").await?;
+        Ok(())
+    }
+
     /// A connection from the pool.
     pub(crate) async fn client(&self) -> Result<deadpool_postgres::Object, StateError> {
         Ok(self.inner.pool.get().await?)
