@@ -8,8 +8,9 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::audit::AuditLog;
 use crate::config::{Config, ConfigError, default_data_dir};
+use crate::env;
 use crate::journal::{GrantJournal, RefundJournal};
-use crate::options::{Caps, ConfirmMode, RefundLimits, ServerOptions};
+use crate::options::{Caps, ConfirmMode, RefundLimits, RequestStateKey, ServerOptions};
 use crate::policy::ToolSelection;
 use crate::sandbox::{DbLocation, SandboxOptions, UiRoutes};
 
@@ -202,16 +203,58 @@ impl ServerFlags {
             })?,
             None => GrantJournal::in_memory(),
         };
+        let raw_key = std::env::var_os(env::REQUEST_STATE_KEY);
+        let request_state_key = request_state_key(raw_key.as_deref())?;
         Ok(ServerOptions {
             policy,
             audit,
             journal,
             confirm: self.confirm,
             confirm_timeout: std::time::Duration::from_secs(self.confirm_timeout_secs),
+            request_state_key,
             refund_limits: RefundLimits::new(self.max_refund_amount, self.max_refund_total),
             clock: crate::sandbox::Clock::system(),
             grants,
             grant_limits: Caps::credit_grants(self.max_credit_grant, self.max_credit_grant_total),
         })
+    }
+}
+
+/// The key sealing 2026-07-28 confirmation states: `raw` (the value of
+/// `SOLVAPAY_REQUEST_STATE_KEY`), else a random one for this process. A bad value is named by its
+/// variable, never echoed.
+pub fn request_state_key(raw: Option<&std::ffi::OsStr>) -> Result<RequestStateKey, ConfigError> {
+    let bad = |e: crate::options::RequestStateKeyError| ConfigError {
+        var: env::REQUEST_STATE_KEY,
+        problem: e.to_string(),
+    };
+    match raw {
+        None => Ok(RequestStateKey::random()),
+        Some(raw) => match raw.to_str() {
+            Some(text) if text.trim().is_empty() => Ok(RequestStateKey::random()),
+            Some(text) => RequestStateKey::parse(text).map_err(bad),
+            None => Err(bad(crate::options::RequestStateKeyError::NotEncoded)),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn a_bad_request_state_key_names_its_variable_and_never_its_value() {
+        let value = "0123456789abcdef-not-a-key";
+        let e = request_state_key(Some(OsStr::new(value))).unwrap_err();
+        assert_eq!(e.var, "SOLVAPAY_REQUEST_STATE_KEY");
+        assert!(!e.to_string().contains(value), "{e}");
+        let short = request_state_key(Some(OsStr::new("abcd"))).unwrap_err();
+        assert!(short.to_string().contains("decodes to 2 bytes"), "{short}");
+        for unset in [None, Some(OsStr::new("")), Some(OsStr::new("  "))] {
+            assert!(request_state_key(unset).is_ok());
+        }
+        let hex = "ab".repeat(32);
+        assert!(request_state_key(Some(OsStr::new(&hex))).is_ok());
     }
 }
