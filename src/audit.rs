@@ -2,7 +2,8 @@
 //! anything, a `started` record (time, tool, arguments, call id) is appended and flushed to disk;
 //! after it, a `finished` record with the same call id gives the outcome and the references the
 //! result names. A crash between the two leaves a `started` record with no outcome, which the next
-//! start names on stderr ([`AuditLog::unfinished`]). Every append begins on a fresh line, so a torn
+//! start names on stderr ([`AuditLog::recover`]). With a shared state the records are rows of one
+//! table that every replica writes ([`crate::state::audit`]). Every append begins on a fresh line, so a torn
 //! tail (a crash mid-append) never spoils the record after it. Secrets given to [`AuditLog::open`]
 //! are scrubbed from every line.
 
@@ -19,6 +20,8 @@ use time::OffsetDateTime;
 
 use crate::error::{self, ErrorCode, ErrorKind};
 use crate::redact::Redactor;
+use crate::state::audit::SharedAudit;
+use crate::state::{self, SharedState, StateError};
 
 /// A write call's identity in the log, shared by its `started` and `finished` records.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -88,6 +91,8 @@ enum Record<'a> {
         #[serde(with = "time::serde::rfc3339")]
         time: OffsetDateTime,
         tool: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        caller: Option<&'a str>,
         arguments: &'a RawValue,
     },
     Finished {
@@ -115,71 +120,138 @@ pub struct Unfinished {
     pub time: String,
 }
 
-/// An append-only audit file. Cheap to clone; clones share the file and the calls in flight.
+/// An append-only audit log. Cheap to clone; clones share the file (or table) and the calls in
+/// flight.
 #[derive(Debug, Clone)]
 pub struct AuditLog {
-    path: PathBuf,
+    store: Store,
     redactor: Redactor,
-    lock: Arc<Mutex<()>>,
     /// Calls started by this process and not finished: call id → tool.
     open: Arc<Mutex<HashMap<CallId, String>>>,
+}
+
+/// Where the records go.
+#[derive(Debug, Clone)]
+enum Store {
+    /// A JSON-lines file of this process (and the ones before it).
+    File(FileLog),
+    /// The audit table of the shared state, one trail for every replica.
+    Shared(SharedAudit),
+}
+
+#[derive(Debug, Clone)]
+struct FileLog {
+    path: PathBuf,
+    lock: Arc<Mutex<()>>,
     /// The file's length when this process opened it: what earlier processes wrote.
     inherited: u64,
 }
 
-/// The audit file could not be written or read.
+/// The audit log could not be written or read.
 #[derive(Debug, thiserror::Error)]
-#[error("audit log {path}: {source}")]
-pub struct AuditError {
-    path: String,
-    #[source]
-    source: std::io::Error,
+#[non_exhaustive]
+pub enum AuditError {
+    /// The audit file.
+    #[error("audit log {path}: {source}")]
+    File {
+        /// Where it is.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The audit table in PostgreSQL.
+    #[error("the shared audit log: {0}")]
+    Shared(#[from] StateError),
 }
+
+/// What [`AuditLog::recover`] writes on the calls it closes.
+const FOUND_AT_START: &str = "found without an outcome at start: the server stopped during this \
+                              call; check its effect in SolvaPay";
 
 impl AuditLog {
     /// Opens (creating directories and file) the log at `path`; `secrets` never reach the file, in
     /// any of the forms [`Redactor`] knows.
     pub fn open(path: &Path, secrets: Vec<String>) -> Result<Self, AuditError> {
-        let redactor = Redactor::new(&secrets);
-        let log = Self {
+        let mut file = FileLog {
             path: path.to_owned(),
-            redactor,
             lock: Arc::new(Mutex::new(())),
-            open: Arc::new(Mutex::new(HashMap::new())),
             inherited: 0,
         };
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| log.error(e))?;
+            std::fs::create_dir_all(dir).map_err(|e| file.error(e))?;
         }
-        let inherited = log
+        file.inherited = file
             .file()
             .and_then(|f| f.metadata())
-            .map_err(|e| log.error(e))?
+            .map_err(|e| file.error(e))?
             .len();
-        Ok(Self { inherited, ..log })
+        Ok(Self::of(Store::File(file), &secrets))
     }
 
-    /// Where the log is.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// The log in the shared state's audit table, which every replica writes; `secrets` never
+    /// reach it.
+    pub fn shared(state: &SharedState, secrets: Vec<String>) -> Self {
+        Self::of(Store::Shared(SharedAudit::new(state)), &secrets)
     }
 
-    /// Records that `tool` is about to run with `arguments`, flushed to disk. `Err`: the call must
-    /// not send anything.
-    pub async fn start(&self, tool: &str, arguments: &RawValue) -> Result<CallId, AuditError> {
+    fn of(store: Store, secrets: &[String]) -> Self {
+        Self {
+            store,
+            redactor: Redactor::new(secrets),
+            open: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// Where the log file is (`None` in the shared state).
+    pub fn path(&self) -> Option<&Path> {
+        match &self.store {
+            Store::File(file) => Some(&file.path),
+            Store::Shared(_) => None,
+        }
+    }
+
+    /// Records that `tool` is about to run with `arguments` for `caller` (a name for the logs, never
+    /// a key; `None` over stdio), flushed to disk or committed. `Err`: the call must not send
+    /// anything.
+    pub async fn start(
+        &self,
+        tool: &str,
+        caller: Option<&str>,
+        arguments: &RawValue,
+    ) -> Result<CallId, AuditError> {
         let call_id = CallId::fresh();
-        let record = Record::Started {
-            call_id: &call_id,
-            time: OffsetDateTime::now_utc().truncate_to_millisecond(),
-            tool,
-            arguments,
-        };
-        self.append(&record).await?;
+        let time = OffsetDateTime::now_utc().truncate_to_millisecond();
+        match &self.store {
+            Store::File(file) => {
+                let record = Record::Started {
+                    call_id: &call_id,
+                    time,
+                    tool,
+                    caller,
+                    arguments,
+                };
+                self.append(file, &record).await?;
+            }
+            Store::Shared(table) => {
+                let arguments = self.redactor.scrub_str(arguments.get());
+                let caller = caller.map(|c| self.redactor.scrub_str(c));
+                table
+                    .start(&state::audit::Started {
+                        call_id: &call_id.0,
+                        caller: caller.as_deref(),
+                        tool,
+                        arguments: &arguments,
+                        at: time,
+                    })
+                    .await?;
+            }
+        }
         self.open_calls().insert(call_id.clone(), tool.to_owned());
         Ok(call_id)
     }
 
-    /// Records how the call `call_id` of `tool` ended, flushed to disk.
+    /// Records how the call `call_id` of `tool` ended, flushed to disk or committed.
     pub async fn finish(
         &self,
         call_id: &CallId,
@@ -187,16 +259,40 @@ impl AuditLog {
         outcome: Outcome,
         finish: &Finish<'_>,
     ) -> Result<(), AuditError> {
-        let record = Record::Finished {
-            call_id,
-            time: OffsetDateTime::now_utc().truncate_to_millisecond(),
-            tool,
-            outcome,
-            code: finish.code,
-            message: finish.message,
-            references: &finish.references,
-        };
-        self.append(&record).await?;
+        let time = OffsetDateTime::now_utc().truncate_to_millisecond();
+        match &self.store {
+            Store::File(file) => {
+                let record = Record::Finished {
+                    call_id,
+                    time,
+                    tool,
+                    outcome,
+                    code: finish.code,
+                    message: finish.message,
+                    references: &finish.references,
+                };
+                self.append(file, &record).await?;
+            }
+            Store::Shared(table) => {
+                let name = |v: serde_json::Result<Value>| match v {
+                    Ok(Value::String(s)) => s,
+                    _ => String::new(),
+                };
+                let outcome = name(serde_json::to_value(outcome));
+                let code = finish.code.map(|c| name(serde_json::to_value(c)));
+                let message = finish.message.map(|m| self.redactor.scrub_str(m));
+                table
+                    .finish(&state::audit::Finished {
+                        call_id: &call_id.0,
+                        at: time,
+                        outcome: &outcome,
+                        code: code.as_deref(),
+                        message: message.as_deref(),
+                        references: &finish.references,
+                    })
+                    .await?;
+            }
+        }
         self.open_calls().remove(call_id);
         Ok(())
     }
@@ -221,13 +317,67 @@ impl AuditLog {
         open.len()
     }
 
-    /// The calls in the log that started and never finished (a crash, a kill, or still running),
-    /// oldest first.
-    pub fn unfinished(&self) -> Result<Vec<Unfinished>, AuditError> {
-        self.scan(u64::MAX)
+    /// The calls in the log that started and never finished (a crash, a kill, or still running —
+    /// in the shared state, on any replica), oldest first.
+    pub async fn unfinished(&self) -> Result<Vec<Unfinished>, AuditError> {
+        match &self.store {
+            Store::File(file) => {
+                let file = file.clone();
+                blocking(&file.clone(), move || file.scan(u64::MAX)).await
+            }
+            Store::Shared(table) => Ok(table
+                .unfinished()
+                .await?
+                .into_iter()
+                .map(open_row)
+                .collect()),
+        }
     }
 
-    /// [`Self::unfinished`] among the first `limit` bytes of the file.
+    /// At start: the calls an earlier process left without an outcome, each now closed as
+    /// [`Outcome::Interrupted`] so it is named once. The caller tells the operator. In the shared
+    /// state: the calls of replicas no longer connected to the database (see
+    /// [`crate::state::audit`]), each named to one replica only.
+    pub async fn recover(&self) -> Result<Vec<Unfinished>, AuditError> {
+        let file = match &self.store {
+            Store::File(file) => file.clone(),
+            Store::Shared(table) => {
+                let message = self.redactor.scrub_str(FOUND_AT_START);
+                let rows = table.recover(&message).await?;
+                return Ok(rows.into_iter().map(open_row).collect());
+            }
+        };
+        // Only what earlier processes wrote: this one's calls may be running.
+        let scan = file.clone();
+        let calls = blocking(&file, move || scan.scan(scan.inherited)).await?;
+        let finish = Finish {
+            message: Some(FOUND_AT_START),
+            ..Finish::default()
+        };
+        for call in &calls {
+            self.finish(&call.call_id, &call.tool, Outcome::Interrupted, &finish)
+                .await?;
+        }
+        Ok(calls)
+    }
+
+    fn open_calls(&self) -> std::sync::MutexGuard<'_, HashMap<CallId, String>> {
+        self.open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    async fn append(&self, file: &FileLog, record: &Record<'_>) -> Result<(), AuditError> {
+        let mut line = serde_json::to_string(record).map_err(|e| file.error(e.into()))?;
+        self.redactor.scrub_string(&mut line);
+        line.push('\n');
+        let writer = file.clone();
+        blocking(file, move || writer.write(line.as_bytes())).await
+    }
+}
+
+impl FileLog {
+    /// The calls that started and never finished among the first `limit` bytes of the file.
     fn scan(&self, limit: u64) -> Result<Vec<Unfinished>, AuditError> {
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
@@ -271,44 +421,6 @@ impl AuditLog {
         Ok(calls.into_iter().map(|(_, call)| call).collect())
     }
 
-    /// At start: the calls an earlier process left without an outcome, each now closed as
-    /// [`Outcome::Interrupted`] so it is named once. The caller tells the operator.
-    pub async fn recover(&self) -> Result<Vec<Unfinished>, AuditError> {
-        let this = self.clone();
-        // Only what earlier processes wrote: this one's calls may be running.
-        let calls = tokio::task::spawn_blocking(move || this.scan(this.inherited))
-            .await
-            .map_err(|e| self.error(std::io::Error::other(e)))??;
-        let finish = Finish {
-            message: Some(
-                "found without an outcome at start: the server stopped during this call; check \
-                 its effect in SolvaPay",
-            ),
-            ..Finish::default()
-        };
-        for call in &calls {
-            self.finish(&call.call_id, &call.tool, Outcome::Interrupted, &finish)
-                .await?;
-        }
-        Ok(calls)
-    }
-
-    fn open_calls(&self) -> std::sync::MutexGuard<'_, HashMap<CallId, String>> {
-        self.open
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    async fn append(&self, record: &Record<'_>) -> Result<(), AuditError> {
-        let mut line = serde_json::to_string(record).map_err(|e| self.error(e.into()))?;
-        self.redactor.scrub_string(&mut line);
-        line.push('\n');
-        let this = self.clone();
-        tokio::task::spawn_blocking(move || this.write(line.as_bytes()))
-            .await
-            .map_err(|e| self.error(std::io::Error::other(e)))?
-    }
-
     /// Appends `bytes` (one line) on a fresh line and flushes it to disk.
     fn write(&self, bytes: &[u8]) -> Result<(), AuditError> {
         let _guard = self
@@ -332,10 +444,31 @@ impl AuditLog {
     }
 
     fn error(&self, source: std::io::Error) -> AuditError {
-        AuditError {
+        AuditError::File {
             path: self.path.display().to_string(),
             source,
         }
+    }
+}
+
+/// Runs `f` on the blocking pool (file I/O and fsync).
+async fn blocking<T: Send + 'static>(
+    file: &FileLog,
+    f: impl FnOnce() -> Result<T, AuditError> + Send + 'static,
+) -> Result<T, AuditError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| file.error(std::io::Error::other(e)))?
+}
+
+fn open_row(row: state::audit::OpenRow) -> Unfinished {
+    Unfinished {
+        call_id: CallId(row.call_id),
+        tool: row.tool,
+        time: row
+            .started_at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
     }
 }
 
@@ -405,8 +538,8 @@ mod tests {
             r#"{"email": "sk_live_SECRET123@x.io", "name": "sk\u005flive\u005fSECRET123"}"#.into(),
         )
         .unwrap();
-        let id = log.start("create_customer", &args).await.unwrap();
-        assert_eq!(log.unfinished().unwrap().len(), 1);
+        let id = log.start("create_customer", None, &args).await.unwrap();
+        assert_eq!(log.unfinished().await.unwrap().len(), 1);
         let finish = Finish {
             references: vec!["cus_1".into()],
             ..Finish::default()
@@ -424,7 +557,7 @@ mod tests {
         assert_eq!(started["callId"], finished["callId"]);
         assert_eq!(finished["outcome"], "ok");
         assert_eq!(finished["references"], json!(["cus_1"]));
-        assert!(log.unfinished().unwrap().is_empty());
+        assert!(log.unfinished().await.unwrap().is_empty());
     }
 
     #[tokio::test]
@@ -438,14 +571,18 @@ mod tests {
         .unwrap();
         let log = AuditLog::open(&path, Vec::new()).unwrap();
         let id = log
-            .start("delete_plan", &RawValue::from_string("{}".into()).unwrap())
+            .start(
+                "delete_plan",
+                None,
+                &RawValue::from_string("{}".into()).unwrap(),
+            )
             .await
             .unwrap();
         let text = lines(&path);
         assert_eq!(text.len(), 2, "{text:?}");
         let record: Value = serde_json::from_str(&text[1]).unwrap();
         assert_eq!(record["callId"], id.to_string());
-        let unfinished = log.unfinished().unwrap();
+        let unfinished = log.unfinished().await.unwrap();
         assert_eq!(unfinished.len(), 1);
         assert_eq!(unfinished[0].tool, "delete_plan");
     }
@@ -456,19 +593,19 @@ mod tests {
         let path = dir.path().join("audit.jsonl");
         let args = RawValue::from_string("{}".into()).unwrap();
         let earlier = AuditLog::open(&path, Vec::new()).unwrap();
-        let lost = earlier.start("create_customer", &args).await.unwrap();
-        let done = earlier.start("create_product", &args).await.unwrap();
+        let lost = earlier.start("create_customer", None, &args).await.unwrap();
+        let done = earlier.start("create_product", None, &args).await.unwrap();
         earlier
             .finish(&done, "create_product", Outcome::Ok, &Finish::default())
             .await
             .unwrap();
         let now = AuditLog::open(&path, Vec::new()).unwrap();
-        let running = now.start("delete_plan", &args).await.unwrap();
+        let running = now.start("delete_plan", None, &args).await.unwrap();
         let recovered = now.recover().await.unwrap();
         assert_eq!(recovered.len(), 1);
         assert_eq!(recovered[0].call_id, lost);
         assert_eq!(recovered[0].tool, "create_customer");
-        assert_eq!(now.unfinished().unwrap()[0].call_id, running);
+        assert_eq!(now.unfinished().await.unwrap()[0].call_id, running);
         now.finish(&running, "delete_plan", Outcome::Ok, &Finish::default())
             .await
             .unwrap();
@@ -483,10 +620,10 @@ mod tests {
         let log = AuditLog::open(&path, Vec::new()).unwrap();
         let args = RawValue::from_string("{}".into()).unwrap();
         for _ in 0..3 {
-            log.start("create_customer", &args).await.unwrap();
+            log.start("create_customer", None, &args).await.unwrap();
         }
         assert_eq!(log.interrupt_open().await, 3);
-        assert!(log.unfinished().unwrap().is_empty());
+        assert!(log.unfinished().await.unwrap().is_empty());
         let interrupted = lines(&path)
             .iter()
             .filter(|l| l.contains("\"outcome\":\"interrupted\""))

@@ -13,6 +13,7 @@ use crate::journal::{GrantJournal, RefundJournal};
 use crate::options::{Caps, ConfirmMode, RefundLimits, RequestStateKey, ServerOptions};
 use crate::policy::ToolSelection;
 use crate::sandbox::{DbLocation, SandboxOptions, UiRoutes};
+use crate::state::{SharedState, StateError, StateUrl};
 
 /// MCP server (stdio) for the SolvaPay billing API.
 ///
@@ -166,6 +167,30 @@ pub struct ServerFlags {
     /// [default: $XDG_DATA_HOME/solvapay-mcp, else ~/.local/share/solvapay-mcp].
     #[arg(long, env = "SOLVAPAY_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// PostgreSQL URL (postgres://…) of the state replicas share: the refund and credit-grant
+    /// journals, the refund and grant totals and the audit log, instead of files in the data
+    /// directory. Prefer the environment variable when the URL holds a password.
+    #[arg(long, env = "SOLVAPAY_STATE_URL", hide_env_values = true)]
+    pub state_url: Option<StateUrlArg>,
+}
+
+/// `--state-url` as given; its `Debug` hides it (it may hold a password), and it is parsed by
+/// [`ServerFlags::state_url`], whose error never echoes it.
+#[derive(Clone)]
+pub struct StateUrlArg(String);
+
+impl std::str::FromStr for StateUrlArg {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for StateUrlArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StateUrlArg(..)")
+    }
 }
 
 /// The data directory: `--data-dir`, else [`default_data_dir`].
@@ -174,13 +199,28 @@ pub fn data_dir(flag: Option<&PathBuf>) -> Option<PathBuf> {
 }
 
 impl ServerFlags {
+    /// The shared state's URL, when one is given (`--state-url` / `SOLVAPAY_STATE_URL`).
+    pub fn state_url(&self) -> Result<Option<StateUrl>, ConfigError> {
+        let Some(StateUrlArg(url)) = &self.state_url else {
+            return Ok(None);
+        };
+        url.parse().map(Some).map_err(|e: StateError| ConfigError {
+            var: env::STATE_URL,
+            problem: e.to_string(),
+        })
+    }
+
     /// Builds the server's options for `config`; `local_sandbox` when no key is set and the
-    /// local sandbox serves as SolvaPay.
+    /// local sandbox serves as SolvaPay; `state`, when opened, holds the journals, the caps'
+    /// totals and the audit log instead of the data directory's files.
     pub fn options(
         &self,
         config: &Config,
         local_sandbox: bool,
+        state: Option<&SharedState>,
     ) -> Result<ServerOptions, ConfigError> {
+        let raw_key = std::env::var_os(env::REQUEST_STATE_KEY);
+        let request_state_key = request_state_key(raw_key.as_deref(), state.is_some())?;
         let selection = ToolSelection {
             toolsets: self.toolsets.clone(),
             tools: self.tools.clone(),
@@ -203,6 +243,24 @@ impl ServerFlags {
             .iter()
             .map(|k| k.expose().to_owned())
             .collect();
+        if let Some(state) = state {
+            return Ok(ServerOptions {
+                policy,
+                audit: Some(AuditLog::shared(state, secrets)),
+                journal: RefundJournal::shared(state),
+                grants: GrantJournal::shared(state),
+                refund_limits: RefundLimits::new(self.max_refund_amount, self.max_refund_total)
+                    .deployment_wide(state),
+                grant_limits: Caps::credit_grants(
+                    self.max_credit_grant,
+                    self.max_credit_grant_total,
+                )
+                .deployment_wide(state),
+                state: Some(state.clone()),
+                request_state_key,
+                ..self.common_options()
+            });
+        }
         let audit_path = self
             .audit_log
             .clone()
@@ -228,38 +286,53 @@ impl ServerFlags {
             })?,
             None => GrantJournal::in_memory(),
         };
-        let raw_key = std::env::var_os(env::REQUEST_STATE_KEY);
-        let request_state_key = request_state_key(raw_key.as_deref())?;
         Ok(ServerOptions {
             policy,
             audit,
             journal,
+            request_state_key,
+            grants,
+            refund_limits: RefundLimits::new(self.max_refund_amount, self.max_refund_total),
+            grant_limits: Caps::credit_grants(self.max_credit_grant, self.max_credit_grant_total),
+            ..self.common_options()
+        })
+    }
+
+    /// The options that do not depend on where the state lives.
+    fn common_options(&self) -> ServerOptions {
+        ServerOptions {
             confirm: self.confirm,
             confirm_timeout: std::time::Duration::from_secs(self.confirm_timeout_secs),
-            request_state_key,
-            refund_limits: RefundLimits::new(self.max_refund_amount, self.max_refund_total),
             clock: crate::sandbox::Clock::system(),
-            grants,
-            grant_limits: Caps::credit_grants(self.max_credit_grant, self.max_credit_grant_total),
-        })
+            ..ServerOptions::default()
+        }
     }
 }
 
 /// The key sealing 2026-07-28 confirmation states: `raw` (the value of
-/// `SOLVAPAY_REQUEST_STATE_KEY`), else a random one for this process. A bad value is named by its
+/// `SOLVAPAY_REQUEST_STATE_KEY`), else a random one for this process — unless the state is
+/// `shared` by replicas, which must all open what any of them sealed. A bad value is named by its
 /// variable, never echoed.
-pub fn request_state_key(raw: Option<&std::ffi::OsStr>) -> Result<RequestStateKey, ConfigError> {
+pub fn request_state_key(
+    raw: Option<&std::ffi::OsStr>,
+    shared: bool,
+) -> Result<RequestStateKey, ConfigError> {
     let bad = |e: crate::options::RequestStateKeyError| ConfigError {
         var: env::REQUEST_STATE_KEY,
         problem: e.to_string(),
     };
-    match raw {
-        None => Ok(RequestStateKey::random()),
-        Some(raw) => match raw.to_str() {
-            Some(text) if text.trim().is_empty() => Ok(RequestStateKey::random()),
-            Some(text) => RequestStateKey::parse(text).map_err(bad),
-            None => Err(bad(crate::options::RequestStateKeyError::NotEncoded)),
-        },
+    match raw.map(|r| r.to_str().map(str::trim)) {
+        Some(Some(text)) if !text.is_empty() => RequestStateKey::parse(text).map_err(bad),
+        Some(None) => Err(bad(crate::options::RequestStateKeyError::NotEncoded)),
+        _ if shared => Err(ConfigError {
+            var: env::REQUEST_STATE_KEY,
+            problem: format!(
+                "required with {}: every replica must seal and open confirmations with the same \
+                 key; give them all one (e.g. `openssl rand -hex 32`)",
+                env::STATE_URL
+            ),
+        }),
+        _ => Ok(RequestStateKey::random()),
     }
 }
 
@@ -271,15 +344,24 @@ mod tests {
     #[test]
     fn a_bad_request_state_key_names_its_variable_and_never_its_value() {
         let value = "0123456789abcdef-not-a-key";
-        let e = request_state_key(Some(OsStr::new(value))).unwrap_err();
+        let e = request_state_key(Some(OsStr::new(value)), false).unwrap_err();
         assert_eq!(e.var, "SOLVAPAY_REQUEST_STATE_KEY");
         assert!(!e.to_string().contains(value), "{e}");
-        let short = request_state_key(Some(OsStr::new("abcd"))).unwrap_err();
+        let short = request_state_key(Some(OsStr::new("abcd")), false).unwrap_err();
         assert!(short.to_string().contains("decodes to 2 bytes"), "{short}");
         for unset in [None, Some(OsStr::new("")), Some(OsStr::new("  "))] {
-            assert!(request_state_key(unset).is_ok());
+            assert!(request_state_key(unset, false).is_ok());
+            let required = request_state_key(unset, true).unwrap_err();
+            assert_eq!(required.var, "SOLVAPAY_REQUEST_STATE_KEY");
+            assert!(
+                required
+                    .problem
+                    .contains("required with SOLVAPAY_STATE_URL"),
+                "{required}"
+            );
         }
         let hex = "ab".repeat(32);
-        assert!(request_state_key(Some(OsStr::new(&hex))).is_ok());
+        assert!(request_state_key(Some(OsStr::new(&hex)), false).is_ok());
+        assert!(request_state_key(Some(OsStr::new(&hex)), true).is_ok());
     }
 }

@@ -14,3 +14,5 @@ pub const TIMEOUT_SECS: &str = "SOLVAPAY_TIMEOUT_SECS";
 /// The secret sealing 2026-07-28 confirmation states (hex or base64, at least 32 bytes); the same
 /// on every replica. Random per process when unset.
 pub const REQUEST_STATE_KEY: &str = "SOLVAPAY_REQUEST_STATE_KEY";
+/// PostgreSQL URL of the state shared by replicas (journals, caps' totals, audit log, sessions).
+pub const STATE_URL: &str = "SOLVAPAY_STATE_URL";

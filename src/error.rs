@@ -139,6 +139,8 @@ pub enum Advice {
     FixAuditLog,
     /// A confirmation that expired or belongs to another call: ask again.
     AskAgain,
+    /// The shared state (PostgreSQL) cannot be reached: the operator must restore it.
+    CheckSharedState,
 }
 
 impl Advice {
@@ -163,6 +165,11 @@ impl Advice {
             ),
             Self::FixAuditLog => "Ask the operator to fix the audit log.".into(),
             Self::AskAgain => "Call again to ask anew.".into(),
+            Self::CheckSharedState => format!(
+                "Ask the operator to check the PostgreSQL database of {}; tools that only read \
+                 still work.",
+                env::STATE_URL
+            ),
         }
     }
 }

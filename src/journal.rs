@@ -92,6 +92,7 @@ pub enum Admission {
 }
 
 impl ledger::Intent for RefundIntent {
+    const KIND: &'static str = "refund";
     fn key(&self) -> String {
         RefundIntent::key(self)
     }
@@ -111,11 +112,20 @@ pub struct RefundJournal {
 
 /// The journal could not be read or written; refunds and grants must not proceed.
 #[derive(Debug, thiserror::Error)]
-#[error("journal {path}: {source}")]
-pub struct JournalError {
-    path: String,
-    #[source]
-    source: std::io::Error,
+#[non_exhaustive]
+pub enum JournalError {
+    /// The journal's file.
+    #[error("journal {path}: {source}")]
+    File {
+        /// Where it is.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The shared journal in PostgreSQL.
+    #[error("the shared journal: {0}")]
+    Shared(#[from] crate::state::StateError),
 }
 
 impl RefundJournal {
@@ -135,7 +145,14 @@ impl RefundJournal {
         })
     }
 
-    /// Where the journal lives (`None` in memory).
+    /// The journal in the shared state: every replica admits refunds against the same intents.
+    pub fn shared(state: &crate::state::SharedState) -> Self {
+        Self {
+            ledger: Ledger::shared(state),
+        }
+    }
+
+    /// Where the journal lives (`None` in memory or in the shared state).
     pub fn path(&self) -> Option<PathBuf> {
         self.ledger.path()
     }

@@ -9,8 +9,9 @@
 //!   HTTP, not MCP.
 //! - **failures**: `error`: a failure's kind and advice, and the one conversion from a failure to
 //!   a tool result.
-//! - **records**: `journal` (append-only files) and `audit` (the audit log of write calls; its
-//!   outcomes come from the failure's kind).
+//! - **records**: `state` (the shared tables in PostgreSQL, when configured), `journal`
+//!   (append-only files, or `state`) and `audit` (the audit log of write calls; its outcomes come
+//!   from the failure's kind).
 //! - **MCP**: `catalog` (the table of per-tool facts: annotations, confirmation, search hints),
 //!   `schema` (the tool list made lean and standard), `tools` (one file per domain), `confirm`,
 //!   `policy` (which tools are on), `server` (the handler every call passes through) and `stdio`
@@ -39,6 +40,7 @@ pub mod sandbox;
 pub mod schema;
 pub mod serve;
 pub mod server;
+pub mod state;
 pub mod stdio;
 pub mod telemetry;
 pub mod text;

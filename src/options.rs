@@ -4,9 +4,12 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use crate::audit::AuditLog;
+use crate::error::{Advice, ErrorKind, ToolError};
 use crate::journal::{GrantJournal, RefundJournal};
 use crate::policy::ToolPolicy;
 use crate::sandbox::Clock;
+use crate::state::totals::SharedTotal;
+use crate::state::{SharedState, StateError};
 
 pub use crate::confirm::{RequestStateKey, RequestStateKeyError};
 
@@ -24,17 +27,96 @@ pub enum ConfirmMode {
 /// Refund ceilings, in minor units of the transaction's currency.
 pub type RefundLimits = Caps;
 
+/// Whose amounts a total cap counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TotalScope {
+    /// This server process's (local files, one replica).
+    Process,
+    /// Every replica's, through the shared state in PostgreSQL.
+    Deployment,
+}
+
+impl std::fmt::Display for TotalScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Process => "this session's",
+            Self::Deployment => "this deployment's",
+        })
+    }
+}
+
+/// Where a cap's total is kept.
+#[derive(Debug)]
+enum Totals {
+    Process(AtomicI64),
+    Deployment(SharedTotal),
+}
+
 /// Optional ceilings on an amount a tool moves (refunds in minor units, credit grants in credits):
-/// one call, and the total of this process.
+/// one call, and the total of this process (or, with a shared state, of the deployment).
 #[derive(Debug)]
 pub struct Caps {
     /// What is capped, as the refusal names it ("refund", "credit grant").
     what: &'static str,
     /// Largest single amount.
     pub per_call: Option<i64>,
-    /// Largest total of all amounts moved by this process.
+    /// Largest total of all amounts moved by this process (or the deployment).
     pub per_process: Option<i64>,
-    used: AtomicI64,
+    used: Totals,
+}
+
+/// A reservation against [`Caps`] that was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CapError {
+    /// The amount alone is over the per-call cap.
+    #[error("{what} of {amount} exceeds the per-call cap of {cap} set by the operator")]
+    PerCall {
+        /// What is capped.
+        what: &'static str,
+        /// The amount asked for.
+        amount: i64,
+        /// The cap.
+        cap: i64,
+    },
+    /// The amount would bring the total over its cap.
+    #[error(
+        "{what} of {amount} would bring {scope} {what}s to {total} (cap {cap} set by the operator)"
+    )]
+    Total {
+        /// What is capped.
+        what: &'static str,
+        /// The amount asked for.
+        amount: i64,
+        /// The total it would make.
+        total: i64,
+        /// The cap.
+        cap: i64,
+        /// Whose total.
+        scope: TotalScope,
+    },
+    /// The deployment's total cannot be read or written.
+    #[error("the deployment's {what} total cannot be checked ({source})")]
+    Unavailable {
+        /// What is capped.
+        what: &'static str,
+        /// Why.
+        #[source]
+        source: StateError,
+    },
+}
+
+impl CapError {
+    /// The tool error the call answers with (`field`: the argument holding the amount).
+    pub(crate) fn into_tool_error(self, field: &str) -> ToolError {
+        match self {
+            Self::Unavailable { .. } => {
+                ToolError::of(ErrorKind::NotSent, format!("Not sent: {self}."))
+                    .advise(Advice::CheckSharedState)
+            }
+            Self::PerCall { .. } | Self::Total { .. } => ToolError::invalid(field, self),
+        }
+    }
 }
 
 impl Default for Caps {
@@ -50,7 +132,7 @@ impl Caps {
             what: "refund",
             per_call,
             per_process,
-            used: AtomicI64::new(0),
+            used: Totals::Process(AtomicI64::new(0)),
         }
     }
 
@@ -62,31 +144,73 @@ impl Caps {
         }
     }
 
+    /// These ceilings, with the total counted for the whole deployment in `state`.
+    pub fn deployment_wide(self, state: &SharedState) -> Self {
+        Self {
+            used: Totals::Deployment(SharedTotal::new(state, self.what)),
+            ..self
+        }
+    }
+
+    /// Whose total the cap counts.
+    pub fn scope(&self) -> TotalScope {
+        match self.used {
+            Totals::Process(_) => TotalScope::Process,
+            Totals::Deployment(_) => TotalScope::Deployment,
+        }
+    }
+
     /// Reserves `amount` against the caps, or says which cap it would break.
-    pub fn reserve(&self, amount: i64) -> Result<(), String> {
+    pub async fn reserve(&self, amount: i64) -> Result<(), CapError> {
         let what = self.what;
         if let Some(cap) = self.per_call
             && amount > cap
         {
-            return Err(format!(
-                "{what} of {amount} exceeds the per-call cap of {cap} set by the operator"
-            ));
+            return Err(CapError::PerCall { what, amount, cap });
         }
-        let Some(cap) = self.per_process else {
-            self.used.fetch_add(amount, Ordering::SeqCst);
-            return Ok(());
+        let over = |total, cap| CapError::Total {
+            what,
+            amount,
+            total,
+            cap,
+            scope: self.scope(),
         };
-        self.used
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |done| (done + amount <= cap).then_some(done + amount))
-            .map(drop)
-            .map_err(|done| {
-                format!("{what} of {amount} would bring this session's {what}s to {} (cap {cap} set by the operator)", done + amount)
-            })
+        match &self.used {
+            Totals::Process(used) => {
+                let Some(cap) = self.per_process else {
+                    used.fetch_add(amount, Ordering::SeqCst);
+                    return Ok(());
+                };
+                used.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |done| {
+                    (done + amount <= cap).then_some(done + amount)
+                })
+                .map(drop)
+                .map_err(|done| over(done + amount, cap))
+            }
+            Totals::Deployment(total) => match total.reserve(amount, self.per_process).await {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(total)) => Err(over(total, self.per_process.unwrap_or(i64::MAX))),
+                Err(source) => Err(CapError::Unavailable { what, source }),
+            },
+        }
     }
 
     /// Gives back a reservation whose move did not happen.
-    pub fn release(&self, amount: i64) {
-        self.used.fetch_sub(amount, Ordering::SeqCst);
+    pub async fn release(&self, amount: i64) {
+        match &self.used {
+            Totals::Process(used) => {
+                used.fetch_sub(amount, Ordering::SeqCst);
+            }
+            Totals::Deployment(total) => {
+                if let Err(e) = total.release(amount).await {
+                    // Kept counted: the cap errs on the side of moving less.
+                    tracing::error!(
+                        "could not give back {amount} to the {} total: {e}",
+                        self.what
+                    );
+                }
+            }
+        }
     }
 }
 
@@ -114,6 +238,9 @@ pub struct ServerOptions {
     pub grants: GrantJournal,
     /// Credit-grant ceilings, in credits.
     pub grant_limits: Caps,
+    /// The shared state in PostgreSQL the journals, caps and audit log use, when configured (the
+    /// HTTP server keeps its sessions there too).
+    pub state: Option<SharedState>,
 }
 
 impl Default for ServerOptions {
@@ -129,6 +256,7 @@ impl Default for ServerOptions {
             clock: Clock::system(),
             grants: GrantJournal::in_memory(),
             grant_limits: Caps::credit_grants(None, None),
+            state: None,
         }
     }
 }
@@ -137,24 +265,21 @@ impl Default for ServerOptions {
 mod tests {
     use super::*;
 
-    #[test]
-    fn caps_refuse_and_release() {
+    #[tokio::test]
+    async fn caps_refuse_and_release() {
         let limits = RefundLimits::new(Some(5000), Some(6000));
-        assert!(
-            limits
-                .reserve(5001)
-                .unwrap_err()
-                .contains("per-call cap of 5000")
+        let refused = |e: CapError| e.to_string();
+        assert!(refused(limits.reserve(5001).await.unwrap_err()).contains("per-call cap of 5000"));
+        limits.reserve(5000).await.unwrap();
+        assert_eq!(
+            refused(limits.reserve(1001).await.unwrap_err()),
+            "refund of 1001 would bring this session's refunds to 6001 (cap 6000 set by the operator)"
         );
-        limits.reserve(5000).unwrap();
-        assert!(limits.reserve(1001).unwrap_err().contains("cap 6000"));
-        limits.release(5000);
-        limits.reserve(1001).unwrap();
+        limits.release(5000).await;
+        limits.reserve(1001).await.unwrap();
         let grants = Caps::credit_grants(Some(10_000), None);
         assert!(
-            grants
-                .reserve(10_001)
-                .unwrap_err()
+            refused(grants.reserve(10_001).await.unwrap_err())
                 .starts_with("credit grant of 10001 exceeds the per-call cap of 10000")
         );
     }

@@ -19,6 +19,7 @@ use crate::audit::AuditLog;
 use crate::cli::{Cli, Command, SandboxFlags, ServerFlags};
 use crate::config::ConfigError;
 use crate::sandbox::Sandbox;
+use crate::state::SharedState;
 use crate::telemetry::LogRedaction;
 use crate::{BillingServer, Config, SolvaPayClient, http, stdio};
 
@@ -60,6 +61,23 @@ async fn run_server(
         Ok(c) => c,
         Err(e) => return config_error(&e),
     };
+    let state = match flags.state_url() {
+        Ok(url) => url,
+        Err(e) => return config_error(&e),
+    };
+    let state = match state {
+        Some(url) => match SharedState::open(&url).await {
+            Ok(state) => {
+                tracing::info!("shared state: {url} (this replica: {})", state.replica());
+                Some(state)
+            }
+            Err(e) => {
+                tracing::error!("the shared state at {url} cannot be opened: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => None,
+    };
     // No key (or --sandbox): serve the local sandbox in-process and point the client at it.
     let (config, sandbox) = if config.api_key.is_some() && !use_sandbox {
         (config, None)
@@ -85,7 +103,7 @@ async fn run_server(
     let api = SolvaPayClient::new(&config);
     // From here on the key (configured, or the local sandbox's) is known: no log line shows it.
     logs.set(api.redactor());
-    let mut options = match flags.options(&config, sandbox.is_some()) {
+    let mut options = match flags.options(&config, sandbox.is_some(), state.as_ref()) {
         Ok(o) => o,
         Err(e) => return config_error(&e),
     };

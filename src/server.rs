@@ -21,7 +21,7 @@ use futures::FutureExt;
 use serde_json::value::RawValue;
 
 use crate::api::SolvaPayClient;
-use crate::audit::{self, AuditLog, CallId, Finish, Outcome as Audited};
+use crate::audit::{self, AuditError, AuditLog, CallId, Finish, Outcome as Audited};
 use crate::catalog::{self, ToolSpec};
 use crate::confirm::{self, Confirmer, Consent};
 use crate::error::{Advice, ErrorKind, ToolError, report};
@@ -156,13 +156,19 @@ impl ServerHandler for BillingServer {
             return redacted(self.api.redactor(), response);
         };
         // Write-ahead: the call is on record before it can send anything.
+        // The caller's name is the HTTP transport's to give; over stdio there is one caller.
+        let caller = None;
         let call_id = match audit
-            .start(&name, &audit_arguments(request.arguments.as_ref()))
+            .start(&name, caller, &audit_arguments(request.arguments.as_ref()))
             .await
         {
             Ok(id) => id,
             Err(e) => {
                 tracing::error!("{e}");
+                let advice = match e {
+                    AuditError::Shared(_) => Advice::CheckSharedState,
+                    _ => Advice::FixAuditLog,
+                };
                 return into_response(
                     ToolError::of(
                         ErrorKind::NotSent,
@@ -170,7 +176,7 @@ impl ServerHandler for BillingServer {
                             "Not sent: the audit log cannot be written ({e}); {name} was not run."
                         ),
                     )
-                    .advise(Advice::FixAuditLog),
+                    .advise(advice),
                 );
             }
         };

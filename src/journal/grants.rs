@@ -88,6 +88,7 @@ pub enum GrantAdmission {
 }
 
 impl ledger::Intent for GrantIntent {
+    const KIND: &'static str = "grant";
     fn key(&self) -> String {
         GrantIntent::key(self)
     }
@@ -110,6 +111,13 @@ impl GrantJournal {
     pub fn in_memory() -> Self {
         Self {
             ledger: Ledger::in_memory(),
+        }
+    }
+
+    /// The journal in the shared state: every replica resends and refuses against the same intents.
+    pub fn shared(state: &crate::state::SharedState) -> Self {
+        Self {
+            ledger: Ledger::shared(state),
         }
     }
 

@@ -1,7 +1,8 @@
 //! The mechanism both journals share: an append-only, fsynced JSON-lines file of intents (written
 //! before their request is sent) and outcomes (after), replayed at start into the latest outcome
-//! of each intent. What a repeat of an intent may do is each journal's own rule, given to
-//! [`Ledger::admit`].
+//! of each intent — or, with a shared state, the same intents and outcomes in PostgreSQL
+//! ([`crate::state::ledger`]). What a repeat of an intent may do is each journal's own rule, given
+//! to [`Ledger::admit`]: both stores show it the same [`Latest`].
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -13,9 +14,13 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::JournalError;
+use crate::state::SharedState;
+use crate::state::ledger::{NewIntent, SharedLedger};
 
 /// What a journal records an intent for.
 pub(super) trait Intent: Serialize + DeserializeOwned + Send + 'static {
+    /// The journal's name in the shared state ("refund", "grant").
+    const KIND: &'static str;
     /// What makes two intents the same (an identical request).
     fn key(&self) -> String;
 }
@@ -88,18 +93,30 @@ impl<O: Outcome> State<O> {
     }
 }
 
+/// Where a ledger keeps its intents.
+#[derive(Debug)]
+enum Store<O> {
+    /// A file (or memory), replayed at start; this process alone admits.
+    File(Arc<Mutex<State<O>>>),
+    /// PostgreSQL, shared by every replica of the deployment.
+    Shared(SharedLedger),
+}
+
 /// A journal of intents `I` and their outcomes `O`. Cheap to clone; clones share the file and
 /// state.
 #[derive(Debug)]
 pub(super) struct Ledger<I, O> {
-    state: Arc<Mutex<State<O>>>,
+    store: Store<O>,
     intents: std::marker::PhantomData<fn(I)>,
 }
 
 impl<I, O> Clone for Ledger<I, O> {
     fn clone(&self) -> Self {
         Self {
-            state: self.state.clone(),
+            store: match &self.store {
+                Store::File(state) => Store::File(state.clone()),
+                Store::Shared(ledger) => Store::Shared(ledger.clone()),
+            },
             intents: std::marker::PhantomData,
         }
     }
@@ -118,7 +135,7 @@ impl<I: Intent, O: Outcome + std::fmt::Debug> Ledger<I, O> {
     /// Opens (creating if needed) the file at `path` and replays it. A torn last line (a crash
     /// mid-write) is skipped, not fatal, and closed so the next record starts on a line of its own.
     pub(super) fn open(path: &Path) -> Result<Self, JournalError> {
-        let error = |source| JournalError {
+        let error = |source| JournalError::File {
             path: path.display().to_string(),
             source,
         };
@@ -152,16 +169,27 @@ impl<I: Intent, O: Outcome + std::fmt::Debug> Ledger<I, O> {
         Ok(Self::of(state))
     }
 
-    fn of(state: State<O>) -> Self {
+    /// Kept in the shared state's tables, under `I::KIND`.
+    pub(super) fn shared(state: &SharedState) -> Self {
         Self {
-            state: Arc::new(Mutex::new(state)),
+            store: Store::Shared(SharedLedger::new(state, I::KIND)),
             intents: std::marker::PhantomData,
         }
     }
 
-    /// Where the file lives (`None` in memory).
+    fn of(state: State<O>) -> Self {
+        Self {
+            store: Store::File(Arc::new(Mutex::new(state))),
+            intents: std::marker::PhantomData,
+        }
+    }
+
+    /// Where the file lives (`None` in memory or in the shared state).
     pub(super) fn path(&self) -> Option<PathBuf> {
-        lock(&self.state).path.clone()
+        match &self.store {
+            Store::File(state) => lock(state).path.clone(),
+            Store::Shared(_) => None,
+        }
     }
 
     /// Decides on a request for `intent`. `repeat` is the journal's rule for an identical earlier
@@ -175,7 +203,12 @@ impl<I: Intent, O: Outcome + std::fmt::Debug> Ledger<I, O> {
         repeat: impl FnOnce(Latest<'_, O>, OffsetDateTime) -> Option<R> + Send + 'static,
         fresh: impl FnOnce(String) -> R + Send + 'static,
     ) -> Result<R, JournalError> {
-        let state = self.state.clone();
+        let state = match &self.store {
+            Store::File(state) => state.clone(),
+            Store::Shared(ledger) => {
+                return admit_shared(ledger, intent, force_new, prefix, repeat, fresh).await;
+            }
+        };
         blocking(move || {
             let mut guard = lock(&state);
             let now = OffsetDateTime::now_utc().truncate_to_millisecond();
@@ -192,7 +225,7 @@ impl<I: Intent, O: Outcome + std::fmt::Debug> Ledger<I, O> {
             {
                 return Ok(answer);
             }
-            let id = format!("{prefix}_{:032x}", rand::random::<u128>());
+            let id = fresh_id(prefix);
             guard.write(Line::<I, O>::Intent {
                 id: id.clone(),
                 at: now,
@@ -205,17 +238,61 @@ impl<I: Intent, O: Outcome + std::fmt::Debug> Ledger<I, O> {
 
     /// Records the outcome of the intent `id` (flushed to disk before returning).
     pub(super) async fn record(&self, id: &str, outcome: O) -> Result<(), JournalError> {
-        let state = self.state.clone();
+        let at = OffsetDateTime::now_utc().truncate_to_millisecond();
+        let state = match &self.store {
+            Store::File(state) => state.clone(),
+            Store::Shared(ledger) => {
+                let outcome = serde_json::to_value(&outcome).map_err(shared)?;
+                return Ok(ledger.record(id, at, &outcome).await?);
+            }
+        };
         let id = id.to_owned();
-        blocking(move || {
-            lock(&state).write(Line::<I, O>::Outcome {
-                id,
-                at: OffsetDateTime::now_utc().truncate_to_millisecond(),
-                outcome,
-            })
-        })
-        .await
+        blocking(move || lock(&state).write(Line::<I, O>::Outcome { id, at, outcome })).await
     }
+}
+
+/// [`Ledger::admit`] in the shared state: one transaction decides, whichever replica asks.
+async fn admit_shared<I: Intent, O: Outcome, R>(
+    ledger: &SharedLedger,
+    intent: I,
+    force_new: bool,
+    prefix: &'static str,
+    repeat: impl FnOnce(Latest<'_, O>, OffsetDateTime) -> Option<R>,
+    fresh: impl FnOnce(String) -> R,
+) -> Result<R, JournalError> {
+    let at = OffsetDateTime::now_utc().truncate_to_millisecond();
+    let id = fresh_id(prefix);
+    let new = NewIntent {
+        id: id.clone(),
+        key: intent.key(),
+        at,
+        intent: serde_json::to_value(&intent).map_err(shared)?,
+        pending: serde_json::to_value(O::pending()).map_err(shared)?,
+    };
+    let decided = ledger
+        .admit(new, |earlier| {
+            if force_new {
+                return None;
+            }
+            // An outcome this build cannot read blocks like one still pending.
+            let outcome = serde_json::from_value(earlier.outcome).unwrap_or_else(|_| O::pending());
+            let latest = Latest {
+                id: &earlier.id,
+                at: earlier.at,
+                outcome: &outcome,
+            };
+            repeat(latest, at)
+        })
+        .await?;
+    Ok(decided.unwrap_or_else(|| fresh(id)))
+}
+
+fn fresh_id(prefix: &str) -> String {
+    format!("{prefix}_{:032x}", rand::random::<u128>())
+}
+
+fn shared(e: serde_json::Error) -> JournalError {
+    JournalError::Shared(e.into())
 }
 
 fn lock<O>(state: &Mutex<State<O>>) -> std::sync::MutexGuard<'_, State<O>> {
@@ -228,7 +305,7 @@ fn lock<O>(state: &Mutex<State<O>>) -> std::sync::MutexGuard<'_, State<O>> {
 /// Appends `line` to the file at `path` (if any) and flushes it to disk.
 pub(super) fn append(path: &Option<PathBuf>, line: &impl Serialize) -> Result<(), JournalError> {
     let Some(path) = path else { return Ok(()) };
-    let error = |source| JournalError {
+    let error = |source| JournalError::File {
         path: path.display().to_string(),
         source,
     };
@@ -247,7 +324,7 @@ async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, JournalError> + Send + 'static,
 ) -> Result<T, JournalError> {
     tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| {
-        Err(JournalError {
+        Err(JournalError::File {
             path: "(journal)".into(),
             source: std::io::Error::other(e.to_string()),
         })

@@ -13,7 +13,7 @@ use serde_json::Map;
 use super::{Json, Reply, Summary, opt_text};
 use crate::api::ApiError;
 use crate::confirm::{Binding, Consent};
-use crate::error::{Advice, ErrorCode, Outcome, ToolError};
+use crate::error::{Advice, ErrorCode, ErrorKind, Outcome, ToolError};
 use crate::journal::{GrantAdmission, GrantIntent, GrantOutcome, GrantPrior, JournalError};
 use crate::model::credit::{
     ActivateRequest, Activation, ActivationStatus, CustomerBalance, GrantRequest, credit_value,
@@ -201,10 +201,11 @@ impl BillingServer {
         let limits = &self.options().grant_limits;
         limits
             .reserve(args.credits)
-            .map_err(|m| ToolError::invalid("credits", m))?;
+            .await
+            .map_err(|e| e.into_tool_error("credits"))?;
         let sent = self.guarded_grant(&customer, &args, reason, &context).await;
         if !matches!(sent, Ok(Reply::Done(_))) {
-            limits.release(args.credits);
+            limits.release(args.credits).await;
         }
         sent
     }
@@ -350,10 +351,15 @@ fn duplicate(customer: &CustomerRef, prior: &GrantPrior) -> ToolError {
 }
 
 fn journal_error(e: JournalError) -> ToolError {
-    ToolError::new(
-        ErrorCode::InternalError,
+    let advice = match &e {
+        JournalError::Shared(_) => Advice::CheckSharedState,
+        _ => Advice::None,
+    };
+    ToolError::of(
+        ErrorKind::NotSent,
         format!("Not sent: the credit-grant journal cannot be written ({e})."),
     )
+    .advise(advice)
 }
 
 /// A grant that may have gone through: the same call again resends it with the same key.

@@ -13,7 +13,7 @@ use super::transactions::resolve;
 use super::{Reply, Summary, opt_text};
 use crate::api::{ApiError, RefundAnswer, RefundRequest};
 use crate::confirm::{Binding, Consent};
-use crate::error::{ErrorCode, ToolError};
+use crate::error::{Advice, ErrorCode, ErrorKind, ToolError};
 use crate::journal::{Admission, Prior, RefundIntent, RefundOutcome};
 use crate::model::transaction::{RefundPlan, TransactionWire};
 use crate::model::{Money, TransactionRef};
@@ -114,12 +114,13 @@ impl BillingServer {
         let plan = RefundPlan::new(&source, already, args.amount)?;
         limits
             .reserve(plan.amount)
-            .map_err(|m| ToolError::invalid("amount", m))?;
+            .await
+            .map_err(|e| e.into_tool_error("amount"))?;
         let sent = self
             .guarded_refund(&key, &source, &plan, &args, &reason, &context)
             .await;
         if !matches!(sent, Ok(Reply::Done(_))) {
-            limits.release(plan.amount);
+            limits.release(plan.amount).await;
         }
         Ok(match sent? {
             Reply::Done(answer) => Reply::Done(refund_result(key, &plan, reason, answer)),
@@ -236,10 +237,15 @@ fn duplicate(key: &TransactionRef, prior: &Prior) -> ToolError {
 }
 
 fn journal_error(e: crate::journal::JournalError) -> ToolError {
-    ToolError::new(
-        ErrorCode::InternalError,
+    let advice = match &e {
+        crate::journal::JournalError::Shared(_) => Advice::CheckSharedState,
+        _ => Advice::None,
+    };
+    ToolError::of(
+        ErrorKind::NotSent,
         format!("Not sent: the refund journal cannot be written ({e})."),
     )
+    .advise(advice)
 }
 
 /// A refund failure: when it may have gone through, say how to check instead of retrying.
@@ -250,7 +256,7 @@ fn refund_error(e: ApiError) -> ToolError {
         // happened must not be repeated on a guess.
         error
             .about("Refund outcome unknown")
-            .advise(crate::error::Advice::CheckRefund)
+            .advise(Advice::CheckRefund)
     } else {
         error
     }
