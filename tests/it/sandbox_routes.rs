@@ -814,8 +814,9 @@ async fn sandbox_demo_serves_the_seed_examples() {
     );
 }
 
-/// The latency control holds every API request back (not the controls themselves) until it is set
-/// back to 0; out-of-range values are refused.
+/// The latency control holds every API answer back (not the controls' own) until it is set back to
+/// 0, and what a request did is done even when its caller gave up waiting; out-of-range values are
+/// refused.
 #[tokio::test]
 async fn the_latency_control_slows_api_requests_until_reset() {
     let sb = start_with(memory()).await;
@@ -840,6 +841,24 @@ async fn the_latency_control_slows_api_requests_until_reset() {
     assert_eq!(slow.json::<Value>().await.unwrap(), json!({"ms": 60_000}));
     let held = merchant(300).await.unwrap_err();
     assert!(held.is_timeout(), "{held:?}");
+    let given_up = sb
+        .http
+        .post(sb.url("/v1/sdk/customers"))
+        .bearer_auth(sb.sandbox.key())
+        .json(&json!({"email": "late@example.com", "name": "Late"}))
+        .timeout(std::time::Duration::from_millis(300))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(given_up.is_timeout(), "{given_up:?}");
     assert_eq!(set(json!(0)).await.unwrap().status(), 200);
     assert_eq!(merchant(10_000).await.unwrap().status(), 200);
+    let (status, found) = sb
+        .get(
+            "/v1/sdk/customers",
+            "/v1/sdk/customers?email=late%40example.com",
+        )
+        .await;
+    assert_eq!(status, 200, "{found}");
+    assert!(found.to_string().contains("late@example.com"), "{found}");
 }

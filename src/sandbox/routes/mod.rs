@@ -75,7 +75,7 @@ async fn set_clock(State(st): St, body: Bytes) -> ApiResult<Json<Value>> {
 }
 
 /// `POST /v1/sandbox/latency` `{"ms": n}` (0–60000) → `{ms}`: every later API request (but these
-/// controls) waits `n` ms before it is handled.
+/// controls) is handled at once and answered `n` ms later.
 async fn set_latency(State(st): St, body: Bytes) -> ApiResult<Json<Value>> {
     let map = json_object(&body)?;
     let mut f = Fields::new(&map);
