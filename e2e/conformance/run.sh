@@ -26,8 +26,11 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# dns-rebinding-protection sends the server's own localhost Origin and expects it accepted; every
+# Origin must be listed (--allowed-origin), so the suite's page origin is.
 env -i PATH="$PATH" HOME="$dir" RUST_LOG=warn \
-  "$BIN" serve --http "127.0.0.1:$port" --sandbox --demo --data-dir "$dir/data" 2>"$dir/server.log" &
+  "$BIN" serve --http "127.0.0.1:$port" --sandbox --demo --data-dir "$dir/data" \
+  --allowed-origin "http://127.0.0.1:$port,http://localhost:$port" 2>"$dir/server.log" &
 server_pid=$!
 for _ in $(seq 100); do
   python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
