@@ -117,12 +117,17 @@ pub fn router(
         .iter()
         .map(|h| (*h).to_owned())
         .chain(settings.allowed_hosts.iter().cloned());
-    let config = StreamableHttpServerConfig::default()
+    let mut config = StreamableHttpServerConfig::default()
         .with_cancellation_token(stop.child_token())
         .with_allowed_hosts(hosts)
         .with_allowed_origins(settings.allowed_origins.iter().cloned())
         .enforce_origin_validation()
         .with_max_request_body_bytes(settings.max_body_bytes);
+    // With shared state, a 2025-11-25 session another replica started is restored from it.
+    config.session_store = server.options().state.as_ref().map(|state| {
+        std::sync::Arc::new(crate::state::sessions::SessionTable::new(state))
+            as std::sync::Arc<dyn rmcp::transport::streamable_http_server::session::SessionStore>
+    });
     let mcp = StreamableHttpService::new(
         move || Ok(server.clone()),
         LocalSessionManager::default().into(),
