@@ -8,7 +8,7 @@ PostgreSQL at STATE_URL):
   - nginx, running deploy/nginx.conf with these ports filled in.
 Checked:
   - 2025-11-25 through nginx (streamable_http_client + ClientSession): a refund confirmed by
-    elicitation on that session, made once;
+    elicitation on that session, made once; a session started at one replica goes on at the other;
   - 2026-07-28 through nginx (Client mode="auto"): a refund confirmed by MRTR, made once (its rounds
     are spread over both replicas, so the state one sealed opens at the other);
   - identical refunds sent at the same time, one directly to each replica: the fake SolvaPay gets one;
@@ -313,6 +313,34 @@ def unfinished(log: str) -> str:
     return "\n".join(line for line in log.splitlines() if "has no recorded outcome" in line)
 
 
+def rpc(d: Deployment, replica: str, message: dict[str, Any], session: str | None) -> tuple[int, dict[str, str], Any]:
+    """One raw JSON-RPC POST to `replica`: status, headers, and the JSON-RPC answer (from JSON or SSE)."""
+    headers = d.auth() | {"Content-Type": "application/json", "Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-11-25"}
+    if session:
+        headers["Mcp-Session-Id"] = session
+    req = urllib.request.Request(d.replica_url(replica), data=json.dumps(message).encode(), method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=20) as res:
+            status, got, body = res.status, {k.lower(): v for k, v in res.headers.items()}, res.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, {}, e.read().decode()
+    answers = [json.loads(line[5:]) for line in body.splitlines() if line.startswith("data:") and line[5:].strip()]
+    return status, got, answers[-1] if answers else (json.loads(body) if body.strip() else None)
+
+
+def session_moves_between_replicas(c: Checks, d: Deployment) -> None:
+    """A 2025-11-25 session started at replica a goes on at replica b (restored from PostgreSQL)."""
+    init = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "e2e-raw", "version": "1"}}}
+    status, headers, _ = rpc(d, "a", init, None)
+    session = headers.get("mcp-session-id")
+    c.check("[sessions] initialize at replica a gives a session", status == 200 and bool(session), status)
+    rpc(d, "b", {"jsonrpc": "2.0", "method": "notifications/initialized"}, session)
+    call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "get_customer", "arguments": {"reference": "cus_A1B2C3D4"}}}
+    status, _, answer = rpc(d, "b", call, session)
+    result = answer.get("result", {}) if isinstance(answer, dict) else {}
+    c.check("[sessions] the same session calls a tool at replica b", status == 200 and result.get("isError") is not True and "Jane" in json.dumps(result), f"{status} {str(answer)[:300]}")
+
+
 def no_credential(c: Checks, d: Deployment) -> None:
     init = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "e2e", "version": "1"}}}
     status, body = http("POST", d.url, init, {"Accept": "application/json, text/event-stream"})
@@ -332,6 +360,7 @@ async def main() -> int:
     try:
         d.start()
         no_credential(c, d)
+        session_moves_between_replicas(c, d)
         for name, run in (
             ("2025-11-25", legacy_through_nginx),
             ("2026-07-28", modern_through_nginx),
