@@ -4,14 +4,20 @@
 #   2. Python `mcp` 2.3.0, legacy era (initialize) and 2026-07-28 era (Client mode="auto"), and
 #      confirmation on 2026-07-28 (MRTR) with an elicitation callback
 #   3. headless Chromium (Debian's /usr/bin/chromium, playwright-core): checkout Pay, portal cancel
-# Installs what it needs (idempotent): `npm ci` in e2e/, a virtualenv in e2e/.venv, Debian chromium.
+#   4. the MCP conformance suite (0.1.16 at 2025-11-25, 0.2.0-alpha.12 at 2026-07-28) against
+#      `serve --http` (e2e/conformance/)
+#   5. a real deployment: PostgreSQL, two `serve --http` replicas, nginx (deploy/nginx.conf) in
+#      front, the Python client in both eras through it (e2e/deploy/)
+# Installs what it needs (idempotent): `npm ci` in e2e/, a virtualenv in e2e/.venv, Debian chromium,
+# nginx and postgresql.
 # Usage: e2e/run.sh [path/to/solvapay-mcp]   (default: target/release/solvapay-mcp, built if missing)
-# Env: E2E_SKIP_INSTALL=1 to skip the installs; E2E_ONLY="inspector python confirm browser" to pick suites.
+# Env: E2E_SKIP_INSTALL=1 to skip the installs;
+#      E2E_ONLY="inspector python confirm browser conformance deploy" to pick suites.
 set -uo pipefail
 E2E="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(dirname "$E2E")"
 BIN="${1:-$ROOT/target/release/solvapay-mcp}"
-ONLY="${E2E_ONLY:-inspector python confirm browser}"
+ONLY="${E2E_ONLY:-inspector python confirm browser conformance deploy}"
 start=$(date +%s)
 
 log() { printf '== e2e: %s\n' "$*"; }
@@ -31,6 +37,18 @@ if [[ "${E2E_SKIP_INSTALL:-0}" != 1 ]]; then
     $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null \
       || die "apt-get install chromium"
   fi
+  # The deployment's nginx and PostgreSQL (Debian packages), when that suite runs.
+  if [[ " $ONLY " == *" deploy "* ]]; then
+    pkgs=()
+    command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || pkgs+=(nginx)
+    compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || pkgs+=(postgresql)
+    if [[ ${#pkgs[@]} -gt 0 ]]; then
+      log "installing ${pkgs[*]}"
+      SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+      $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null \
+        || die "apt-get install ${pkgs[*]}"
+    fi
+  fi
   if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
     log "installing python3-venv"
     SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
@@ -40,7 +58,7 @@ if [[ "${E2E_SKIP_INSTALL:-0}" != 1 ]]; then
   # node_modules is reused while package-lock.json is unchanged.
   stamp="$E2E/node_modules/.lock-stamp"
   if [[ ! -f "$stamp" ]] || ! cmp -s "$stamp" "$E2E/package-lock.json"; then
-    log "npm ci (node@22, @modelcontextprotocol/inspector@2.12.0, playwright-core)"
+    log "npm ci (node@22, @modelcontextprotocol/inspector@2.12.0, conformance 0.1.16 + 0.2.0-alpha.12, playwright-core)"
     (cd "$E2E" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci"
     cp "$E2E/package-lock.json" "$stamp"
   fi
@@ -82,6 +100,8 @@ for suite in $ONLY; do
     python) run "python-mcp-client (legacy + 2026-07-28)" "$PY" client.py "$BIN" ;;
     confirm) run "python-mcp-client confirmation (2026-07-28 MRTR)" "$PY" confirm.py "$BIN" ;;
     browser) run "chromium checkout + portal" "$PY" browser_flow.py "$BIN" ;;
+    conformance) run "MCP conformance (0.1.16 at 2025-11-25, 0.2.0-alpha.12 at 2026-07-28)" bash conformance/run.sh "$BIN" ;;
+    deploy) run "deployment: PostgreSQL + 2 replicas + nginx (both eras)" bash deploy/run.sh "$BIN" "$PY" ;;
     *) die "unknown suite $suite" ;;
   esac
 done

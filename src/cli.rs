@@ -12,7 +12,7 @@ use crate::env;
 use crate::http::HttpSettings;
 use crate::http::limits::LimitSettings;
 use crate::journal::{GrantJournal, RefundJournal};
-use crate::options::{Caps, ConfirmMode, RefundLimits, ServerOptions};
+use crate::options::{Caps, ConfirmMode, RefundLimits, RequestStateKey, ServerOptions};
 use crate::policy::ToolSelection;
 use crate::sandbox::{DbLocation, SandboxOptions, UiRoutes};
 use crate::state::{SharedState, StateError, StateUrl};
@@ -322,6 +322,8 @@ impl ServerFlags {
         local_sandbox: bool,
         state: Option<&SharedState>,
     ) -> Result<ServerOptions, ConfigError> {
+        let raw_key = std::env::var_os(env::REQUEST_STATE_KEY);
+        let request_state_key = request_state_key(raw_key.as_deref(), state.is_some())?;
         let selection = self.selection();
         let mode = if local_sandbox {
             None
@@ -352,6 +354,7 @@ impl ServerFlags {
                 )
                 .deployment_wide(state),
                 state: Some(state.clone()),
+                request_state_key,
                 ..self.common_options()
             });
         }
@@ -384,6 +387,7 @@ impl ServerFlags {
             policy,
             audit,
             journal,
+            request_state_key,
             grants,
             refund_limits: RefundLimits::new(self.max_refund_amount, self.max_refund_total),
             grant_limits: Caps::credit_grants(self.max_credit_grant, self.max_credit_grant_total),
@@ -399,5 +403,62 @@ impl ServerFlags {
             clock: crate::sandbox::Clock::system(),
             ..ServerOptions::default()
         }
+    }
+}
+
+/// The key sealing 2026-07-28 confirmation states: `raw` (the value of
+/// `SOLVAPAY_REQUEST_STATE_KEY`), else a random one for this process — unless the state is
+/// `shared` by replicas, which must all open what any of them sealed. A bad value is named by its
+/// variable, never echoed.
+pub fn request_state_key(
+    raw: Option<&std::ffi::OsStr>,
+    shared: bool,
+) -> Result<RequestStateKey, ConfigError> {
+    let bad = |e: crate::options::RequestStateKeyError| ConfigError {
+        var: env::REQUEST_STATE_KEY,
+        problem: e.to_string(),
+    };
+    match raw.map(|r| r.to_str().map(str::trim)) {
+        Some(Some(text)) if !text.is_empty() => RequestStateKey::parse(text).map_err(bad),
+        Some(None) => Err(bad(crate::options::RequestStateKeyError::NotEncoded)),
+        _ if shared => Err(ConfigError {
+            var: env::REQUEST_STATE_KEY,
+            problem: format!(
+                "required with {}: every replica must seal and open confirmations with the same \
+                 key; give them all one (e.g. `openssl rand -hex 32`)",
+                env::STATE_URL
+            ),
+        }),
+        _ => Ok(RequestStateKey::random()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn a_bad_request_state_key_names_its_variable_and_never_its_value() {
+        let value = "0123456789abcdef-not-a-key";
+        let e = request_state_key(Some(OsStr::new(value)), false).unwrap_err();
+        assert_eq!(e.var, "SOLVAPAY_REQUEST_STATE_KEY");
+        assert!(!e.to_string().contains(value), "{e}");
+        let short = request_state_key(Some(OsStr::new("abcd")), false).unwrap_err();
+        assert!(short.to_string().contains("decodes to 2 bytes"), "{short}");
+        for unset in [None, Some(OsStr::new("")), Some(OsStr::new("  "))] {
+            assert!(request_state_key(unset, false).is_ok());
+            let required = request_state_key(unset, true).unwrap_err();
+            assert_eq!(required.var, "SOLVAPAY_REQUEST_STATE_KEY");
+            assert!(
+                required
+                    .problem
+                    .contains("required with SOLVAPAY_STATE_URL"),
+                "{required}"
+            );
+        }
+        let hex = "ab".repeat(32);
+        assert!(request_state_key(Some(OsStr::new(&hex)), false).is_ok());
+        assert!(request_state_key(Some(OsStr::new(&hex)), true).is_ok());
     }
 }

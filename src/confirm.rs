@@ -26,6 +26,7 @@ use rmcp::model::{
 use rmcp::service::{ElicitationError, RequestContext};
 use rmcp::{RoleServer, elicit_safe};
 use schemars::JsonSchema;
+use secrecy::{ExposeSecret, SecretSlice};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -153,6 +154,84 @@ struct State {
     nonce: String,
 }
 
+/// The secret that seals and opens 2026-07-28 confirmation states. Replicas that share it open
+/// each other's states; one made by [`random`](Self::random) is this process's alone. Its `Debug`
+/// never shows it.
+pub struct RequestStateKey(SecretSlice<u8>);
+
+impl std::fmt::Debug for RequestStateKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RequestStateKey(<redacted>)")
+    }
+}
+
+impl Default for RequestStateKey {
+    fn default() -> Self {
+        Self::random()
+    }
+}
+
+/// Why a configured [`RequestStateKey`] cannot be used. Never carries the value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RequestStateKeyError {
+    /// Neither hex nor base64.
+    #[error("is neither hex nor base64 (generate one with `openssl rand -hex 32`)")]
+    NotEncoded,
+    /// Decodes to fewer than [`RequestStateCodec::MIN_KEY_LENGTH`] bytes.
+    #[error(
+        "decodes to {0} bytes; at least 32 are needed (generate one with `openssl rand -hex 32`)"
+    )]
+    TooShort(usize),
+}
+
+impl RequestStateKey {
+    /// A fresh random key: states it seals open in this process only.
+    pub fn random() -> Self {
+        let secret: [u8; RequestStateCodec::MIN_KEY_LENGTH] = rand::random();
+        Self(SecretSlice::from(secret.to_vec()))
+    }
+
+    /// A key given as hex (an even number of hex digits) or base64 (standard or URL-safe, padded
+    /// or not), at least [`RequestStateCodec::MIN_KEY_LENGTH`] bytes once decoded. Surrounding
+    /// whitespace is ignored.
+    pub fn parse(raw: &str) -> Result<Self, RequestStateKeyError> {
+        use base64::Engine as _;
+        use base64::engine::general_purpose::{
+            STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD,
+        };
+        let raw = raw.trim();
+        let bytes = hex(raw)
+            .or_else(|| {
+                [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
+                    .iter()
+                    .find_map(|engine| engine.decode(raw).ok())
+            })
+            .filter(|b| !b.is_empty())
+            .ok_or(RequestStateKeyError::NotEncoded)?;
+        if bytes.len() < RequestStateCodec::MIN_KEY_LENGTH {
+            return Err(RequestStateKeyError::TooShort(bytes.len()));
+        }
+        Ok(Self(SecretSlice::from(bytes)))
+    }
+
+    /// The codec sealing with this key.
+    fn codec(&self) -> RequestStateCodec {
+        // Both constructors guarantee the codec's minimum length, so the unchecked one is safe.
+        RequestStateCodec::new_unchecked(self.0.expose_secret().to_vec())
+    }
+}
+
+/// `raw` decoded as hex, when it is an even number of hex digits.
+fn hex(raw: &str) -> Option<Vec<u8>> {
+    if !raw.len().is_multiple_of(2) || !raw.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    raw.as_bytes()
+        .chunks(2)
+        .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok())
+        .collect()
+}
+
 /// Asks for confirmations; one per server process.
 pub(crate) struct Confirmer {
     mode: ConfirmMode,
@@ -172,14 +251,12 @@ impl std::fmt::Debug for Confirmer {
 }
 
 impl Confirmer {
-    /// A confirmer in `mode`, giving a person `timeout` to answer, with a fresh sealing secret.
-    pub(crate) fn new(mode: ConfirmMode, timeout: Duration) -> Self {
-        // 32 random bytes: the codec's minimum length, so the unchecked constructor is safe here.
-        let secret: [u8; RequestStateCodec::MIN_KEY_LENGTH] = rand::random();
+    /// A confirmer in `mode`, giving a person `timeout` to answer, sealing its states with `key`.
+    pub(crate) fn new(mode: ConfirmMode, timeout: Duration, key: &RequestStateKey) -> Self {
         Self {
             mode,
             timeout,
-            codec: RequestStateCodec::new_unchecked(secret.to_vec()),
+            codec: key.codec(),
             spent: Mutex::new(HashMap::new()),
         }
     }
@@ -425,6 +502,40 @@ mod tests {
             ),
             "Delete plan pln_1 of product prd_1?"
         );
+    }
+
+    #[test]
+    fn a_request_state_key_is_hex_or_base64_of_at_least_32_bytes() {
+        use base64::Engine as _;
+        let bytes: Vec<u8> = (0u8..32).collect();
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&bytes);
+        let b64url = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([0xfb_u8; 40]);
+        for good in [hex.clone(), hex.to_uppercase(), format!(" {b64}\n"), b64url] {
+            assert!(RequestStateKey::parse(&good).is_ok(), "{good}");
+        }
+        let seal = |key: &RequestStateKey| key.codec().seal_json(&"x").unwrap();
+        let from_hex = RequestStateKey::parse(&hex).unwrap();
+        let from_b64 = RequestStateKey::parse(&b64).unwrap();
+        let opened: String = from_b64.codec().open_json(&seal(&from_hex)).unwrap();
+        assert_eq!(
+            opened, "x",
+            "hex and base64 of the same bytes are the same key"
+        );
+        assert_eq!(
+            RequestStateKey::parse(&hex[..62]).unwrap_err(),
+            RequestStateKeyError::TooShort(31)
+        );
+        for bad in ["", "   ", "not a key!", "%%%%"] {
+            assert_eq!(
+                RequestStateKey::parse(bad).unwrap_err(),
+                RequestStateKeyError::NotEncoded,
+                "{bad:?}"
+            );
+        }
+        assert_eq!(format!("{from_hex:?}"), "RequestStateKey(<redacted>)");
+        let other = RequestStateKey::random();
+        assert!(other.codec().open_json::<String>(&seal(&from_hex)).is_err());
     }
 
     #[test]

@@ -11,5 +11,8 @@ pub const BASE_URL: &str = "SOLVAPAY_API_BASE_URL";
 pub const UI_BASE_URL: &str = "SOLVAPAY_UI_BASE_URL";
 /// Per-attempt timeout in seconds (1–55); a whole call, retries included, stops at 45 s.
 pub const TIMEOUT_SECS: &str = "SOLVAPAY_TIMEOUT_SECS";
+/// The secret sealing 2026-07-28 confirmation states (hex or base64, at least 32 bytes); the same
+/// on every replica. Random per process when unset.
+pub const REQUEST_STATE_KEY: &str = "SOLVAPAY_REQUEST_STATE_KEY";
 /// PostgreSQL URL of the state shared by replicas (journals, caps' totals, audit log, sessions).
 pub const STATE_URL: &str = "SOLVAPAY_STATE_URL";

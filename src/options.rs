@@ -11,6 +11,8 @@ use crate::sandbox::Clock;
 use crate::state::totals::SharedTotal;
 use crate::state::{SharedState, StateError};
 
+pub use crate::confirm::{RequestStateKey, RequestStateKeyError};
+
 /// Whether destructive and money-moving calls ask the human first (MCP elicitation, or an
 /// input-required result on 2026-07-28).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -225,6 +227,8 @@ pub struct ServerOptions {
     pub confirm: ConfirmMode,
     /// How long a person has to answer a confirmation.
     pub confirm_timeout: std::time::Duration,
+    /// What seals the confirmation states of 2026-07-28 calls (shared by replicas).
+    pub request_state_key: RequestStateKey,
     /// Refund ceilings.
     pub refund_limits: RefundLimits,
     /// What "today" and "now" are for defaults the tools fill in (date ranges, expiry times): the
@@ -247,6 +251,7 @@ impl Default for ServerOptions {
             journal: RefundJournal::in_memory(),
             confirm: ConfirmMode::Auto,
             confirm_timeout: crate::confirm::DEFAULT_TIMEOUT,
+            request_state_key: RequestStateKey::random(),
             refund_limits: RefundLimits::default(),
             clock: Clock::system(),
             grants: GrantJournal::in_memory(),

@@ -124,7 +124,11 @@ impl BillingServer {
             api,
             tools: Arc::new(tools),
             in_flight: TaskTracker::new(),
-            confirmer: Arc::new(Confirmer::new(options.confirm, options.confirm_timeout)),
+            confirmer: Arc::new(Confirmer::new(
+                options.confirm,
+                options.confirm_timeout,
+                &options.request_state_key,
+            )),
             options: Arc::new(options),
         }
     }

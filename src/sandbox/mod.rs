@@ -24,6 +24,8 @@ mod views;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -112,6 +114,9 @@ pub(crate) struct AppState {
     pub(crate) hosts: guard::HostPolicy,
     /// Signs the pages' CSRF tokens.
     pub(crate) csrf: guard::CsrfKey,
+    /// Milliseconds every API response is held back after its request was handled (`POST
+    /// /v1/sandbox/latency`), to stand in for a slow SolvaPay.
+    pub(crate) latency_ms: AtomicU64,
 }
 
 impl AppState {
@@ -200,6 +205,7 @@ impl Sandbox {
             base_url: base_url.clone(),
             hosts,
             csrf: guard::CsrfKey::random(),
+            latency_ms: AtomicU64::new(0),
         });
         let app = router(state);
         let (stop, stopped) = oneshot::channel::<()>();
@@ -290,7 +296,15 @@ async fn require_key(State(st): St, headers: HeaderMap, req: Request, next: Next
         .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()))
         .unwrap_or("");
     if guard::constant_time_eq(given.trim().as_bytes(), st.key.as_bytes()) {
-        next.run(req).await
+        // Handled at once, answered late: what a slow SolvaPay does to a caller that gives up (or
+        // dies) while waiting — the effect happened, the caller never learns it.
+        let control = req.uri().path().starts_with("/v1/sandbox/");
+        let res = next.run(req).await;
+        let latency = st.latency_ms.load(Ordering::Relaxed);
+        if latency > 0 && !control {
+            tokio::time::sleep(Duration::from_millis(latency)).await;
+        }
+        res
     } else {
         ApiError::unauthorized().into_response()
     }

@@ -353,3 +353,76 @@ async fn through_the_binary_a_modern_client_confirms_a_refund() {
         client.cancel().await.unwrap();
     }
 }
+
+/// A replica of the real binary on 2026-07-28 against `upstream`, sealing with `key`
+/// (`SOLVAPAY_REQUEST_STATE_KEY`), in its own home.
+async fn replica(
+    home: &Home,
+    upstream: &MockServer,
+    key: &str,
+) -> RunningService<RoleClient, Modern> {
+    let command = home.command().configure(|c| {
+        c.env("RUST_LOG", "warn")
+            .env("SOLVAPAY_SECRET_KEY", support::KEY)
+            .env("SOLVAPAY_API_BASE_URL", upstream.uri())
+            .env("SOLVAPAY_REQUEST_STATE_KEY", key);
+    });
+    let person = Confirmer::answering(ElicitationAction::Accept);
+    Modern(person)
+        .serve_modern(TokioChildProcess::new(command).unwrap())
+        .await
+}
+
+/// Replicas that share SOLVAPAY_REQUEST_STATE_KEY: a confirmation asked by one process is
+/// answered at another, and a process with another key refuses it (nothing sent).
+#[tokio::test]
+async fn a_confirmation_asked_by_one_process_is_answered_at_another_with_the_same_key() {
+    let upstream = deletable().await;
+    let shared = "5e".repeat(32);
+    let other = "a7".repeat(32);
+    let (asker, stranger, answerer) = (Home::new(), Home::new(), Home::new());
+
+    let first = replica(&asker, &upstream, &shared).await;
+    let state = first_round(&first, delete("cus_A1B2C3D4"))
+        .await
+        .request_state
+        .unwrap();
+    first.cancel().await.unwrap();
+
+    let wrong_key = replica(&stranger, &upstream, &other).await;
+    let refused = retry(&wrong_key, delete("cus_A1B2C3D4"), accept(), &state).await;
+    assert_eq!(refused.is_error, Some(true), "{refused:?}");
+    assert!(message(&refused).contains("does not belong"), "{refused:?}");
+    wrong_key.cancel().await.unwrap();
+    assert_eq!(request_count(&upstream).await, 0, "nothing sent");
+
+    let same_key = replica(&answerer, &upstream, &shared).await;
+    let done = retry(&same_key, delete("cus_A1B2C3D4"), accept(), &state).await;
+    assert_ne!(done.is_error, Some(true), "{done:?}");
+    same_key.cancel().await.unwrap();
+    assert_eq!(
+        request_count(&upstream).await,
+        2,
+        "the lookup and the one DELETE"
+    );
+}
+
+/// A request state key that is not one stops the binary with a config error that names the
+/// variable and does not echo the value.
+#[tokio::test]
+async fn a_bad_request_state_key_is_a_config_error_that_never_echoes_it() {
+    let home = Home::new();
+    let value = "c0ffee-this-is-secret";
+    let out = home
+        .command()
+        .env("SOLVAPAY_REQUEST_STATE_KEY", value)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("SOLVAPAY_REQUEST_STATE_KEY"), "{stderr}");
+    assert!(!stderr.contains(value), "{stderr}");
+    assert!(out.stdout.is_empty());
+}

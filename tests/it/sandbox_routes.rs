@@ -813,3 +813,52 @@ async fn sandbox_demo_serves_the_seed_examples() {
             .starts_with(sb.sandbox.base_url())
     );
 }
+
+/// The latency control holds every API answer back (not the controls' own) until it is set back to
+/// 0, and what a request did is done even when its caller gave up waiting; out-of-range values are
+/// refused.
+#[tokio::test]
+async fn the_latency_control_slows_api_requests_until_reset() {
+    let sb = start_with(memory()).await;
+    let set = |ms: Value| {
+        sb.http
+            .post(sb.url("/v1/sandbox/latency"))
+            .bearer_auth(sb.sandbox.key())
+            .json(&json!({ "ms": ms }))
+            .send()
+    };
+    let merchant = |timeout_ms: u64| {
+        sb.http
+            .get(sb.url("/v1/sdk/merchant"))
+            .bearer_auth(sb.sandbox.key())
+            .timeout(std::time::Duration::from_millis(timeout_ms))
+            .send()
+    };
+    for bad in [json!(-1), json!(60_001), json!("5")] {
+        assert_eq!(set(bad.clone()).await.unwrap().status(), 400, "{bad}");
+    }
+    let slow = set(json!(60_000)).await.unwrap();
+    assert_eq!(slow.json::<Value>().await.unwrap(), json!({"ms": 60_000}));
+    let held = merchant(300).await.unwrap_err();
+    assert!(held.is_timeout(), "{held:?}");
+    let given_up = sb
+        .http
+        .post(sb.url("/v1/sdk/customers"))
+        .bearer_auth(sb.sandbox.key())
+        .json(&json!({"email": "late@example.com", "name": "Late"}))
+        .timeout(std::time::Duration::from_millis(300))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(given_up.is_timeout(), "{given_up:?}");
+    assert_eq!(set(json!(0)).await.unwrap().status(), 200);
+    assert_eq!(merchant(10_000).await.unwrap().status(), 200);
+    let (status, found) = sb
+        .get(
+            "/v1/sdk/customers",
+            "/v1/sdk/customers?email=late%40example.com",
+        )
+        .await;
+    assert_eq!(status, 200, "{found}");
+    assert!(found.to_string().contains("late@example.com"), "{found}");
+}

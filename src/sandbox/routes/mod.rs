@@ -1,4 +1,5 @@
-//! The REST routes, one file per resource, plus the merchant and the sandbox clock control.
+//! The REST routes, one file per resource, plus the merchant and the sandbox clock and latency
+//! controls.
 
 mod checkout;
 mod credits;
@@ -36,6 +37,7 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
         .merge(credits::router())
         .route("/v1/sdk/merchant", get(merchant))
         .route("/v1/sandbox/clock", post(set_clock))
+        .route("/v1/sandbox/latency", post(set_latency))
 }
 
 /// `GET /v1/sdk/merchant` → `SdkMerchantResponseDto`.
@@ -70,6 +72,20 @@ async fn set_clock(State(st): St, body: Bytes) -> ApiResult<Json<Value>> {
         }
     }
     Ok(Json(json!({"now": fmt_ts(st.clock.now())})))
+}
+
+/// `POST /v1/sandbox/latency` `{"ms": n}` (0–60000) → `{ms}`: every later API request (but these
+/// controls) is handled at once and answered `n` ms later.
+async fn set_latency(State(st): St, body: Bytes) -> ApiResult<Json<Value>> {
+    let map = json_object(&body)?;
+    let mut f = Fields::new(&map);
+    let ms = f.int_opt("ms", 0, 60_000);
+    f.finish()?;
+    let ms = ms.ok_or_else(|| ApiError::bad_request("ms is required"))?;
+    let ms = u64::try_from(ms).unwrap_or_default();
+    st.latency_ms
+        .store(ms, std::sync::atomic::Ordering::Relaxed);
+    Ok(Json(json!({"ms": ms})))
 }
 
 /// Parse `limit` / `offset` query values: limit clamped to 1..=100 (default `default`), offset ≥ 0.
