@@ -30,9 +30,12 @@ use secrecy::{ExposeSecret, SecretSlice};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::caller::Caller;
 use crate::catalog::{self, ToolSpec};
 use crate::error::{Advice, ErrorKind, ToolError};
 use crate::options::ConfirmMode;
+use crate::state::SharedState;
+use crate::state::spent::SpentStates;
 
 /// How long a person has to answer a confirmation, by default.
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
@@ -132,17 +135,23 @@ pub(crate) struct Binding<'a> {
 }
 
 impl Binding<'_> {
-    /// The bytes the sealed state authenticates. `serde_json::Map` is ordered by key, so the same
-    /// arguments give the same bytes whatever order the client sent them in.
-    fn associated_data(&self) -> Vec<u8> {
+    /// The bytes the sealed state authenticates: the call, and who makes it (over HTTP, the
+    /// authenticated caller, so one caller cannot spend a confirmation another was asked).
+    /// `serde_json::Map` is ordered by key, so the same arguments give the same bytes whatever
+    /// order the client sent them in.
+    fn associated_data(&self, caller: Option<&str>) -> Vec<u8> {
         let arguments = serde_json::to_vec(self.arguments).unwrap_or_default();
         let amount = self.amount.map(|a| a.to_string()).unwrap_or_default();
-        let mut data = Vec::with_capacity(self.tool.len() + arguments.len() + amount.len() + 2);
+        let caller = caller.unwrap_or_default();
+        let mut data =
+            Vec::with_capacity(self.tool.len() + arguments.len() + amount.len() + caller.len() + 3);
         data.extend_from_slice(self.tool.as_bytes());
         data.push(0);
         data.extend_from_slice(&arguments);
         data.push(0);
         data.extend_from_slice(amount.as_bytes());
+        data.push(0);
+        data.extend_from_slice(caller.as_bytes());
         data
     }
 }
@@ -239,6 +248,9 @@ pub(crate) struct Confirmer {
     codec: RequestStateCodec,
     /// Nonces of states already accepted, with when they stop mattering (their expiry).
     spent: Mutex<HashMap<String, Instant>>,
+    /// With a shared state, the deployment's spent nonces (a state is good for one call across
+    /// every replica); checked after this process's own.
+    spent_shared: Option<SpentStates>,
 }
 
 impl std::fmt::Debug for Confirmer {
@@ -251,13 +263,20 @@ impl std::fmt::Debug for Confirmer {
 }
 
 impl Confirmer {
-    /// A confirmer in `mode`, giving a person `timeout` to answer, sealing its states with `key`.
-    pub(crate) fn new(mode: ConfirmMode, timeout: Duration, key: &RequestStateKey) -> Self {
+    /// A confirmer in `mode`, giving a person `timeout` to answer, sealing its states with `key`;
+    /// with `shared`, a state is spent for the whole deployment.
+    pub(crate) fn new(
+        mode: ConfirmMode,
+        timeout: Duration,
+        key: &RequestStateKey,
+        shared: Option<&SharedState>,
+    ) -> Self {
         Self {
             mode,
             timeout,
             codec: key.codec(),
             spent: Mutex::new(HashMap::new()),
+            spent_shared: shared.map(SpentStates::new),
         }
     }
 
@@ -315,9 +334,15 @@ impl Confirmer {
             .get::<Answer>()
             .cloned()
             .unwrap_or_default();
+        let caller = Caller::of(context).map(|c| &*c.name);
         match answer.state {
-            None => self.input_required(binding, question).map(Consent::Ask),
-            Some(state) => self.check(binding, question, &state, answer.responses.as_ref()),
+            None => self
+                .input_required(binding, caller, question)
+                .map(Consent::Ask),
+            Some(state) => {
+                self.check(binding, caller, question, &state, answer.responses.as_ref())
+                    .await
+            }
         }
     }
 
@@ -351,6 +376,7 @@ impl Confirmer {
     fn input_required(
         &self,
         binding: &Binding<'_>,
+        caller: Option<&str>,
         question: &str,
     ) -> Result<InputRequiredResult, ToolError> {
         let internal = |e: &dyn std::fmt::Display| {
@@ -365,7 +391,7 @@ impl Confirmer {
         let state = State {
             nonce: format!("{:032x}", rand::random::<u128>()),
         };
-        let data = binding.associated_data();
+        let data = binding.associated_data(caller);
         let sealed = self
             .codec
             .seal_json_with(
@@ -384,14 +410,15 @@ impl Confirmer {
     }
 
     /// 2026-07-28, the retried call: the state must open for this very call, and the answer agree.
-    fn check(
+    async fn check(
         &self,
         binding: &Binding<'_>,
+        caller: Option<&str>,
         question: &str,
         sealed: &str,
         responses: Option<&InputResponses>,
     ) -> Result<Consent, ToolError> {
-        let data = binding.associated_data();
+        let data = binding.associated_data(caller);
         let state: State = self.codec.open_json_with(sealed, &data).map_err(|e| {
             // One answer for every failure to open (the codec's advice: no oracle); the detail
             // goes to the log.
@@ -400,7 +427,9 @@ impl Confirmer {
         })?;
         let Some(response) = responses.and_then(|r| r.get(INPUT_KEY)) else {
             // A state with no answer: ask again, with a fresh state.
-            return self.input_required(binding, question).map(Consent::Ask);
+            return self
+                .input_required(binding, caller, question)
+                .map(Consent::Ask);
         };
         let answer = ElicitResult::deserialize(response).map_err(|_| {
             ToolError::invalid(
@@ -419,9 +448,10 @@ impl Confirmer {
                 if !confirmed {
                     return Err(refused(Refusal::Declined, question));
                 }
-                if !self.spend(state.nonce) {
+                if !self.spend(&state.nonce) {
                     return Err(refused(Refusal::Stale, question));
                 }
+                self.spend_shared(&state.nonce, question).await?;
                 Ok(Consent::Given)
             }
             ElicitationAction::Cancel => Err(refused(Refusal::Cancelled, question)),
@@ -432,14 +462,37 @@ impl Confirmer {
 
     /// Marks an accepted state as used; false when it already was. Entries are kept until their
     /// state would have expired anyway.
-    fn spend(&self, nonce: String) -> bool {
+    fn spend(&self, nonce: &str) -> bool {
         let now = Instant::now();
         let mut spent = self
             .spent
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         spent.retain(|_, until| *until > now);
-        spent.insert(nonce, now + self.timeout).is_none()
+        spent.insert(nonce.to_owned(), now + self.timeout).is_none()
+    }
+
+    /// With a shared state, spends `nonce` for the deployment: refused as stale when another
+    /// replica already accepted it, and not done at all when the database cannot say.
+    async fn spend_shared(&self, nonce: &str, question: &str) -> Result<(), ToolError> {
+        let Some(shared) = &self.spent_shared else {
+            return Ok(());
+        };
+        match shared.spend(nonce, self.timeout).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(refused(Refusal::Stale, question)),
+            Err(e) => {
+                tracing::error!("confirmation state: {e}");
+                Err(ToolError::of(
+                    ErrorKind::NotSent,
+                    format!(
+                        "Not done: the confirmation could not be checked against the shared \
+                         state ({e}); nothing was sent."
+                    ),
+                )
+                .advise(Advice::CheckSharedState))
+            }
+        }
     }
 }
 

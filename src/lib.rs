@@ -1,4 +1,4 @@
-//! solvapay-mcp: an MCP server (stdio) that gives AI assistants the SolvaPay billing toolset, with
+//! solvapay-mcp: an MCP server (stdio, or Streamable HTTP for a team) that gives AI assistants the SolvaPay billing toolset, with
 //! an in-process local sandbox that stands in for SolvaPay when no key is set.
 //!
 //! Layers, from the bottom; each imports only the ones below it:
@@ -14,9 +14,9 @@
 //!   (append-only files, or `state`) and `audit` (the audit log of write calls; its outcomes come
 //!   from the failure's kind).
 //! - **MCP**: `catalog` (the table of per-tool facts: annotations, confirmation, search hints),
-//!   `schema` (the tool list made lean and standard), `tools` (one file per domain), `confirm`,
-//!   `policy` (which tools are on), `server` (the handler every call passes through) and `stdio`
-//!   (the transport).
+//!   `schema` (the tool list made lean and standard), `tools` (one file per domain), `caller`
+//!   (who is calling, over HTTP), `confirm`, `policy` (which tools are on), `server` (the handler
+//!   every call passes through), `stdio` and `http` (the transports).
 //! - **process**: `config` and `cli` (environment and flags, parsed once), `options`, `telemetry`
 //!   (logs on stderr) and `serve` (the process run by `main`: modes, signals, shutdown).
 //!
@@ -25,6 +25,7 @@
 
 pub mod api;
 pub mod audit;
+pub mod caller;
 pub mod catalog;
 pub mod cli;
 pub mod config;

@@ -22,12 +22,12 @@ use serde_json::value::RawValue;
 
 use crate::api::SolvaPayClient;
 use crate::audit::{self, AuditError, AuditLog, CallId, Finish, Outcome as Audited};
+use crate::caller::Caller;
 use crate::catalog::{self, ToolSpec};
 use crate::confirm::{self, Confirmer, Consent};
 use crate::error::{Advice, ErrorKind, ToolError, report};
 use crate::metrics;
 use crate::options::ServerOptions;
-use crate::policy::ToolPolicy;
 use crate::redact::Redactor;
 
 /// What the model is told about this server once, at connection time.
@@ -54,39 +54,6 @@ impl std::fmt::Debug for BillingServer {
         f.debug_struct("BillingServer")
             .field("api", &self.api)
             .finish_non_exhaustive()
-    }
-}
-
-/// Who is calling, on the HTTP transport. The HTTP layer authenticates each request and puts
-/// its `Caller` into the request's [`http::request::Parts`] extensions (rmcp hands the `Parts` to
-/// the handler); a call or list without one (stdio) uses the server's own client and policy.
-#[derive(Clone)]
-pub struct Caller {
-    /// For logs, the audit log and limits: a token's name, or `key …` and the last 12 characters
-    /// of the key's SHA-256 hex. Never a secret.
-    pub name: Arc<str>,
-    /// The SolvaPay client this caller's calls go through (its key, its redactor).
-    pub api: SolvaPayClient,
-    /// The tools this caller may list and call (within the server's own).
-    pub policy: Arc<ToolPolicy>,
-}
-
-impl std::fmt::Debug for Caller {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Caller")
-            .field("name", &self.name)
-            .field("policy", &self.policy.to_string())
-            .finish_non_exhaustive()
-    }
-}
-
-impl Caller {
-    /// The caller of the request `context` belongs to, if the transport authenticated one.
-    pub fn of(context: &RequestContext<RoleServer>) -> Option<&Self> {
-        context
-            .extensions
-            .get::<axum::http::request::Parts>()
-            .and_then(|parts| parts.extensions.get::<Self>())
     }
 }
 
@@ -128,6 +95,7 @@ impl BillingServer {
                 options.confirm,
                 options.confirm_timeout,
                 &options.request_state_key,
+                options.state.as_ref(),
             )),
             options: Arc::new(options),
         }

@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 
 use super::tokens::{self, Digest, TokenFile};
 use crate::api::{ApiKey, KeyMode, SolvaPayClient};
+use crate::caller::Caller;
 use crate::policy::{ToolPolicy, ToolSelection, UnknownName};
-use crate::server::Caller;
 
 /// Most callers' clients kept at once in caller-key mode; past it the memory starts afresh.
 const MAX_REMEMBERED_KEYS: usize = 4096;

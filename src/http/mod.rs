@@ -23,8 +23,8 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use tokio_util::sync::CancellationToken;
 
 use crate::BillingServer;
+use crate::caller::Caller;
 use crate::config::ConfigError;
-use crate::server::Caller;
 use crate::state::SharedState;
 use crate::state::sessions::SessionTable;
 pub use auth::Access;

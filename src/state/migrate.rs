@@ -5,11 +5,18 @@
 use super::StateError;
 
 /// Every migration, oldest first: (version, what it does, SQL).
-const MIGRATIONS: &[(i32, &str, &str)] = &[(
-    1,
-    "the shared guards",
-    include_str!("migrations/0001_shared_guards.sql"),
-)];
+const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (
+        1,
+        "the shared guards",
+        include_str!("migrations/0001_shared_guards.sql"),
+    ),
+    (
+        2,
+        "spent confirmation states",
+        include_str!("migrations/0002_spent_confirmations.sql"),
+    ),
+];
 
 /// The advisory lock key the migrations hold ("solvapay" in ASCII).
 const LOCK: i64 = 0x736f_6c76_6170_6179;

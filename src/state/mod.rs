@@ -6,13 +6,14 @@
 //!
 //! Each job has its file: [`pool`] (connections and their timeouts), [`migrate`] (the schema,
 //! applied at start), [`ledger`] (intent admission), [`totals`] (caps), [`audit`] (the audit
-//! table) and [`sessions`] (rmcp's `SessionStore`).
+//! table), [`sessions`] (rmcp's `SessionStore`) and [`spent`] (confirmation states already used).
 
 pub mod audit;
 pub mod ledger;
 mod migrate;
 mod pool;
 pub mod sessions;
+pub mod spent;
 pub mod totals;
 
 use std::fmt;

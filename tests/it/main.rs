@@ -19,6 +19,7 @@ mod edges;
 mod faults;
 mod home;
 mod http_callers;
+mod http_confirm;
 mod http_edges;
 mod http_serve;
 mod input_edges;
