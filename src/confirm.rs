@@ -602,16 +602,24 @@ mod tests {
             amount,
         };
         assert_eq!(
-            bind(&a, None).associated_data(),
-            bind(&b, None).associated_data()
+            bind(&a, None).associated_data(None),
+            bind(&b, None).associated_data(None)
         );
         assert_ne!(
-            bind(&a, None).associated_data(),
-            bind(&c, None).associated_data()
+            bind(&a, None).associated_data(None),
+            bind(&c, None).associated_data(None)
         );
         assert_ne!(
-            bind(&a, Some(100)).associated_data(),
-            bind(&a, Some(101)).associated_data()
+            bind(&a, Some(100)).associated_data(None),
+            bind(&a, Some(101)).associated_data(None)
+        );
+        assert_ne!(
+            bind(&a, None).associated_data(Some("alice")),
+            bind(&a, None).associated_data(Some("bob"))
+        );
+        assert_ne!(
+            bind(&a, None).associated_data(Some("alice")),
+            bind(&a, None).associated_data(None)
         );
     }
 }
