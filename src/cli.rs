@@ -138,7 +138,7 @@ impl HttpFlags {
 /// `solvapay-mcp serve`: the MCP server's flags plus where to serve it.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Serve Streamable HTTP on this address (path /mcp, plus /healthz) instead of stdio.
+    /// Serve Streamable HTTP on this address (path /mcp, plus /healthz, /readyz and /metrics) instead of stdio.
     #[arg(long, env = "SOLVAPAY_HTTP", value_name = "ADDR")]
     pub http: Option<SocketAddr>,
     /// Serve the in-process local sandbox, even when a key is set (over HTTP without --tokens:
