@@ -21,6 +21,7 @@ mod home;
 mod http_callers;
 mod http_edges;
 mod http_serve;
+mod http_wiring;
 mod input_edges;
 mod lifecycle;
 mod metrics;
