@@ -58,6 +58,16 @@ async fn call_as(
     stateless(http, &server.url, auth, "tools/call", call(tool, arguments)).await
 }
 
+/// A stateless `list_customers` by the caller `auth`.
+async fn list_customers(http: &reqwest::Client, server: &HttpServer, auth: Auth<'_>) -> Answer {
+    call_as(http, server, auth, "list_customers", json!({})).await
+}
+
+/// The reference of the first customer a `list_customers` result lists.
+fn first_customer(result: &Value) -> &Value {
+    &result["structuredContent"]["customers"][0]["reference"]
+}
+
 /// `GET` `path` of `server`: status and body.
 async fn get(http: &reqwest::Client, server: &HttpServer, path: &str) -> (u16, String) {
     let response = http.get(server.path(path)).send().await.unwrap();
@@ -113,9 +123,7 @@ async fn metrics_count_each_tool_call_over_http_by_outcome_and_never_show_the_ca
     let alice = Auth::Bearer(KEY_A);
 
     for _ in 0..2 {
-        call_as(&http, &server, alice, "list_customers", json!({}))
-            .await
-            .result();
+        list_customers(&http, &server, alice).await.result();
     }
     let retried = call_as(
         &http,
@@ -220,24 +228,11 @@ async fn metrics_never_show_an_operator_token_or_its_name() {
     let server = HttpServer::start_in(home, &["--sandbox", "--demo", "--tokens", &file], &[]).await;
     let http = client();
 
-    let listed = call_as(
-        &http,
-        &server,
-        Auth::Bearer(&token),
-        "list_customers",
-        json!({}),
-    )
-    .await
-    .result();
+    let listed = list_customers(&http, &server, Auth::Bearer(&token))
+        .await
+        .result();
     assert_eq!(listed["isError"], false, "{listed}");
-    let refused = call_as(
-        &http,
-        &server,
-        Auth::Bearer("smt_0000000000000000"),
-        "list_customers",
-        json!({}),
-    )
-    .await;
+    let refused = list_customers(&http, &server, Auth::Bearer("smt_0000000000000000")).await;
     assert_eq!(refused.status, 401, "{}", refused.body);
 
     let (_, text) = get(&http, &server, "/metrics").await;
@@ -267,24 +262,11 @@ async fn a_caller_over_its_rate_gets_429_with_retry_after_while_another_caller_g
     let http = client();
 
     for _ in 0..3 {
-        call_as(
-            &http,
-            &server,
-            Auth::Bearer(KEY_A),
-            "list_customers",
-            json!({}),
-        )
-        .await
-        .result();
+        list_customers(&http, &server, Auth::Bearer(KEY_A))
+            .await
+            .result();
     }
-    let limited = call_as(
-        &http,
-        &server,
-        Auth::Bearer(KEY_A),
-        "list_customers",
-        json!({}),
-    )
-    .await;
+    let limited = list_customers(&http, &server, Auth::Bearer(KEY_A)).await;
 
     assert_eq!(limited.status, 429, "{}", limited.body);
     let wait: u64 = limited.headers["retry-after"]
@@ -305,19 +287,10 @@ async fn a_caller_over_its_rate_gets_429_with_retry_after_while_another_caller_g
         "{error}"
     );
     // Another caller has a budget of its own; the refused request never reached SolvaPay.
-    let bob = call_as(
-        &http,
-        &server,
-        Auth::ApiKey(KEY_B),
-        "list_customers",
-        json!({}),
-    )
-    .await
-    .result();
-    assert_eq!(
-        bob["structuredContent"]["customers"][0]["reference"],
-        "cus_BOB"
-    );
+    let bob = list_customers(&http, &server, Auth::ApiKey(KEY_B))
+        .await
+        .result();
+    assert_eq!(first_customer(&bob), "cus_BOB");
     assert_eq!(support::request_count(&upstream).await, 4);
     let (_, text) = get(&http, &server, "/metrics").await;
     assert_eq!(
@@ -366,14 +339,7 @@ async fn a_caller_over_its_concurrency_gets_429_while_another_caller_gets_throug
     while support::request_count(&upstream).await == 0 {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let second = call_as(
-        &http,
-        &server,
-        Auth::Bearer(KEY_A),
-        "list_customers",
-        json!({}),
-    )
-    .await;
+    let second = list_customers(&http, &server, Auth::Bearer(KEY_A)).await;
 
     assert_eq!(second.status, 429, "{}", second.body);
     assert_eq!(second.headers["retry-after"], "1");
@@ -383,39 +349,18 @@ async fn a_caller_over_its_concurrency_gets_429_while_another_caller_gets_throug
         (&json!("RATE_LIMITED"), &json!("concurrency")),
         "{error}"
     );
-    let bob = call_as(
-        &http,
-        &server,
-        Auth::Bearer(KEY_B),
-        "list_customers",
-        json!({}),
-    )
-    .await
-    .result();
-    assert_eq!(
-        bob["structuredContent"]["customers"][0]["reference"],
-        "cus_BOB"
-    );
+    let bob = list_customers(&http, &server, Auth::Bearer(KEY_B))
+        .await
+        .result();
+    assert_eq!(first_customer(&bob), "cus_BOB");
     assert!(!slow.is_finished(), "Alice's first call was still running");
     // Once her call has answered, her slot is free again.
     let first = slow.await.unwrap();
-    assert_eq!(
-        first["structuredContent"]["customers"][0]["reference"],
-        "cus_ALICE"
-    );
-    let again = call_as(
-        &http,
-        &server,
-        Auth::Bearer(KEY_A),
-        "list_customers",
-        json!({}),
-    )
-    .await
-    .result();
-    assert_eq!(
-        again["structuredContent"]["customers"][0]["reference"],
-        "cus_ALICE"
-    );
+    assert_eq!(first_customer(&first), "cus_ALICE");
+    let again = list_customers(&http, &server, Auth::Bearer(KEY_A))
+        .await
+        .result();
+    assert_eq!(first_customer(&again), "cus_ALICE");
     assert_eq!(support::request_count(&upstream).await, 3);
 }
 
@@ -466,18 +411,17 @@ async fn a_session_opened_on_one_replica_is_served_by_the_other_and_the_audit_na
         .result();
     assert_eq!(created["isError"], false, "{created}");
     // Replica B has never seen the session: it restores it from the store and answers in it.
-    let listed = in_session(
-        &http,
-        &b.url,
-        alice,
-        &session.id,
-        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
-               "params": call("list_customers", json!({}))}),
-    )
-    .await
-    .result();
+    let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                      "params": call("list_customers", json!({}))});
+    let listed = in_session(&http, &b.url, alice, &session.id, list.clone())
+        .await
+        .result();
     assert_eq!(listed["isError"], false, "{listed}");
     assert!(listed.to_string().contains("replica@x.io"), "{listed}");
+    // A server without the store does not know the session: B's answer came from the store.
+    let lone = HttpServer::start(&[], &env[..1]).await;
+    let unknown = in_session(&http, &lone.url, alice, &session.id, list).await;
+    assert_eq!(unknown.status, 404, "{}", unknown.body);
 
     let rows = db
         .client()
