@@ -145,7 +145,9 @@ impl ServerHandler for BillingServer {
     ) -> Result<CallToolResponse, ErrorData> {
         match Caller::of(&context).cloned() {
             Some(caller) if !caller.policy.allows(&request.name) => {
-                // Not this caller's: as unknown as a tool the server does not have.
+                // Not this caller's: as unknown (and counted as unknown) as a tool the server
+                // does not have.
+                metrics::unknown_tool();
                 Err(ErrorData::invalid_params("tool not found", None))
             }
             Some(caller) => self.for_caller(&caller).call(request, context).await,
@@ -222,7 +224,11 @@ impl BillingServer {
         let caller = Caller::of(&context).map(|c| c.name.clone());
         let caller = caller.as_deref();
         let call_id = match audit
-            .start(&name, caller, &audit_arguments(request.arguments.as_ref()))
+            .start(
+                &name,
+                caller,
+                &audit_arguments(self.api.redactor(), request.arguments.as_ref()),
+            )
             .await
         {
             Ok(id) => id,
@@ -394,13 +400,17 @@ fn redacted(
     }
 }
 
+/// The call's arguments as the audit log records them, with every secret `redactor` knows
+/// scrubbed.
 fn audit_arguments(
+    redactor: &Redactor,
     arguments: Option<&serde_json::Map<String, serde_json::Value>>,
 ) -> Box<RawValue> {
-    let json = arguments.map_or_else(
-        || "{}".to_owned(),
-        |a| serde_json::to_string(a).unwrap_or_else(|_| "{}".to_owned()),
-    );
+    let mut arguments = serde_json::Value::Object(arguments.cloned().unwrap_or_default());
+    // The audit log's own redactor knows the deployment's key; over HTTP the caller's key is
+    // known only to the caller's client, whose redactor this is.
+    redactor.scrub_json(&mut arguments);
+    let json = serde_json::to_string(&arguments).unwrap_or_else(|_| "{}".to_owned());
     RawValue::from_string(json).unwrap_or_else(|_| RawValue::NULL.to_owned())
 }
 

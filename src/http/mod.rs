@@ -1,5 +1,6 @@
 //! The Streamable HTTP transport (beside `stdio`): rmcp's [`StreamableHttpService`] mounted at
-//! `/mcp` behind the caller check of [`auth`], with `/healthz` and `/readyz`, in an axum router.
+//! `/mcp` behind rmcp's `Host` and `Origin` check, then the caller check of [`auth`], with
+//! `/healthz` and `/readyz`, in an axum router.
 //! Every request gets a clone of the one [`BillingServer`] (cheap: its parts are shared), so the
 //! process holds no per-caller state that a replica could not lose.
 //!
@@ -155,7 +156,7 @@ pub fn router(
         config,
     );
     let mcp = Router::new()
-        .fallback_service(mcp)
+        .fallback_service(mcp.clone())
         .layer(axum::middleware::from_fn_with_state(
             Gate {
                 limit: settings.max_body_bytes,
@@ -170,7 +171,8 @@ pub fn router(
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(access),
             auth::authenticate,
-        ));
+        ))
+        .layer(axum::middleware::from_fn_with_state(mcp, host_and_origin));
     let mut router = Router::new()
         .nest_service(MCP_PATH, mcp)
         .route("/healthz", get(healthz))
@@ -199,6 +201,35 @@ async fn limit(
         },
         _ => next.run(request).await,
     }
+}
+
+/// rmcp's MCP service, as the router mounts it.
+type Mcp = StreamableHttpService<BillingServer, LocalSessionManager>;
+
+/// In front of everything else at `/mcp` (the caller check, the limits, the body limit): a request
+/// whose `Host` or `Origin` rmcp refuses is answered with rmcp's 403, so a page of a foreign
+/// origin (or a rebound host name) is told it is forbidden, never how to authenticate, and spends
+/// no caller's budget. rmcp's own check decides, so its matching rules stay the only ones: it is
+/// asked with a bodiless `OPTIONS` request carrying just those two headers, which past the check
+/// it answers 405 without doing anything.
+async fn host_and_origin(
+    axum::extract::State(mcp): axum::extract::State<Mcp>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let mut probe = axum::http::Request::new(axum::body::Body::empty());
+    *probe.method_mut() = axum::http::Method::OPTIONS;
+    probe.uri_mut().clone_from(request.uri());
+    for name in [axum::http::header::HOST, axum::http::header::ORIGIN] {
+        for value in request.headers().get_all(&name) {
+            probe.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    let answer = mcp.handle(probe).await;
+    if answer.status() == StatusCode::FORBIDDEN {
+        return answer.map(axum::body::Body::new);
+    }
+    next.run(request).await
 }
 
 /// What [`gate`] needs: the body limit, and whether the server still takes calls.

@@ -22,6 +22,7 @@ mod http_callers;
 mod http_confirm;
 mod http_edges;
 mod http_serve;
+mod http_wiring;
 mod input_edges;
 mod lifecycle;
 mod metrics;
