@@ -19,7 +19,13 @@ use crate::sandbox::{DbLocation, SandboxOptions, UiRoutes};
 /// Also read: SOLVAPAY_API_BASE_URL, SOLVAPAY_UI_BASE_URL, SOLVAPAY_TIMEOUT_SECS, RUST_LOG.
 /// With no key, the server runs a local SolvaPay-compatible sandbox (SQLite) and uses it.
 #[derive(Debug, Parser)]
-#[command(name = "solvapay-mcp", version, about, long_about)]
+#[command(
+    name = "solvapay-mcp",
+    version,
+    about,
+    long_about,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     /// Run something other than the MCP server.
     #[command(subcommand)]
@@ -37,6 +43,25 @@ pub struct Cli {
 pub enum Command {
     /// Run the local sandbox API alone (for other SDKs and tools); prints its URL and key.
     Sandbox(SandboxFlags),
+    /// Run the MCP server: over Streamable HTTP with `--http ADDR`, else over stdio.
+    Serve(Box<ServeArgs>),
+}
+
+/// `solvapay-mcp serve`: the MCP server's flags plus where to serve it.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Serve Streamable HTTP on this address (path /mcp, plus /healthz) instead of stdio.
+    #[arg(long, env = "SOLVAPAY_HTTP", value_name = "ADDR")]
+    pub http: Option<SocketAddr>,
+    /// Serve the in-process local sandbox, even when a key is set.
+    #[arg(long = "sandbox", env = "SOLVAPAY_SANDBOX")]
+    pub use_sandbox: bool,
+    /// Which tools to expose, and the guards around them.
+    #[command(flatten)]
+    pub server: ServerFlags,
+    /// The local sandbox the server runs (with `--sandbox`, or no key).
+    #[command(flatten)]
+    pub sandbox: SandboxFlags,
 }
 
 /// Flags of the local sandbox.

@@ -29,6 +29,7 @@ pub mod config;
 mod confirm;
 pub mod env;
 pub mod error;
+pub mod http;
 pub mod journal;
 pub mod model;
 pub mod options;

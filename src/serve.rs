@@ -5,19 +5,22 @@
 //! `sandbox` subcommand serves the sandbox alone. Logs go to stderr; nothing here writes stdout,
 //! which carries JSON-RPC only.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use rmcp::ServiceExt;
 use rmcp::service::ServerInitializeError;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::audit::AuditLog;
 use crate::cli::{Cli, Command, SandboxFlags, ServerFlags};
 use crate::config::ConfigError;
 use crate::sandbox::Sandbox;
 use crate::telemetry::LogRedaction;
-use crate::{BillingServer, Config, SolvaPayClient, stdio};
+use crate::{BillingServer, Config, SolvaPayClient, http, stdio};
 
 /// How long in-flight tool calls may run after the client has gone or a signal arrived.
 const GRACE: Duration = Duration::from_secs(10);
@@ -28,21 +31,37 @@ const GRACE: Duration = Duration::from_secs(10);
 pub async fn run(cli: Cli, logs: &LogRedaction, announce: impl FnOnce(&Sandbox)) -> ExitCode {
     match cli.command {
         Some(Command::Sandbox(flags)) => run_sandbox(flags, cli.server.data_dir, announce).await,
-        None => run_server(cli.server, cli.sandbox, logs).await,
+        Some(Command::Serve(args)) => {
+            let args = *args;
+            let transport = args.http.map_or(Transport::Stdio, Transport::Http);
+            run_server(args.server, args.sandbox, args.use_sandbox, transport, logs).await
+        }
+        None => run_server(cli.server, cli.sandbox, false, Transport::Stdio, logs).await,
     }
+}
+
+/// Where the MCP server is served.
+#[derive(Debug, Clone, Copy)]
+enum Transport {
+    /// Standard input and output.
+    Stdio,
+    /// Streamable HTTP on this address.
+    Http(SocketAddr),
 }
 
 async fn run_server(
     flags: ServerFlags,
     sandbox_flags: SandboxFlags,
+    use_sandbox: bool,
+    transport: Transport,
     logs: &LogRedaction,
 ) -> ExitCode {
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => return config_error(&e),
     };
-    // No key: serve the local sandbox in-process and point the client at it.
-    let (config, sandbox) = if config.api_key.is_some() {
+    // No key (or --sandbox): serve the local sandbox in-process and point the client at it.
+    let (config, sandbox) = if config.api_key.is_some() && !use_sandbox {
         (config, None)
     } else {
         let options = match sandbox_flags.options(flags.data_dir.as_ref()) {
@@ -93,12 +112,11 @@ async fn run_server(
     let report = audit
         .clone()
         .map(|log| tokio::spawn(async move { report_unfinished(&log).await }));
-    let code = serve_stdio(
-        BillingServer::with_options(api.clone(), options),
-        api,
-        audit,
-    )
-    .await;
+    let server = BillingServer::with_options(api.clone(), options);
+    let code = match transport {
+        Transport::Stdio => serve_stdio(server, api, audit).await,
+        Transport::Http(addr) => serve_http(addr, server, api, audit).await,
+    };
     if let Some(report) = report {
         let _ = report.await;
     }
@@ -194,7 +212,54 @@ async fn serve_stdio(
     if let Err(e) = service.waiting().await {
         tracing::error!("server task failed: {e}");
     }
-    // No new calls are accepted now; let the ones already running finish.
+    drain(&in_flight, audit).await;
+    ExitCode::SUCCESS
+}
+
+/// Streamable HTTP on `addr` until SIGTERM, SIGINT or SIGHUP: then no new connection is accepted,
+/// the calls in flight get the grace period, and the open MCP streams are closed.
+async fn serve_http(
+    addr: SocketAddr,
+    server: BillingServer,
+    api: SolvaPayClient,
+    audit: Option<AuditLog>,
+) -> ExitCode {
+    let in_flight = server.in_flight();
+    let signals = Signals::install();
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!("cannot listen on {addr}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let bound = listener.local_addr().unwrap_or(addr);
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = api.warm_up() {
+            tracing::error!("{e}");
+        }
+    });
+    let close_streams = CancellationToken::new();
+    let stop_accepting = CancellationToken::new();
+    let router = http::router(server, &close_streams);
+    tracing::info!("listening on {}", http::mcp_url(bound));
+    let serving = tokio::spawn(http::serve(listener, router, stop_accepting.clone()));
+    let signal = signals.recv().await;
+    tracing::info!("{signal}: finishing in-flight calls, then exiting");
+    stop_accepting.cancel();
+    drain(&in_flight, audit).await;
+    close_streams.cancel();
+    match tokio::time::timeout(Duration::from_secs(1), serving).await {
+        Ok(Ok(Err(e))) => tracing::error!("HTTP server failed: {e}"),
+        Ok(_) => {}
+        Err(_) => tracing::debug!("connections still open at exit"),
+    }
+    ExitCode::SUCCESS
+}
+
+/// After the transport stopped taking calls: gives those in flight the grace period, then records
+/// in the audit log the writes that were cut off.
+async fn drain(in_flight: &TaskTracker, audit: Option<AuditLog>) {
     in_flight.close();
     if tokio::time::timeout(GRACE, in_flight.wait()).await.is_err() {
         tracing::warn!(
@@ -209,7 +274,6 @@ async fn serve_stdio(
             tracing::warn!("audit: {interrupted} write call(s) recorded as interrupted");
         }
     }
-    ExitCode::SUCCESS
 }
 
 /// SIGTERM, SIGINT and SIGHUP, caught from installation on.

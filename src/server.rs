@@ -36,11 +36,12 @@ prefixes: cus_ customer, prd_ product, pln_ plan, pur_ purchase, txn_ transactio
 Errors come back as {success:false,error:{code,message}} with codes NOT_FOUND, VALIDATION_ERROR, \
 UNAUTHORIZED, INTERNAL_ERROR.";
 
-/// The SolvaPay MCP server. Cheap to clone (one shared client).
+/// The SolvaPay MCP server. Cheap to clone (one shared client, one shared tool router): the
+/// HTTP transport clones it per request.
 #[derive(Clone)]
 pub struct BillingServer {
     api: SolvaPayClient,
-    tools: ToolRouter<Self>,
+    tools: Arc<ToolRouter<Self>>,
     in_flight: TaskTracker,
     options: Arc<ServerOptions>,
     confirmer: Arc<Confirmer>,
@@ -86,7 +87,7 @@ impl BillingServer {
         }
         Self {
             api,
-            tools,
+            tools: Arc::new(tools),
             in_flight: TaskTracker::new(),
             confirmer: Arc::new(Confirmer::new(options.confirm, options.confirm_timeout)),
             options: Arc::new(options),

@@ -18,6 +18,7 @@ mod customers;
 mod edges;
 mod faults;
 mod home;
+mod http_serve;
 mod input_edges;
 mod lifecycle;
 mod operator;
