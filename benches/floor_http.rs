@@ -4,12 +4,14 @@
 //! caller-keys deployment does) and answers the customer as structured content plus its JSON as
 //! text (rmcp's own `Json<T>`). No validation, redaction, retries, audit, policy, limits or
 //! metrics: what an rmcp HTTP server cannot do without. `benches/http.py` runs it beside
-//! `solvapay-mcp serve --http`, with the same rmcp settings and runtime.
+//! `solvapay-mcp serve --http`, with the same rmcp settings and runtime, and `TCP_NODELAY` on its
+//! connections (see `main`).
 //!
 //! `cargo build --release --example floor_http`, then
 //! `SOLVAPAY_API_BASE_URL=http://127.0.0.1:PORT floor_http 127.0.0.1:8080`.
 
 use axum::http::request::Parts;
+use axum::serve::ListenerExt;
 use rmcp::handler::server::common::Extension;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::{Json, Parameters};
@@ -96,7 +98,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let service = StreamableHttpService::new(
         move || Ok(floor.clone()),
         LocalSessionManager::default().into(),
-        StreamableHttpServerConfig::default().with_json_response(true),
+        // rmcp's defaults, as `solvapay-mcp serve --http` (src/http/mod.rs): 2025-11-25 sessions
+        // kept, 2026-07-28 requests served statelessly, answers as a one-event SSE stream.
+        StreamableHttpServerConfig::default(),
     );
     let app = axum::Router::new().nest_service("/mcp", service);
     // The same runtime flavour as `solvapay-mcp serve --http`.
@@ -104,7 +108,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .enable_all()
         .build()?
         .block_on(async move {
-            let listener = tokio::net::TcpListener::bind(addr).await?;
+            // TCP_NODELAY: an answer is an SSE stream written in pieces (event, then the chunked
+            // end); without it Nagle holds the last piece until the client's delayed ACK (~40 ms).
+            let listener = tokio::net::TcpListener::bind(addr).await?.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             axum::serve(listener, app).await?;
             Ok(())
         })
