@@ -1,5 +1,5 @@
 //! The command line: flags (each with an environment twin, for MCP clients' `env` blocks) and the
-//! `sandbox` subcommand. Turns flags into [`ServerOptions`].
+//! `serve` (stdio or `--http`), `sandbox` and `token new` subcommands. Turns flags into [`ServerOptions`].
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::audit::AuditLog;
 use crate::config::{Config, ConfigError, default_data_dir};
+use crate::http::HttpSettings;
 use crate::journal::{GrantJournal, RefundJournal};
 use crate::options::{Caps, ConfirmMode, RefundLimits, ServerOptions};
 use crate::policy::ToolSelection;
@@ -45,6 +46,80 @@ pub enum Command {
     Sandbox(SandboxFlags),
     /// Run the MCP server: over Streamable HTTP with `--http ADDR`, else over stdio.
     Serve(Box<ServeArgs>),
+    /// Manage the operator tokens of `serve --http --tokens FILE`.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// `solvapay-mcp token …`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make a token, append its hash to the token file, and print the token (once).
+    New(NewToken),
+}
+
+/// `solvapay-mcp token new`.
+#[derive(Debug, Clone, Args)]
+pub struct NewToken {
+    /// The token's name (in logs, the audit log and limits).
+    #[arg(long)]
+    pub name: String,
+    /// Toolsets the token may use, comma-separated (default: all the server enables).
+    #[arg(long, value_delimiter = ',')]
+    pub toolsets: Option<Vec<String>>,
+    /// The token may use only tools that change nothing.
+    #[arg(long)]
+    pub read_only: bool,
+    /// The token file.
+    #[arg(long, env = "SOLVAPAY_HTTP_TOKENS", value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+/// Flags of the HTTP transport (`serve --http`).
+#[derive(Debug, Clone, Args)]
+pub struct HttpFlags {
+    /// Admit callers by operator token (file of hashes; see `token new`); the operator's key
+    /// (SOLVAPAY_SECRET_KEY) or --sandbox serves them.
+    #[arg(long, env = "SOLVAPAY_HTTP_TOKENS", value_name = "FILE")]
+    pub tokens: Option<PathBuf>,
+    /// A `Host` clients reach the server by (repeatable; needed to listen on a non-loopback
+    /// address).
+    #[arg(
+        long = "allowed-host",
+        env = "SOLVAPAY_HTTP_ALLOWED_HOSTS",
+        value_delimiter = ',',
+        value_name = "HOST"
+    )]
+    pub allowed_hosts: Vec<String>,
+    /// A browser `Origin` allowed to call (repeatable, with scheme: https://app.example.com:443);
+    /// any other Origin is refused with 403.
+    #[arg(
+        long = "allowed-origin",
+        env = "SOLVAPAY_HTTP_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        value_name = "ORIGIN"
+    )]
+    pub allowed_origins: Vec<String>,
+    /// Largest request body in bytes; larger ones are refused with 413.
+    #[arg(long, env = "SOLVAPAY_HTTP_MAX_BODY_BYTES", default_value_t = crate::http::DEFAULT_MAX_BODY_BYTES as u64,
+          value_parser = clap::value_parser!(u64).range(1024..=(64 * 1024 * 1024)))]
+    pub max_body_bytes: u64,
+    /// Seconds in-flight calls may run after SIGTERM before the server exits.
+    #[arg(long, env = "SOLVAPAY_HTTP_DRAIN_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub drain_secs: u64,
+}
+
+impl HttpFlags {
+    /// The transport's network settings.
+    pub fn settings(&self) -> HttpSettings {
+        HttpSettings {
+            allowed_hosts: self.allowed_hosts.clone(),
+            allowed_origins: self.allowed_origins.clone(),
+            max_body_bytes: usize::try_from(self.max_body_bytes)
+                .unwrap_or(crate::http::DEFAULT_MAX_BODY_BYTES),
+        }
+    }
 }
 
 /// `solvapay-mcp serve`: the MCP server's flags plus where to serve it.
@@ -53,9 +128,13 @@ pub struct ServeArgs {
     /// Serve Streamable HTTP on this address (path /mcp, plus /healthz) instead of stdio.
     #[arg(long, env = "SOLVAPAY_HTTP", value_name = "ADDR")]
     pub http: Option<SocketAddr>,
-    /// Serve the in-process local sandbox, even when a key is set.
+    /// Serve the in-process local sandbox, even when a key is set (over HTTP without --tokens:
+    /// to anyone on loopback).
     #[arg(long = "sandbox", env = "SOLVAPAY_SANDBOX")]
     pub use_sandbox: bool,
+    /// The HTTP transport's flags.
+    #[command(flatten)]
+    pub http_flags: HttpFlags,
     /// Which tools to expose, and the guards around them.
     #[command(flatten)]
     pub server: ServerFlags,
@@ -173,6 +252,17 @@ pub fn data_dir(flag: Option<&PathBuf>) -> Option<PathBuf> {
 }
 
 impl ServerFlags {
+    /// The tools the operator chose.
+    pub fn selection(&self) -> ToolSelection {
+        ToolSelection {
+            toolsets: self.toolsets.clone(),
+            tools: self.tools.clone(),
+            exclude: self.exclude_tools.clone(),
+            read_only: self.read_only,
+            allow_destructive: self.allow_destructive,
+        }
+    }
+
     /// Builds the server's options for `config`; `local_sandbox` when no key is set and the
     /// local sandbox serves as SolvaPay.
     pub fn options(
@@ -180,13 +270,7 @@ impl ServerFlags {
         config: &Config,
         local_sandbox: bool,
     ) -> Result<ServerOptions, ConfigError> {
-        let selection = ToolSelection {
-            toolsets: self.toolsets.clone(),
-            tools: self.tools.clone(),
-            exclude: self.exclude_tools.clone(),
-            read_only: self.read_only,
-            allow_destructive: self.allow_destructive,
-        };
+        let selection = self.selection();
         let mode = if local_sandbox {
             None
         } else {

@@ -5,13 +5,17 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use solvapay_mcp::cli::Cli;
+use solvapay_mcp::cli::{Cli, Command, NewToken, TokenCommand};
+use solvapay_mcp::http::tokens::{self, Grant};
 use solvapay_mcp::sandbox::Sandbox;
 use solvapay_mcp::{serve, telemetry};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let logs = telemetry::init();
+    if let Some(Command::Token(TokenCommand::New(args))) = &cli.command {
+        return new_token(args);
+    }
     // One thread drives everything: the calls wait on I/O, not on CPU, and keeping stdin, the
     // handlers and the HTTP connections on one thread saves a cross-thread wake-up per message
     // (BENCHMARKS.md). Blocking work (fsync, SQLite, root certificates) runs on the blocking pool.
@@ -38,4 +42,32 @@ fn announce(sandbox: &Sandbox) {
     let _ = writeln!(out, "SOLVAPAY_API_BASE_URL={}", sandbox.base_url());
     let _ = writeln!(out, "SOLVAPAY_SECRET_KEY={}", sandbox.key());
     let _ = out.flush();
+}
+
+/// `token new`: appends the token's hash to the file and prints the token, once, on stdout (the
+/// only place it is ever shown).
+fn new_token(args: &NewToken) -> ExitCode {
+    let grant = Grant {
+        name: args.name.clone(),
+        toolsets: args.toolsets.clone(),
+        read_only: args.read_only,
+    };
+    match tokens::create(&args.file, &grant) {
+        Ok(token) => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{}", token.expose());
+            let _ = out.flush();
+            tracing::info!(
+                "token {:?} added to {} (its hash only; the token above is not shown again)",
+                args.name,
+                args.file.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            tracing::error!("could not make the token: {e}");
+            ExitCode::from(2)
+        }
+    }
 }

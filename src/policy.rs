@@ -132,6 +132,36 @@ impl ToolPolicy {
         self.enabled.iter().copied()
     }
 
+    /// This policy narrowed (an operator token's grant on the HTTP transport): to the tools of
+    /// `toolsets` (`None`: every toolset), and with `read_only` to those that change nothing. Never
+    /// enables a tool this policy has off.
+    pub fn narrowed(
+        &self,
+        toolsets: Option<&[String]>,
+        read_only: bool,
+    ) -> Result<Self, UnknownName> {
+        let domains = toolsets
+            .map(|names| {
+                names
+                    .iter()
+                    .map(|n| domain(n))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?;
+        let mut narrowed = self.clone();
+        narrowed.enabled.retain(|name| {
+            catalog::find(name).is_some_and(|t| {
+                domains.as_ref().is_none_or(|d| d.contains(&t.domain))
+                    && (!read_only || t.read_only())
+            })
+        });
+        if read_only && !self.read_only {
+            narrowed.read_only = true;
+            narrowed.guards.push("read-only".to_owned());
+        }
+        Ok(narrowed)
+    }
+
     /// The toolsets with at least one enabled tool, in the documented order.
     pub fn toolsets(&self) -> Vec<&'static str> {
         TOOLSETS
@@ -189,6 +219,33 @@ mod tests {
 
     fn names(p: &ToolPolicy) -> Vec<&'static str> {
         p.enabled().collect()
+    }
+
+    #[test]
+    fn a_narrowed_policy_keeps_only_its_toolsets_and_reads() {
+        let live = ToolSelection::default()
+            .resolve(Some(KeyMode::Live))
+            .unwrap();
+        let p = live
+            .narrowed(Some(&["payments".into(), "customers".into()]), false)
+            .unwrap();
+        assert!(p.allows("list_customers") && p.allows("get_transaction"));
+        assert!(!p.allows("list_products"));
+        // The live-key guard stays: narrowing never enables a tool.
+        assert!(!p.allows("create_refund") && !live.allows("create_refund"));
+        let reads = ToolPolicy::all().narrowed(None, true).unwrap();
+        assert!(reads.read_only());
+        assert!(
+            reads
+                .enabled()
+                .all(|n| catalog::find(n).unwrap().read_only())
+        );
+        assert!(reads.allows("list_customers"));
+        assert!(
+            ToolPolicy::all()
+                .narrowed(Some(&["nope".into()]), false)
+                .is_err()
+        );
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The process around the server (top layer, called by the binary's `main`): picks the mode from the
-//! command line and the environment (SolvaPay with a key, the in-process local sandbox without),
-//! serves MCP over stdio until stdin closes or SIGTERM, SIGINT or SIGHUP arrives, gives in-flight
+//! command line and the environment (SolvaPay with a key, the in-process local sandbox without;
+//! over HTTP, who may call: caller keys, operator tokens or the anonymous sandbox), serves MCP over
+//! stdio until stdin closes, or over Streamable HTTP (`serve --http`), until SIGTERM, SIGINT or
+//! SIGHUP arrives, gives in-flight
 //! calls a grace period, and records in the audit log the writes that were cut off. The
 //! `sandbox` subcommand serves the sandbox alone. Logs go to stderr; nothing here writes stdout,
 //! which carries JSON-RPC only.
@@ -16,8 +18,10 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::audit::AuditLog;
-use crate::cli::{Cli, Command, SandboxFlags, ServerFlags};
+use crate::cli::{Cli, Command, HttpFlags, SandboxFlags, ServerFlags};
 use crate::config::ConfigError;
+use crate::http::tokens::TokenFile;
+use crate::http::{Access, HttpSettings, Readiness};
 use crate::sandbox::Sandbox;
 use crate::telemetry::LogRedaction;
 use crate::{BillingServer, Config, SolvaPayClient, http, stdio};
@@ -33,20 +37,60 @@ pub async fn run(cli: Cli, logs: &LogRedaction, announce: impl FnOnce(&Sandbox))
         Some(Command::Sandbox(flags)) => run_sandbox(flags, cli.server.data_dir, announce).await,
         Some(Command::Serve(args)) => {
             let args = *args;
-            let transport = args.http.map_or(Transport::Stdio, Transport::Http);
+            let transport = match args.http {
+                Some(addr) => Transport::Http(addr, args.http_flags),
+                None => Transport::Stdio,
+            };
             run_server(args.server, args.sandbox, args.use_sandbox, transport, logs).await
         }
+        // Handled by the binary before the runtime starts: it prints the token.
+        Some(Command::Token(_)) => ExitCode::from(2),
         None => run_server(cli.server, cli.sandbox, false, Transport::Stdio, logs).await,
     }
 }
 
 /// Where the MCP server is served.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Transport {
     /// Standard input and output.
     Stdio,
     /// Streamable HTTP on this address.
-    Http(SocketAddr),
+    Http(SocketAddr, HttpFlags),
+}
+
+/// Who an HTTP server admits (see [`Access`]), decided before anything starts.
+#[derive(Debug, Clone)]
+enum HttpMode {
+    /// Each request brings its own SolvaPay key.
+    CallerKeys,
+    /// Operator tokens from this file; the operator's key (or the sandbox) serves them.
+    Tokens(PathBuf),
+    /// The in-process sandbox, to anyone on loopback.
+    Anonymous,
+}
+
+impl HttpMode {
+    fn decide(has_key: bool, sandbox: bool, tokens: Option<PathBuf>) -> Result<Self, ConfigError> {
+        match (tokens, has_key || sandbox) {
+            (Some(path), true) => Ok(Self::Tokens(path)),
+            (Some(_), false) => Err(ConfigError {
+                var: "--tokens",
+                problem: format!(
+                    "operator tokens need the operator's key ({}) or --sandbox to serve them",
+                    crate::env::SECRET_KEY
+                ),
+            }),
+            (None, _) if sandbox => Ok(Self::Anonymous),
+            (None, true) => Err(ConfigError {
+                var: crate::env::SECRET_KEY,
+                problem: "is set, and over HTTP without --tokens it would be shared with every \
+                          caller: unset it (each caller then sends its own key), or keep it and \
+                          admit callers with --tokens FILE (made with `solvapay-mcp token new`)"
+                    .to_owned(),
+            }),
+            (None, false) => Ok(Self::CallerKeys),
+        }
+    }
 }
 
 async fn run_server(
@@ -60,8 +104,32 @@ async fn run_server(
         Ok(c) => c,
         Err(e) => return config_error(&e),
     };
-    // No key (or --sandbox): serve the local sandbox in-process and point the client at it.
-    let (config, sandbox) = if config.api_key.is_some() && !use_sandbox {
+    let http_mode = match &transport {
+        Transport::Stdio => None,
+        Transport::Http(addr, http_flags) => {
+            let mode = HttpMode::decide(
+                config.api_key.is_some(),
+                use_sandbox,
+                http_flags.tokens.clone(),
+            )
+            .and_then(|mode| {
+                let anyone = matches!(mode, HttpMode::Anonymous);
+                http_flags.settings().check_bind(*addr, anyone)?;
+                Ok(mode)
+            });
+            match mode {
+                Ok(mode) => Some(mode),
+                Err(e) => return config_error(&e),
+            }
+        }
+    };
+    // Over stdio, no key (or --sandbox): serve the local sandbox in-process and point the client
+    // at it. Over HTTP, only --sandbox does (without a key, callers bring theirs).
+    let local = match http_mode {
+        None => config.api_key.is_none() || use_sandbox,
+        Some(_) => use_sandbox,
+    };
+    let (config, sandbox) = if !local {
         (config, None)
     } else {
         let options = match sandbox_flags.options(flags.data_dir.as_ref()) {
@@ -94,13 +162,17 @@ async fn run_server(
     if let Some(s) = &sandbox {
         options.clock = s.clock();
     }
-    let mode = match &sandbox {
-        Some(s) => format!(
-            "no API key — local sandbox at {} (database {}; set SOLVAPAY_SECRET_KEY to use SolvaPay)",
+    let mode = match (&sandbox, &http_mode) {
+        (Some(s), _) => format!(
+            "local sandbox at {} (database {}; set SOLVAPAY_SECRET_KEY to use SolvaPay)",
             s.base_url(),
             s.db_description()
         ),
-        None => config.describe(),
+        (None, Some(HttpMode::CallerKeys)) => format!(
+            "SolvaPay API at {}, with each caller's own key",
+            config.base_url.as_str()
+        ),
+        (None, _) => config.describe(),
     };
     tracing::info!(
         "solvapay-mcp {}: {mode}; {}",
@@ -112,10 +184,35 @@ async fn run_server(
     let report = audit
         .clone()
         .map(|log| tokio::spawn(async move { report_unfinished(&log).await }));
-    let server = BillingServer::with_options(api.clone(), options);
-    let code = match transport {
-        Transport::Stdio => serve_stdio(server, api, audit).await,
-        Transport::Http(addr) => serve_http(addr, server, api, audit).await,
+    let code = match (transport, http_mode) {
+        (Transport::Http(addr, http_flags), Some(mode)) => {
+            let access = match mode {
+                HttpMode::CallerKeys => Access::caller_keys(api.clone(), &flags.selection())
+                    .map_err(|e| ConfigError {
+                        var: "--toolsets/--tools/--exclude-tools",
+                        problem: e.to_string(),
+                    }),
+                HttpMode::Tokens(path) => admit_tokens(&path, &api, &options.policy),
+                HttpMode::Anonymous => Ok(Access::Anonymous),
+            };
+            let access = match access {
+                Ok(a) => a,
+                Err(e) => return config_error(&e),
+            };
+            tracing::info!("HTTP: {}", describe(&access));
+            let server = BillingServer::with_options(api.clone(), options);
+            let grace = Duration::from_secs(http_flags.drain_secs);
+            let settings = http_flags.settings();
+            serve_http(addr, server, api, audit, access, &settings, grace).await
+        }
+        _ => {
+            serve_stdio(
+                BillingServer::with_options(api.clone(), options),
+                api,
+                audit,
+            )
+            .await
+        }
     };
     if let Some(report) = report {
         let _ = report.await;
@@ -212,17 +309,56 @@ async fn serve_stdio(
     if let Err(e) = service.waiting().await {
         tracing::error!("server task failed: {e}");
     }
-    drain(&in_flight, audit).await;
+    drain(&in_flight, audit, GRACE).await;
     ExitCode::SUCCESS
 }
 
-/// Streamable HTTP on `addr` until SIGTERM, SIGINT or SIGHUP: then no new connection is accepted,
-/// the calls in flight get the grace period, and the open MCP streams are closed.
+/// The operator tokens of `path`, each serving through `api` within `policy`.
+fn admit_tokens(
+    path: &std::path::Path,
+    api: &SolvaPayClient,
+    policy: &crate::policy::ToolPolicy,
+) -> Result<Access, ConfigError> {
+    let problem = |problem: String| ConfigError {
+        var: "--tokens",
+        problem,
+    };
+    let file = TokenFile::read(path).map_err(|e| problem(e.to_string()))?;
+    if file.is_empty() {
+        tracing::warn!(
+            "{}: no token yet, so no caller is admitted (make one with `solvapay-mcp token new`)",
+            path.display()
+        );
+    }
+    Access::tokens(&file, api, policy).map_err(|e| problem(e.to_string()))
+}
+
+/// Who an HTTP server admits, for the start-up line.
+fn describe(access: &Access) -> String {
+    match access {
+        Access::CallerKeys(_) => {
+            "each request brings its own SolvaPay key (Authorization: Bearer sk_… or X-API-Key)"
+                .to_owned()
+        }
+        Access::Tokens(callers) => format!(
+            "{} operator token(s) admitted (Authorization: Bearer smt_…)",
+            callers.len()
+        ),
+        Access::Anonymous => "the local sandbox, without credentials, on loopback".to_owned(),
+    }
+}
+
+/// Streamable HTTP on `addr` until SIGTERM, SIGINT or SIGHUP: then `/readyz` answers 503 and new
+/// calls are refused, the calls in flight get `grace`, and the listener and the open MCP streams
+/// are closed.
 async fn serve_http(
     addr: SocketAddr,
     server: BillingServer,
     api: SolvaPayClient,
     audit: Option<AuditLog>,
+    access: Access,
+    settings: &HttpSettings,
+    grace: Duration,
 ) -> ExitCode {
     let in_flight = server.in_flight();
     let signals = Signals::install();
@@ -241,13 +377,17 @@ async fn serve_http(
     });
     let close_streams = CancellationToken::new();
     let stop_accepting = CancellationToken::new();
-    let router = http::router(server, &close_streams);
+    let readiness = Readiness::default();
+    let router = http::router(server, access, settings, readiness.clone(), &close_streams);
     tracing::info!("listening on {}", http::mcp_url(bound));
     let serving = tokio::spawn(http::serve(listener, router, stop_accepting.clone()));
     let signal = signals.recv().await;
     tracing::info!("{signal}: finishing in-flight calls, then exiting");
+    // Load balancers see /readyz fail and new calls are refused with 503, while the calls in
+    // flight (and a confirmation they wait on) finish; then the listener and the streams close.
+    readiness.drain();
+    drain(&in_flight, audit, grace).await;
     stop_accepting.cancel();
-    drain(&in_flight, audit).await;
     close_streams.cancel();
     match tokio::time::timeout(Duration::from_secs(1), serving).await {
         Ok(Ok(Err(e))) => tracing::error!("HTTP server failed: {e}"),
@@ -259,9 +399,9 @@ async fn serve_http(
 
 /// After the transport stopped taking calls: gives those in flight the grace period, then records
 /// in the audit log the writes that were cut off.
-async fn drain(in_flight: &TaskTracker, audit: Option<AuditLog>) {
+async fn drain(in_flight: &TaskTracker, audit: Option<AuditLog>, grace: Duration) {
     in_flight.close();
-    if tokio::time::timeout(GRACE, in_flight.wait()).await.is_err() {
+    if tokio::time::timeout(grace, in_flight.wait()).await.is_err() {
         tracing::warn!(
             remaining = in_flight.len(),
             "grace period over; exiting with calls unfinished"

@@ -26,6 +26,7 @@ use crate::catalog::{self, ToolSpec};
 use crate::confirm::{self, Confirmer, Consent};
 use crate::error::{Advice, ErrorKind, ToolError, report};
 use crate::options::ServerOptions;
+use crate::policy::ToolPolicy;
 use crate::redact::Redactor;
 
 /// What the model is told about this server once, at connection time.
@@ -52,6 +53,39 @@ impl std::fmt::Debug for BillingServer {
         f.debug_struct("BillingServer")
             .field("api", &self.api)
             .finish_non_exhaustive()
+    }
+}
+
+/// Who is calling, on the HTTP transport. The HTTP layer authenticates each request and puts
+/// its `Caller` into the request's [`http::request::Parts`] extensions (rmcp hands the `Parts` to
+/// the handler); a call or list without one (stdio) uses the server's own client and policy.
+#[derive(Clone)]
+pub struct Caller {
+    /// For logs, the audit log and limits: a token's name, or `key …` and the last 4 characters
+    /// of the key's SHA-256 hex. Never a secret.
+    pub name: Arc<str>,
+    /// The SolvaPay client this caller's calls go through (its key, its redactor).
+    pub api: SolvaPayClient,
+    /// The tools this caller may list and call (within the server's own).
+    pub policy: Arc<ToolPolicy>,
+}
+
+impl std::fmt::Debug for Caller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Caller")
+            .field("name", &self.name)
+            .field("policy", &self.policy.to_string())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Caller {
+    /// The caller of the request `context` belongs to, if the transport authenticated one.
+    pub fn of(context: &RequestContext<RoleServer>) -> Option<&Self> {
+        context
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<Self>())
     }
 }
 
@@ -133,6 +167,62 @@ impl ServerHandler for BillingServer {
 
     async fn call_tool(
         &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        match Caller::of(&context).cloned() {
+            Some(caller) if !caller.policy.allows(&request.name) => {
+                // Not this caller's: as unknown as a tool the server does not have.
+                Err(ErrorData::invalid_params("tool not found", None))
+            }
+            Some(caller) => self.for_caller(&caller).call(request, context).await,
+            None => self.call(request, context).await,
+        }
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        let caller = Caller::of(&context);
+        let mut tools = self.tools.list_all();
+        if let Some(caller) = caller {
+            tools.retain(|t| caller.policy.allows(&t.name));
+        }
+        let mut result = ListToolsResult::with_all_items(tools);
+        if context
+            .protocol_version()
+            .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28)
+        {
+            // The tool list changes only with the server's configuration (and, over HTTP, with
+            // the caller, whose list no one else may be served from a cache).
+            let scope = match caller {
+                Some(_) => CacheScope::Private,
+                None => CacheScope::Public,
+            };
+            result = result.with_ttl_ms(60_000).with_cache_scope(scope);
+        }
+        Ok(result)
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.tools.get(name).cloned()
+    }
+}
+
+impl BillingServer {
+    /// This server, calling SolvaPay through `caller`'s client.
+    fn for_caller(&self, caller: &Caller) -> Self {
+        Self {
+            api: caller.api.clone(),
+            ..self.clone()
+        }
+    }
+
+    /// A tool call, through this server's client: enabled? confirmed? audited? redacted?
+    async fn call(
+        &self,
         mut request: CallToolRequestParams,
         mut context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
@@ -178,30 +268,6 @@ impl ServerHandler for BillingServer {
         response
     }
 
-    async fn list_tools(
-        &self,
-        _request: Option<PaginatedRequestParams>,
-        context: RequestContext<RoleServer>,
-    ) -> Result<ListToolsResult, ErrorData> {
-        let mut result = ListToolsResult::with_all_items(self.tools.list_all());
-        if context
-            .protocol_version()
-            .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28)
-        {
-            // The tool list changes only with the server's configuration.
-            result = result
-                .with_ttl_ms(60_000)
-                .with_cache_scope(CacheScope::Public);
-        }
-        Ok(result)
-    }
-
-    fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.tools.get(name).cloned()
-    }
-}
-
-impl BillingServer {
     /// The confirmation the catalog asks before the call (see [`Confirmer::before_call`]), then the
     /// tool, with panics answered as errors and cancelled reads dropped.
     async fn dispatch(

@@ -61,8 +61,9 @@ pub struct SolvaPayClient {
 
 struct Inner {
     /// Built on first use (or by [`SolvaPayClient::warm_up`]): loading the system's root
-    /// certificates takes milliseconds that the MCP handshake should not wait for.
-    http: std::sync::OnceLock<reqwest::Client>,
+    /// certificates takes milliseconds that the MCP handshake should not wait for. Shared by the
+    /// clients [`SolvaPayClient::for_key`] derives (one connection pool per process).
+    http: Arc<std::sync::OnceLock<reqwest::Client>>,
     base_url: Url,
     ui_base_url: Url,
     key: Option<ApiKey>,
@@ -71,7 +72,8 @@ struct Inner {
     retry: RetryPolicy,
     attempt_timeout: Duration,
     connect_timeout: Duration,
-    permits: tokio::sync::Semaphore,
+    /// Shared with the derived clients: the ceiling holds for the whole process.
+    permits: Arc<tokio::sync::Semaphore>,
     /// The dashboard routes that refused the key ([`RouteKey`]): answered at once from here on.
     /// Kept with the refusal's status; a poisoned lock forgets nothing (its map is still read).
     refused_ui: std::sync::Mutex<std::collections::HashMap<RouteKey, u16>>,
@@ -138,7 +140,7 @@ impl SolvaPayClient {
         let _ = rustls::crypto::ring::default_provider().install_default();
         Self {
             inner: Arc::new(Inner {
-                http: std::sync::OnceLock::new(),
+                http: Arc::default(),
                 redactor: Redactor::new(settings.key.iter().map(ApiKey::expose)),
                 base_url: settings.base_url,
                 ui_base_url: settings.ui_base_url,
@@ -146,11 +148,38 @@ impl SolvaPayClient {
                 retry: settings.retry,
                 attempt_timeout: settings.attempt_timeout,
                 connect_timeout: settings.connect_timeout,
-                permits: tokio::sync::Semaphore::new(MAX_CONCURRENT_REQUESTS),
+                permits: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_REQUESTS)),
                 refused_ui: std::sync::Mutex::default(),
                 sdk_key: std::sync::atomic::AtomicU8::new(SdkKey::Untried as u8),
             }),
         }
+    }
+
+    /// A client for the same SolvaPay, with the same settings and connection pool, sending `key`
+    /// (a caller's own key, on the HTTP transport). It has its own redactor (of `key`) and its
+    /// own memory of what SolvaPay said of the key.
+    pub fn for_key(&self, key: ApiKey) -> Self {
+        let inner = &self.inner;
+        Self {
+            inner: Arc::new(Inner {
+                http: inner.http.clone(),
+                base_url: inner.base_url.clone(),
+                ui_base_url: inner.ui_base_url.clone(),
+                redactor: Redactor::new([key.expose()]),
+                key: Some(key),
+                retry: inner.retry,
+                attempt_timeout: inner.attempt_timeout,
+                connect_timeout: inner.connect_timeout,
+                permits: inner.permits.clone(),
+                refused_ui: std::sync::Mutex::default(),
+                sdk_key: std::sync::atomic::AtomicU8::new(SdkKey::Untried as u8),
+            }),
+        }
+    }
+
+    /// The mode of the key this client sends (`None`: no key).
+    pub fn key_mode(&self) -> Option<KeyMode> {
+        self.inner.key.as_ref().map(ApiKey::mode)
     }
 
     /// Builds the HTTP client now (call from a blocking thread at start); later calls are free.

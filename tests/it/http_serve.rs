@@ -1,9 +1,16 @@
 //! `solvapay-mcp serve --http`: the same server over Streamable HTTP, in both protocol eras, and
 //! its stop on SIGTERM.
 
-use serde_json::json;
+use std::time::Duration;
 
-use crate::support::http::{Auth, HttpServer, Session, client, stateless, tool_names};
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, ResponseTemplate};
+
+/// The key the caller of the drain test sends.
+const KEY: &str = "sk_test_DRAINCANARY_5e6f7a8b";
+
+use crate::support::http::{Auth, HttpServer, Session, call, client, stateless, tool_names};
 
 #[tokio::test]
 async fn the_sandbox_serves_both_eras_over_http_and_stops_on_sigterm() {
@@ -18,10 +25,7 @@ async fn the_sandbox_serves_both_eras_over_http_and_stops_on_sigterm() {
     let listed = session.request("tools/list", json!({})).await.result();
     assert!(tool_names(&listed).contains(&"create_refund".to_owned()));
     let customers = session
-        .request(
-            "tools/call",
-            json!({"name": "list_customers", "arguments": {}}),
-        )
+        .request("tools/call", call("list_customers", json!({})))
         .await
         .result();
     assert_eq!(customers["isError"], false, "{customers}");
@@ -43,7 +47,7 @@ async fn the_sandbox_serves_both_eras_over_http_and_stops_on_sigterm() {
         &server.url,
         Auth::None,
         "tools/call",
-        json!({"name": "list_customers", "arguments": {}}),
+        call("list_customers", json!({})),
     )
     .await
     .result();
@@ -52,4 +56,79 @@ async fn the_sandbox_serves_both_eras_over_http_and_stops_on_sigterm() {
     let (status, stderr) = server.terminate().await;
     assert!(status.success(), "{status}: {stderr}");
     assert!(stderr.contains("SIGTERM"), "{stderr}");
+}
+
+#[tokio::test]
+async fn on_sigterm_the_call_in_flight_finishes_while_readyz_and_new_calls_say_draining() {
+    let upstream = crate::support::upstream().await;
+    // The call in flight waits on SolvaPay long enough to look at the server while it drains.
+    Mock::given(method("GET"))
+        .and(path("/v1/ui/customers"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"customers": [{"reference": "cus_SLOW", "email": "s@x.io"}], "total": 1}))
+                .set_delay(Duration::from_secs(3)),
+        )
+        .mount(&upstream)
+        .await;
+    let server = HttpServer::start(&[], &[("SOLVAPAY_API_BASE_URL", &upstream.uri())]).await;
+    let http = client();
+    let ready = http.get(server.path("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+
+    let url = server.url.clone();
+    let in_flight = {
+        let http = http.clone();
+        tokio::spawn(async move {
+            stateless(
+                &http,
+                &url,
+                Auth::Bearer(KEY),
+                "tools/call",
+                call("list_customers", json!({})),
+            )
+            .await
+            .result()
+        })
+    };
+    while upstream.received_requests().await.unwrap().is_empty() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.send_sigterm();
+    // Draining: /readyz fails and a new call is refused, while the first one is still waiting.
+    let mut readyz = http
+        .get(server.path("/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    while readyz == 200 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        readyz = http
+            .get(server.path("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status();
+    }
+    assert_eq!(readyz, 503);
+    let refused = stateless(
+        &http,
+        &server.url,
+        Auth::Bearer(KEY),
+        "tools/call",
+        call("list_customers", json!({})),
+    )
+    .await;
+    assert_eq!(refused.status, 503, "{}", refused.body);
+    assert!(!in_flight.is_finished());
+
+    let finished = in_flight.await.unwrap();
+    assert_eq!(
+        finished["structuredContent"]["customers"][0]["reference"],
+        "cus_SLOW"
+    );
+    let (status, stderr) = server.wait().await;
+    assert!(status.success(), "{status}: {stderr}");
+    assert_eq!(upstream.received_requests().await.unwrap().len(), 1);
 }

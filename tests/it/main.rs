@@ -18,6 +18,8 @@ mod customers;
 mod edges;
 mod faults;
 mod home;
+mod http_callers;
+mod http_edges;
 mod http_serve;
 mod input_edges;
 mod lifecycle;

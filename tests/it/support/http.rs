@@ -30,7 +30,11 @@ impl HttpServer {
     /// Starts the binary with `serve --http 127.0.0.1:0` and `args`, `env` on top of a confined
     /// environment, and waits for the line naming the bound address.
     pub(crate) async fn start(args: &[&str], env: &[(&str, &str)]) -> Self {
-        let home = Home::new();
+        Self::start_in(Home::new(), args, env).await
+    }
+
+    /// [`start`](Self::start) in `home`.
+    pub(crate) async fn start_in(home: Home, args: &[&str], env: &[(&str, &str)]) -> Self {
         let mut command = home.command();
         command
             .args(["serve", "--http", "127.0.0.1:0"])
@@ -85,21 +89,58 @@ impl HttpServer {
     }
 
     /// Sends SIGTERM and waits for the exit; gives the status and the whole stderr.
-    pub(crate) async fn terminate(mut self) -> (ExitStatus, String) {
+    pub(crate) async fn terminate(self) -> (ExitStatus, String) {
+        self.send_sigterm();
+        self.wait().await
+    }
+
+    /// Sends SIGTERM, without waiting.
+    pub(crate) fn send_sigterm(&self) {
         let pid = self.child.id().unwrap().to_string();
         let sent = std::process::Command::new("kill")
             .args(["-TERM", &pid])
             .status()
             .unwrap();
         assert!(sent.success());
+    }
+
+    /// Waits for the exit; gives the status and the whole stderr.
+    pub(crate) async fn wait(mut self) -> (ExitStatus, String) {
         let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
             .await
-            .expect("the server did not exit within 30 s of SIGTERM")
+            .expect("the server did not exit within 30 s")
             .unwrap();
         // Let the reader task take the last lines.
         tokio::time::sleep(Duration::from_millis(100)).await;
         (status, self.stderr())
     }
+}
+
+/// Runs the binary with `args` and `env` in `home` and waits for its exit: status, stdout, stderr.
+pub(crate) async fn run(
+    home: &Home,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (ExitStatus, String, String) {
+    let mut command = home.command();
+    command.args(args).stdin(Stdio::null()).kill_on_drop(true);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let out = tokio::time::timeout(Duration::from_secs(30), command.output())
+        .await
+        .expect("the binary did not exit within 30 s")
+        .unwrap();
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A tool call's arguments as `tools/call` params.
+pub(crate) fn call(name: &str, arguments: Value) -> Value {
+    json!({"name": name, "arguments": arguments})
 }
 
 /// A plain HTTP client for the tests (rustls needs its crypto provider installed first).
@@ -119,16 +160,18 @@ fn push(sink: &Mutex<String>, line: &str) {
 pub(crate) enum Auth<'a> {
     /// No credential.
     None,
-    /// Held until the credentials arrive.
-    #[doc(hidden)]
-    _Unused(std::marker::PhantomData<&'a ()>),
+    /// `Authorization: Bearer …`.
+    Bearer(&'a str),
+    /// `X-API-Key: …`.
+    ApiKey(&'a str),
 }
 
 impl Auth<'_> {
     fn apply(self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         match self {
             Auth::None => request,
-            Auth::_Unused(_) => request,
+            Auth::Bearer(token) => request.header("authorization", format!("Bearer {token}")),
+            Auth::ApiKey(key) => request.header("x-api-key", key),
         }
     }
 }
