@@ -18,8 +18,8 @@ round runs ours then the floor, or the floor then ours (the order flips every ro
 the same machine. The figures are the medians over the rounds; the CPU time per call comes from
 each server's /proc/<pid>/stat over the measured window, RSS from /proc/<pid>/status.
 
-Goals (issue 14): at every client count, ours ≥ 0.8× the floor's calls/s and ours p99 ≤ 2× the
-floor's p99; ours RSS ≤ 40 MiB with 64 clients (VmHWM, the peak over the whole run). Exit 1 and say
+Goals (issue 14), on the 2026-07-28 runs: at every client count, ours ≥ 0.8× the floor's calls/s
+and ours p99 ≤ 2× the floor's p99; ours RSS ≤ 40 MiB with 64 clients (VmHWM after those runs). Exit 1 and say
 which goal missed; exit 2 if any call failed (a benchmark whose calls fail measures nothing).
 `--session` adds the 2025-11-25 session era (`initialize`, `Mcp-Session-Id`) as extra rows, no goals.
 """
@@ -183,12 +183,16 @@ def main() -> int:
                 if not p99 <= 2.0:
                     misses.append(f"p99 at {clients} clients: {p99:.2f}× the floor's (goal ≤ 2×)")
     top = max(levels)
-    rss = {name: max((r.get("server_rss_max_kib") or 0) for r in runs[("stateless", name, top)]) for name in ("ours", "floor")}
+    # The goal's figure: the peak (VmHWM) after the 2026-07-28 runs with the most clients; the
+    # session era, when asked for, runs later and is shown apart.
+    cell = lambda name, key: max((r.get(key) or 0) for r in runs[("stateless", name, top)])  # noqa: E731
     print()
-    print(f"RSS with {top} clients: ours VmRSS ≤ {rss['ours'] / MIB:.1f} MiB (peak VmHWM over the run {hwm['ours'] / MIB:.1f} MiB); "
-          f"floor {rss['floor'] / MIB:.1f} MiB (VmHWM {hwm['floor'] / MIB:.1f} MiB); goal: ours ≤ 40 MiB")
-    if not hwm["ours"] <= 40 * MIB:
-        misses.append(f"RSS: ours peaked at {hwm['ours'] / MIB:.1f} MiB (goal ≤ 40 MiB)")
+    print(f"RSS, 2026-07-28, {top} clients: ours VmHWM {cell('ours', 'server_hwm_kib') / MIB:.1f} MiB (VmRSS ≤ {cell('ours', 'server_rss_max_kib') / MIB:.1f}); "
+          f"floor VmHWM {cell('floor', 'server_hwm_kib') / MIB:.1f} MiB (VmRSS ≤ {cell('floor', 'server_rss_max_kib') / MIB:.1f}); goal: ours ≤ 40 MiB")
+    if args.session:
+        print(f"peak over the whole run, 2025-11-25 sessions included: ours VmHWM {hwm['ours'] / MIB:.1f} MiB, floor {hwm['floor'] / MIB:.1f} MiB")
+    if not cell("ours", "server_hwm_kib") <= 40 * MIB:
+        misses.append(f"RSS: ours peaked at {cell('ours', 'server_hwm_kib') / MIB:.1f} MiB with {top} clients (goal ≤ 40 MiB)")
     upstream_gets = counted.get("GET /v1/sdk/customers/{ref}")
     print(f"{calls:,} measured calls, {errors} failed; the upstream answered {upstream_gets} GETs (warm-up included)")
 

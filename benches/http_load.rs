@@ -376,7 +376,22 @@ impl Caller {
                 Ok(()) => {}
             }
         }
+        self.close_session().await;
         latencies
+    }
+
+    /// A session ends with `DELETE` (as clients do), so the next level's server starts without it.
+    async fn close_session(&self) {
+        if let Some(session) = &self.session {
+            let _ = self
+                .http
+                .delete(&self.url)
+                .bearer_auth(&self.key)
+                .header("mcp-protocol-version", LEGACY)
+                .header("mcp-session-id", session)
+                .send()
+                .await;
+        }
     }
 
     async fn call(&self, id: u64) -> Result<(), String> {
