@@ -109,8 +109,6 @@ def main() -> int:
     p.add_argument("--warmup", type=float, default=1.0, help="seconds of calls before measuring")
     p.add_argument("--clients", default="1,16,64")
     p.add_argument("--session", action="store_true", help="also the 2025-11-25 session era (no goals)")
-    p.add_argument("--operator-key", action="store_true",
-                   help="give ours the key in SOLVAPAY_SECRET_KEY (one operator key) instead of caller keys")
     p.add_argument("--json", help="write every run's figures here")
     args = p.parse_args()
     levels = [int(c) for c in args.clients.split(",")]
@@ -131,12 +129,11 @@ def main() -> int:
     data_dir = tempfile.mkdtemp(prefix="solvapay-bench-http-")
     # No SOLVAPAY_SECRET_KEY: caller-keys mode, each request's own key (the same key here).
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "RUST_LOG": "warn", "SOLVAPAY_API_BASE_URL": upstream, "SOLVAPAY_DATA_DIR": data_dir}
-    ours_env = {**env, "SOLVAPAY_SECRET_KEY": KEY} if args.operator_key else env
     servers: list[Server] = []
     load_start = loadavg()
     try:
         port = free_port()
-        servers.append(Server("ours", [ours_bin, "serve", "--http", f"127.0.0.1:{port}"], ours_env, port))
+        servers.append(Server("ours", [ours_bin, "serve", "--http", f"127.0.0.1:{port}"], env, port))
         port = free_port()
         servers.append(Server("floor", [floor_bin, f"127.0.0.1:{port}"], env, port))
         ours, floor = servers
