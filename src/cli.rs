@@ -321,9 +321,9 @@ impl ServerFlags {
         config: &Config,
         local_sandbox: bool,
         state: Option<&SharedState>,
+        raw_request_state_key: Option<&std::ffi::OsStr>,
     ) -> Result<ServerOptions, ConfigError> {
-        let raw_key = std::env::var_os(env::REQUEST_STATE_KEY);
-        let request_state_key = request_state_key(raw_key.as_deref(), state.is_some())?;
+        let request_state_key = request_state_key(raw_request_state_key, state.is_some())?;
         let selection = self.selection();
         let mode = if local_sandbox {
             None

@@ -172,7 +172,14 @@ async fn run_server(
     let api = SolvaPayClient::new(&config);
     // From here on the key (configured, or the local sandbox's) is known: no log line shows it.
     logs.set(api.redactor());
-    let mut options = match flags.options(&config, sandbox.is_some(), state.as_ref()) {
+    // The confirmation sealing key, like the API key, comes from the environment only.
+    let request_state_key = std::env::var_os(crate::env::REQUEST_STATE_KEY);
+    let mut options = match flags.options(
+        &config,
+        sandbox.is_some(),
+        state.as_ref(),
+        request_state_key.as_deref(),
+    ) {
         Ok(o) => o,
         Err(e) => return config_error(&e),
     };

@@ -466,6 +466,7 @@ async fn readyz_fails_while_the_database_is_gone_reads_go_on_and_a_refund_is_not
         &[
             ("SOLVAPAY_API_BASE_URL", &upstream.uri()),
             ("SOLVAPAY_STATE_URL", &url),
+            ("SOLVAPAY_REQUEST_STATE_KEY", &"5e".repeat(32)),
         ],
     )
     .await;

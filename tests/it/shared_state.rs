@@ -32,6 +32,9 @@ use crate::support::bin::Home;
 use crate::support::postgres::{Relay, TestDb, database};
 use crate::support::{self, Client, KEY, call, envelope, ok};
 
+/// The confirmation sealing key every replica shares (64 hex digits: 32 bytes).
+const SEALING_KEY: &str = "5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e";
+
 /// A replica: a server built as `serve` builds it from `flags`, with its state at `url`.
 async fn replica(upstream: &MockServer, url: &str, flags: &[&str]) -> Client {
     let mut args = vec!["solvapay-mcp", "--state-url", url];
@@ -41,7 +44,11 @@ async fn replica(upstream: &MockServer, url: &str, flags: &[&str]) -> Client {
         .await
         .unwrap();
     let config = support::config(&upstream.uri());
-    let options = cli.server.options(&config, false, Some(&state)).unwrap();
+    let sealing = std::ffi::OsStr::new(SEALING_KEY);
+    let options = cli
+        .server
+        .options(&config, false, Some(&state), Some(sealing))
+        .unwrap();
     support::connect_server(BillingServer::with_options(
         SolvaPayClient::new(&config),
         options,
@@ -263,7 +270,10 @@ async fn a_replica_killed_mid_refund_leaves_its_start_record_which_the_next_star
     mount_refundable_source(&upstream).await;
     mount_refund(&upstream, refund_ok().set_delay(Duration::from_secs(60))).await;
     let data = tempfile::tempdir().unwrap();
-    let env = [("SOLVAPAY_STATE_URL", db.url.as_str())];
+    let env = [
+        ("SOLVAPAY_STATE_URL", db.url.as_str()),
+        ("SOLVAPAY_REQUEST_STATE_KEY", SEALING_KEY),
+    ];
 
     let mut first = Session::start(&upstream.uri(), data.path(), &env).await;
     first.call(1, "create_refund", refund(2500)).await;
@@ -400,7 +410,7 @@ async fn migrations_applied_by_two_starts_at_once_are_applied_once() {
         .await
         .unwrap();
     let versions: Vec<i32> = rows.iter().map(|r| r.get(0)).collect();
-    assert_eq!(versions, [1]);
+    assert_eq!(versions, [1, 2]);
 }
 
 #[tokio::test]
