@@ -173,7 +173,10 @@ pub fn router(
             Arc::new(access),
             auth::authenticate,
         ))
-        .layer(axum::middleware::from_fn_with_state(mcp, host_and_origin));
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(mcp),
+            host_and_origin,
+        ));
     let mut router = Router::new()
         .nest_service(MCP_PATH, mcp)
         .route("/healthz", get(healthz))
@@ -214,7 +217,7 @@ type Mcp = StreamableHttpService<BillingServer, LocalSessionManager>;
 /// asked with a bodiless `OPTIONS` request carrying just those two headers, which past the check
 /// it answers 405 without doing anything.
 async fn host_and_origin(
-    axum::extract::State(mcp): axum::extract::State<Mcp>,
+    axum::extract::State(mcp): axum::extract::State<Arc<Mcp>>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
