@@ -321,9 +321,8 @@ impl ServerFlags {
         config: &Config,
         local_sandbox: bool,
         state: Option<&SharedState>,
-        raw_request_state_key: Option<&std::ffi::OsStr>,
+        request_state_key: RequestStateKey,
     ) -> Result<ServerOptions, ConfigError> {
-        let request_state_key = request_state_key(raw_request_state_key, state.is_some())?;
         let selection = self.selection();
         let mode = if local_sandbox {
             None

@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::audit::AuditLog;
-use crate::cli::{Cli, Command, HttpFlags, SandboxFlags, ServerFlags};
+use crate::cli::{Cli, Command, HttpFlags, SandboxFlags, ServerFlags, request_state_key};
 use crate::config::ConfigError;
 use crate::http::metrics::Metrics;
 use crate::http::tokens::TokenFile;
@@ -129,6 +129,13 @@ async fn run_server(
         Ok(url) => url,
         Err(e) => return config_error(&e),
     };
+    // The confirmation sealing key, like the API key, comes from the environment only; it is
+    // checked (required with a shared state) before anything is opened.
+    let raw_key = std::env::var_os(crate::env::REQUEST_STATE_KEY);
+    let request_state_key = match request_state_key(raw_key.as_deref(), state.is_some()) {
+        Ok(key) => key,
+        Err(e) => return config_error(&e),
+    };
     let state = match state {
         Some(url) => match SharedState::open(&url).await {
             Ok(state) => {
@@ -172,13 +179,11 @@ async fn run_server(
     let api = SolvaPayClient::new(&config);
     // From here on the key (configured, or the local sandbox's) is known: no log line shows it.
     logs.set(api.redactor());
-    // The confirmation sealing key, like the API key, comes from the environment only.
-    let request_state_key = std::env::var_os(crate::env::REQUEST_STATE_KEY);
     let mut options = match flags.options(
         &config,
         sandbox.is_some(),
         state.as_ref(),
-        request_state_key.as_deref(),
+        request_state_key,
     ) {
         Ok(o) => o,
         Err(e) => return config_error(&e),

@@ -40,8 +40,8 @@ fn refund(amount: i64) -> CallToolRequestParams {
     )
 }
 
-/// An upstream where any customer can be looked up and deleted; counts every request.
-async fn deletable() -> MockServer {
+/// An upstream where any customer can be looked up and deleted (by any key); counts every request.
+pub(crate) async fn deletable() -> MockServer {
     let upstream = support::upstream().await;
     Mock::given(method("GET"))
         .and(path_regex("^/v1/sdk/customers/cus_[A-Z0-9]+$"))

@@ -2,10 +2,9 @@
 //! asked of, and with replicas sharing their state it is good for one call across all of them.
 
 use serde_json::{Value, json};
-use wiremock::matchers::{method, path_regex};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::MockServer;
 
-use crate::support;
+use crate::confirmation::deletable;
 use crate::support::http::{Auth, HttpServer, STATELESS, call, client, post};
 use crate::support::postgres;
 
@@ -13,23 +12,6 @@ const KEY_A: &str = "sk_test_ALICECANARY_0a1b2c3d4e";
 const KEY_B: &str = "sk_test_BOBCANARY_9z8y7x6w5v";
 /// The replicas' shared sealing key (64 hex digits: 32 bytes).
 const SEALING_KEY: &str = "5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e";
-
-/// An upstream where any customer can be looked up and deleted, by any key.
-async fn deletable() -> MockServer {
-    let upstream = support::upstream().await;
-    Mock::given(method("GET"))
-        .and(path_regex("^/v1/sdk/customers/cus_[A-Z0-9]+$"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"reference": "cus_A1B2C3D4"})),
-        )
-        .mount(&upstream)
-        .await;
-    Mock::given(method("DELETE"))
-        .respond_with(ResponseTemplate::new(204))
-        .mount(&upstream)
-        .await;
-    upstream
-}
 
 async fn deletes(upstream: &MockServer) -> usize {
     let requests = upstream.received_requests().await.unwrap_or_default();

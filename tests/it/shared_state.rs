@@ -14,7 +14,7 @@ use rmcp::transport::streamable_http_server::session::{SessionState, SessionStor
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use solvapay_mcp::audit::{AuditLog, Finish, Outcome};
-use solvapay_mcp::cli::Cli;
+use solvapay_mcp::cli::{Cli, request_state_key};
 use solvapay_mcp::journal::RefundJournal;
 use solvapay_mcp::options::{RefundLimits, ServerOptions};
 use solvapay_mcp::state::sessions::SessionTable;
@@ -44,10 +44,10 @@ async fn replica(upstream: &MockServer, url: &str, flags: &[&str]) -> Client {
         .await
         .unwrap();
     let config = support::config(&upstream.uri());
-    let sealing = std::ffi::OsStr::new(SEALING_KEY);
+    let sealing = request_state_key(Some(std::ffi::OsStr::new(SEALING_KEY)), true).unwrap();
     let options = cli
         .server
-        .options(&config, false, Some(&state), Some(sealing))
+        .options(&config, false, Some(&state), sealing)
         .unwrap();
     support::connect_server(BillingServer::with_options(
         SolvaPayClient::new(&config),
@@ -438,16 +438,24 @@ async fn the_session_store_round_trips_a_session() {
     assert!(sessions.load("sess-1").await.unwrap().is_none());
 }
 
-/// The binary with `SOLVAPAY_STATE_URL` set to `url`, until it exits: (exit code, stderr).
+/// The binary with `SOLVAPAY_STATE_URL` set to `url` (and the replicas' sealing key), until it
+/// exits: (exit code, stderr).
 async fn start_with_state_url(url: &str) -> (Option<i32>, String) {
+    start_with(&[
+        ("SOLVAPAY_STATE_URL", url),
+        ("SOLVAPAY_REQUEST_STATE_KEY", SEALING_KEY),
+    ])
+    .await
+}
+
+/// The binary with `env`, until it exits: (exit code, stderr).
+async fn start_with(env: &[(&str, &str)]) -> (Option<i32>, String) {
     let home = Home::new();
-    let output = home
-        .command()
-        .env("SOLVAPAY_STATE_URL", url)
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .unwrap();
+    let mut command = home.command();
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let output = command.stdin(Stdio::null()).output().await.unwrap();
     (
         output.status.code(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -468,5 +476,23 @@ async fn a_bad_state_url_is_a_config_error_that_never_shows_its_password() {
         logs.contains("the shared state at postgres://admin@127.0.0.1:1/x cannot be opened"),
         "{logs}"
     );
+    assert!(!logs.contains("hunter2"), "{logs}");
+}
+
+/// A shared state without the replicas' sealing key is a configuration error, found before the
+/// database is dialled: exit 2 naming the missing variable, not a failure to reach PostgreSQL.
+#[tokio::test]
+async fn a_shared_state_without_a_sealing_key_is_refused_before_the_database_is_reached() {
+    let (code, logs) = start_with(&[(
+        "SOLVAPAY_STATE_URL",
+        "postgres://admin:hunter2@127.0.0.1:1/x",
+    )])
+    .await;
+    assert_eq!(code, Some(2), "{logs}");
+    assert!(
+        logs.contains("SOLVAPAY_REQUEST_STATE_KEY: required with SOLVAPAY_STATE_URL"),
+        "{logs}"
+    );
+    assert!(!logs.contains("cannot be opened"), "{logs}");
     assert!(!logs.contains("hunter2"), "{logs}");
 }
