@@ -248,3 +248,78 @@ async fn a_refund_without_a_terminal_is_declined_unless_yes_is_given() {
     // Only the confirmed refund was made: what remains is the payment less one refund.
     assert_eq!(refunded["remainingRefundable"]["amount"], before - 100);
 }
+
+/// Runs `call args…` on a terminal (util-linux `script` gives it a pseudo-terminal), answers
+/// `answer` once the question is on the screen, and gives everything the terminal showed.
+async fn call_on_a_terminal(home: &Home, args: &[&str], answer: &str) -> (i32, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut line = format!("'{}' call", crate::support::bin::BIN);
+    for arg in args {
+        line.push_str(&format!(" '{arg}'"));
+    }
+    let mut script = tokio::process::Command::new("script");
+    home.confine(&mut script);
+    let mut child = script
+        .args(["-qec", &line, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut screen = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !String::from_utf8_lossy(&screen).contains("[y/N]") {
+        let n = tokio::time::timeout(std::time::Duration::from_secs(60), stdout.read(&mut chunk))
+            .await
+            .expect("the question within 60 s")
+            .unwrap();
+        assert!(
+            n > 0,
+            "ended without asking: {}",
+            String::from_utf8_lossy(&screen)
+        );
+        screen.extend_from_slice(&chunk[..n]);
+    }
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(format!("{answer}\n").as_bytes())
+        .await
+        .unwrap();
+    stdout.read_to_end(&mut screen).await.unwrap();
+    let status = child.wait().await.unwrap();
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&screen).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn on_a_terminal_a_refund_asks_and_only_yes_sends_it() {
+    let home = Home::new();
+    let demo = call(&home, &["list_transactions", "--demo", "--arg", "limit=1"]).await;
+    assert_eq!(demo.code, 0, "{}", demo.stderr);
+    let source = "sourceTransactionRef=txn_D7E8F9G0";
+
+    let (code, screen) = call_on_a_terminal(
+        &home,
+        &["create_refund", "--arg", source, "--arg", "amount=100"],
+        "n",
+    )
+    .await;
+    assert_eq!(code, 5, "{screen}");
+    assert!(screen.contains("Refund $1.00 of txn_D7E8F9G0"), "{screen}");
+    assert!(screen.contains("nothing was sent"), "{screen}");
+
+    let (code, screen) = call_on_a_terminal(
+        &home,
+        &["create_refund", "--arg", source, "--arg", "amount=100"],
+        "y",
+    )
+    .await;
+    assert_eq!(code, 0, "{screen}");
+    // One refund of $1.00 was made: the first answer sent nothing.
+    assert!(
+        screen.contains("\"remainingRefundable\":{\"amount\":4800"),
+        "{screen}"
+    );
+}
