@@ -3,10 +3,12 @@
 `initialize`, `notifications/initialized` and `tools/list` (following `nextCursor`), and prints
 one JSON object on stdout: {"serverInfo": ..., "protocolVersion": ..., "tools": [...]}.
 
-    mcp_stdio.py [--env-file FILE] [--clear-env] -- COMMAND [ARGS...]
+    mcp_stdio.py [--clear-env] [--env-file FILE] -- COMMAND [ARGS...]
+    mcp_stdio.py [--clear-env] --config RESOLVED.json
 
 --env-file: a JSON object of variables set for the server (on top of PATH and HOME when
---clear-env is given, else on top of this process's environment). Used by
+--clear-env is given, else on top of this process's environment). --config: the command, args and
+env of a client configuration (desktop_config.py's output). Used by
 packaging/mcpb/update-tools.sh and .ci/bundle-check.sh; no part of the server.
 """
 
@@ -16,6 +18,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
 PROTOCOL = "2025-06-18"
 TIMEOUT_S = 30
@@ -46,8 +49,13 @@ class Session:
             self.stderr.append(line)
 
     def send(self, msg: dict) -> None:
-        self.proc.stdin.write(json.dumps(msg) + "\n")
-        self.proc.stdin.flush()
+        try:
+            self.proc.stdin.write(json.dumps(msg) + "\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            code = self.proc.wait()
+            time.sleep(0.1)  # the last stderr lines
+            fail(f"the server exited ({code}) before {msg.get('method')}; stderr:\n{''.join(self.stderr)}")
 
     def request(self, method: str, params: dict) -> dict:
         rid = self.next_id
@@ -100,9 +108,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--env-file")
     parser.add_argument("--clear-env", action="store_true")
+    parser.add_argument("--config")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     argv = args.command[1:] if args.command[:1] == ["--"] else args.command
+    extra: dict = {}
+    if args.config:
+        with open(args.config, encoding="utf-8") as f:
+            config = json.load(f)
+        argv = [config["command"], *config.get("args", [])]
+        extra.update(config.get("env", {}))
     if not argv:
         fail("no server command given")
     if args.clear_env:
@@ -111,8 +126,8 @@ def main() -> None:
         env = dict(os.environ)
     if args.env_file:
         with open(args.env_file, encoding="utf-8") as f:
-            extra = json.load(f)
-        env.update({k: str(v) for k, v in extra.items()})
+            extra.update(json.load(f))
+    env.update({k: str(v) for k, v in extra.items()})
 
     session = Session(argv, env)
     init = session.request(
