@@ -11,7 +11,13 @@ use solvapay_mcp::{serve, telemetry};
 
 fn main() -> ExitCode {
     let cli = Cli::parse_env_blank_unset();
-    let logs = telemetry::init();
+    // The commands for people answer on stdout; their logs are warnings unless RUST_LOG says more.
+    let people = matches!(cli.command, Some(Command::Tools(_) | Command::Call(_)));
+    let logs = if people {
+        telemetry::init_with_default("warn")
+    } else {
+        telemetry::init()
+    };
     if let Some(Command::Token(TokenCommand::New(args))) = &cli.command {
         return new_token(args);
     }
