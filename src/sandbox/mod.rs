@@ -126,6 +126,21 @@ pub(crate) struct AppState {
 }
 
 impl AppState {
+    /// Runs the clock as the database says, when someone else stored a clock since this server
+    /// last read or wrote it (run inside a database transaction).
+    pub(crate) fn adopt_stored_clock(&self, conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+        let stored = db::load_clock(conn)?;
+        let mut seen = self
+            .stored_clock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if stored != *seen {
+            self.clock.apply(stored.unwrap_or_default());
+            *seen = stored;
+        }
+        Ok(())
+    }
+
     /// The transaction every request runs in, at sandbox time `now`: first the billing sweep brings
     /// the ledger up to `now` (renewals, expiries, pending refunds), then `f` runs on the swept
     /// ledger. Committed only when both succeed.
@@ -325,15 +340,7 @@ async fn follow_stored_clock(st: Arc<AppState>) {
         tick.tick().await;
         let state = Arc::clone(&st);
         let followed = st.db.tx(st.clock.now(), move |tx, _| {
-            let stored = db::load_clock(tx)?;
-            let mut seen = state
-                .stored_clock
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if stored != *seen {
-                state.clock.apply(stored.unwrap_or_default());
-                *seen = stored;
-            }
+            state.adopt_stored_clock(tx)?;
             Ok(())
         });
         if let Err(e) = followed.await {

@@ -77,6 +77,8 @@ async fn set_clock(State(st): St, body: Bytes) -> ApiResult<Json<Value>> {
     let now = st
         .db
         .tx(st.clock.now(), move |tx, _| {
+            // A clock stored beside this server (the command line) is the one this change moves.
+            state.adopt_stored_clock(tx)?;
             match change {
                 ClockChange::Set(t) => state.clock.set(t),
                 ClockChange::Advance(d) => state.clock.advance(d),
