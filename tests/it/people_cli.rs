@@ -294,6 +294,66 @@ async fn reset_without_a_terminal_refuses_with_exit_2_and_changes_nothing() {
     assert_eq!(status["clock"]["stored"], false, "{status}");
 }
 
+/// Runs `solvapay-mcp ARGS` on a terminal (util-linux `script` gives it a pseudo-terminal),
+/// typing `answer` into it.
+async fn on_a_terminal(home: &Home, args: &[&str], answer: &str) -> Output {
+    use tokio::io::AsyncWriteExt;
+    let line = std::iter::once(BIN)
+        .chain(args.iter().copied())
+        .map(|a| format!("'{a}'"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut command = tokio::process::Command::new("script");
+    home.confine(&mut command);
+    let mut child = command
+        .args(["-qec", &line, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("util-linux `script` runs the binary on a terminal");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(answer.as_bytes()).await.unwrap();
+    drop(stdin);
+    tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn reset_on_a_terminal_asks_first_and_only_yes_resets() {
+    let home = Home::new();
+    let db = home.path().join("demo.sqlite");
+    succeeded(
+        &run(
+            &home,
+            &["sandbox", "reset", "--yes", "--demo", "--db", path(&db)],
+        )
+        .await,
+    );
+    let args = ["sandbox", "reset", "--db", path(&db)];
+    let declined = on_a_terminal(&home, &args, "\n").await;
+    let shown = stdout(&declined);
+    assert!(
+        shown.contains(&format!(
+            "reset {} (2 customers, 1 product, 2 plans, 2 purchases, 86 usage events, 1 transaction)? [y/N]",
+            path(&db)
+        )),
+        "{shown}"
+    );
+    assert!(shown.contains("nothing reset"), "{shown}");
+    assert_eq!(status(&home, &db).await["contents"]["customers"], 2);
+    let accepted = on_a_terminal(&home, &args, "y\n").await;
+    assert!(
+        stdout(&accepted).contains(": empty"),
+        "{}",
+        stdout(&accepted)
+    );
+    assert_eq!(status(&home, &db).await["contents"]["customers"], 0);
+}
+
 #[tokio::test]
 async fn reset_while_a_server_runs_on_the_file_is_what_its_next_request_reads() {
     let home = Home::new();
