@@ -373,3 +373,65 @@ pub(crate) fn forget_listener(conn: &Connection, listener: &Listener) -> rusqlit
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_2_database_gains_the_settings_and_keeps_its_rows() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        conn.execute_batch(SCHEMA_V2).unwrap();
+        conn.pragma_update(None, "user_version", 2).unwrap();
+        conn.execute(
+            "INSERT INTO customers (id, reference, email, created_at, updated_at)
+             VALUES ('1', 'cus_1', 'a@example.com', 't', 't')",
+            [],
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        assert_eq!(Census::take(&mut conn).unwrap().customers, 1);
+        assert_eq!(load_clock(&conn).unwrap(), None);
+        let frozen = ClockSetting::Frozen {
+            at: time::macros::datetime!(2026-03-01 00:00 UTC),
+        };
+        store_clock(&conn, frozen).unwrap();
+        assert_eq!(load_clock(&conn).unwrap(), Some(frozen));
+        // Run again, it changes nothing.
+        migrate(&mut conn).unwrap();
+        assert_eq!(load_clock(&conn).unwrap(), Some(frozen));
+    }
+
+    #[test]
+    fn clear_empties_every_table_but_keeps_the_listener() {
+        let mut conn = open(None).unwrap();
+        let listener = Listener {
+            url: "http://127.0.0.1:1".into(),
+            pid: 7,
+        };
+        store_listener(&conn, &listener).unwrap();
+        store_clock(&conn, ClockSetting::default()).unwrap();
+        conn.execute(
+            "INSERT INTO customers (id, reference, email, created_at, updated_at)
+             VALUES ('1', 'cus_1', 'a@example.com', 't', 't')",
+            [],
+        )
+        .unwrap();
+        let tx = conn.transaction().unwrap();
+        clear(&tx).unwrap();
+        tx.commit().unwrap();
+        assert!(Census::take(&mut conn).unwrap().is_empty());
+        assert_eq!(load_clock(&conn).unwrap(), None);
+        assert_eq!(load_listener(&conn).unwrap(), Some(listener.clone()));
+        let dump = dump(&mut conn).unwrap();
+        assert_eq!(dump.len(), TABLES.len());
+        assert!(dump.values().all(|rows| rows == &Value::Array(vec![])));
+        forget_listener(&conn, &listener).unwrap();
+        assert_eq!(load_listener(&conn).unwrap(), None);
+    }
+}
