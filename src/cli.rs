@@ -65,6 +65,51 @@ pub enum Command {
     Completions(manual::CompletionsArgs),
     /// Print the man page (or write one page per subcommand with --dir).
     Man(manual::ManArgs),
+    /// List the tools this configuration enables, with their parameters.
+    Tools(Box<ToolsArgs>),
+    /// Call one tool and print its answer (exit 0; 5 when the tool answers with an error; 2 for a
+    /// wrong command line).
+    Call(Box<CallArgs>),
+}
+
+/// `solvapay-mcp tools`.
+#[derive(Debug, Clone, Args)]
+pub struct ToolsArgs {
+    /// Print `tools/list`'s JSON instead of the page.
+    #[arg(long)]
+    pub json: bool,
+    /// Which tools to expose, and the guards around them.
+    #[command(flatten)]
+    pub server: ServerFlags,
+    /// With no key: the local sandbox the tools call.
+    #[command(flatten)]
+    pub sandbox: SandboxFlags,
+}
+
+/// `solvapay-mcp call`.
+#[derive(Debug, Clone, Args)]
+pub struct CallArgs {
+    /// The tool (see `solvapay-mcp tools`).
+    pub tool: String,
+    /// Its arguments as one JSON object, e.g. '{"limit": 5}'.
+    pub arguments: Option<String>,
+    /// One argument, KEY=VALUE (repeatable); VALUE takes the parameter's type (a number, true,
+    /// a JSON array…), and stays text where the parameter is text.
+    #[arg(long = "arg", value_name = "KEY=VALUE")]
+    pub args: Vec<String>,
+    /// Print the structured result (or the error's JSON envelope) instead of the text.
+    #[arg(long)]
+    pub json: bool,
+    /// Confirm a money-moving call without asking (otherwise asked on a terminal, and declined
+    /// without one).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Which tools to expose, and the guards around them.
+    #[command(flatten)]
+    pub server: ServerFlags,
+    /// With no key: the local sandbox the tools call.
+    #[command(flatten)]
+    pub sandbox: SandboxFlags,
 }
 
 /// `solvapay-mcp token …`.

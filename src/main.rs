@@ -13,7 +13,26 @@ use solvapay_mcp::{serve, telemetry};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let logs = telemetry::init();
+    // The commands for people answer on stdout; their logs are warnings unless RUST_LOG says more.
+    let people = matches!(
+        cli.command,
+        Some(
+            Command::Tools(_)
+                | Command::Call(_)
+                | Command::Config(_)
+                | Command::Completions(_)
+                | Command::Man(_)
+                | Command::Sandbox(SandboxArgs {
+                    command: Some(_),
+                    ..
+                })
+        )
+    );
+    let logs = if people {
+        telemetry::init_with_default("warn")
+    } else {
+        telemetry::init()
+    };
     if let Some(Command::Token(TokenCommand::New(args))) = &cli.command {
         return new_token(args);
     }
@@ -55,11 +74,11 @@ fn for_people(cli: &Cli) -> Option<ExitCode> {
     let code = match cli.command.as_ref()? {
         Command::Config(args) => cli::config::run(args, &mut out, &mut std::io::stderr()),
         Command::Completions(args) => cli::manual::completions(args, &mut out),
-        Command::Man(args) => cli::manual::man(args, &mut out),
+        Command::Man(args) => cli::manual::man(args, &mut out, &mut std::io::stderr()),
         Command::Sandbox(SandboxArgs {
             command: Some(command),
             ..
-        }) => cli::sandbox::run(command, &mut out),
+        }) => cli::sandbox::run(command, &mut out, &mut std::io::stderr()),
         _ => return None,
     };
     let _ = out.flush();

@@ -23,13 +23,14 @@ use crate::config::ConfigError;
 use crate::http::metrics::Metrics;
 use crate::http::tokens::TokenFile;
 use crate::http::{Access, HttpSettings, Readiness};
+use crate::options::ServerOptions;
 use crate::sandbox::Sandbox;
 use crate::state::SharedState;
 use crate::telemetry::LogRedaction;
 use crate::{BillingServer, Config, SolvaPayClient, http, stdio};
 
 /// How long in-flight tool calls may run after the client has gone or a signal arrived.
-const GRACE: Duration = Duration::from_secs(10);
+pub(crate) const GRACE: Duration = Duration::from_secs(10);
 
 /// Runs the process `cli` describes to its end and gives its exit code: 0 after a clean shutdown,
 /// 2 for an invalid configuration, 1 for any other failure to start. `announce` is called once the
@@ -51,6 +52,8 @@ pub async fn run(cli: Cli, logs: &LogRedaction, announce: impl FnOnce(&Sandbox))
         Some(Command::Token(_)) => ExitCode::from(2),
         // Handled by the binary too: commands for people, which need no runtime.
         Some(Command::Config(_) | Command::Completions(_) | Command::Man(_)) => ExitCode::from(2),
+        Some(Command::Tools(args)) => crate::people::tools::run(&args, logs).await,
+        Some(Command::Call(args)) => crate::people::call::run(&args, logs).await,
         None => run_server(cli.server, cli.sandbox, false, Transport::Stdio, logs).await,
     }
 }
@@ -129,74 +132,21 @@ async fn run_server(
             }
         }
     };
-    let state = match flags.state_url() {
-        Ok(url) => url,
-        Err(e) => return config_error(&e),
-    };
-    // The confirmation sealing key, like the API key, comes from the environment only; it is
-    // checked (required with a shared state) before anything is opened.
-    let raw_key = std::env::var_os(crate::env::REQUEST_STATE_KEY);
-    let request_state_key = match request_state_key(raw_key.as_deref(), state.is_some()) {
-        Ok(key) => key,
-        Err(e) => return config_error(&e),
-    };
-    let state = match state {
-        Some(url) => match SharedState::open(&url).await {
-            Ok(state) => {
-                tracing::info!("shared state: {url} (this replica: {})", state.replica());
-                Some(state)
-            }
-            Err(e) => {
-                tracing::error!("the shared state at {url} cannot be opened: {e}");
-                return ExitCode::FAILURE;
-            }
-        },
-        None => None,
-    };
     // Over stdio, no key (or --sandbox): serve the local sandbox in-process and point the client
     // at it. Over HTTP, only --sandbox does (without a key, callers bring theirs).
     let local = match http_mode {
         None => config.api_key.is_none() || use_sandbox,
         Some(_) => use_sandbox,
     };
-    let (config, sandbox) = if !local {
-        (config, None)
-    } else {
-        let options = match sandbox_flags.options(flags.data_dir.as_ref()) {
-            Ok(o) => o,
-            Err(e) => return config_error(&e),
-        };
-        let sandbox = match Sandbox::start(options).await {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::error!("the local sandbox could not start: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
-        let mut local = match Config::for_base_url(sandbox.base_url(), Some(sandbox.key())) {
-            Ok(c) => c,
-            Err(e) => return config_error(&e),
-        };
-        local.timeout = config.timeout;
-        (local, Some(sandbox))
+    let Backend {
+        config,
+        api,
+        options,
+        sandbox,
+    } = match Backend::open(&flags, &sandbox_flags, config, local, logs).await {
+        Ok(b) => b,
+        Err(code) => return code,
     };
-    let api = SolvaPayClient::new(&config);
-    // From here on the key (configured, or the local sandbox's) is known: no log line shows it.
-    logs.set(api.redactor());
-    let mut options = match flags.options(
-        &config,
-        sandbox.is_some(),
-        state.as_ref(),
-        request_state_key,
-    ) {
-        Ok(o) => o,
-        Err(e) => return config_error(&e),
-    };
-    // Against the in-process sandbox, its clock is the tools' clock (a demo sandbox lives on
-    // 2026-02-11, and "the last 30 days" must mean its days).
-    if let Some(s) = &sandbox {
-        options.clock = s.clock();
-    }
     let mode = match (&sandbox, &http_mode) {
         (Some(s), _) => format!(
             "local sandbox at {} (database {}; set SOLVAPAY_SECRET_KEY to use SolvaPay)",
@@ -264,6 +214,97 @@ async fn run_server(
     code
 }
 
+/// What a server runs on: the SolvaPay (or local sandbox) client, the server's options, and the
+/// in-process sandbox when one was started.
+pub(crate) struct Backend {
+    pub(crate) config: Config,
+    pub(crate) api: SolvaPayClient,
+    pub(crate) options: ServerOptions,
+    pub(crate) sandbox: Option<Sandbox>,
+}
+
+impl Backend {
+    /// Opens the shared state (when configured), starts the in-process sandbox when `local`, and
+    /// builds the client and the options from `flags`. A failure is logged and given as the exit
+    /// code (2: invalid configuration; 1: could not start).
+    pub(crate) async fn open(
+        flags: &ServerFlags,
+        sandbox_flags: &SandboxFlags,
+        config: Config,
+        local: bool,
+        logs: &LogRedaction,
+    ) -> Result<Self, ExitCode> {
+        let state = match flags.state_url() {
+            Ok(url) => url,
+            Err(e) => return Err(config_error(&e)),
+        };
+        // The confirmation sealing key, like the API key, comes from the environment only; it is
+        // checked (required with a shared state) before anything is opened.
+        let raw_key = std::env::var_os(crate::env::REQUEST_STATE_KEY);
+        let request_state_key = match request_state_key(raw_key.as_deref(), state.is_some()) {
+            Ok(key) => key,
+            Err(e) => return Err(config_error(&e)),
+        };
+        let state = match state {
+            Some(url) => match SharedState::open(&url).await {
+                Ok(state) => {
+                    tracing::info!("shared state: {url} (this replica: {})", state.replica());
+                    Some(state)
+                }
+                Err(e) => {
+                    tracing::error!("the shared state at {url} cannot be opened: {e}");
+                    return Err(ExitCode::FAILURE);
+                }
+            },
+            None => None,
+        };
+        let (config, sandbox) = if !local {
+            (config, None)
+        } else {
+            let options = match sandbox_flags.options(flags.data_dir.as_ref()) {
+                Ok(o) => o,
+                Err(e) => return Err(config_error(&e)),
+            };
+            let sandbox = match Sandbox::start(options).await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!("the local sandbox could not start: {e}");
+                    return Err(ExitCode::FAILURE);
+                }
+            };
+            let mut local = match Config::for_base_url(sandbox.base_url(), Some(sandbox.key())) {
+                Ok(c) => c,
+                Err(e) => return Err(config_error(&e)),
+            };
+            local.timeout = config.timeout;
+            (local, Some(sandbox))
+        };
+        let api = SolvaPayClient::new(&config);
+        // From here on the key (configured, or the local sandbox's) is known: no log line shows it.
+        logs.set(api.redactor());
+        let mut options = match flags.options(
+            &config,
+            sandbox.is_some(),
+            state.as_ref(),
+            request_state_key,
+        ) {
+            Ok(o) => o,
+            Err(e) => return Err(config_error(&e)),
+        };
+        // Against the in-process sandbox, its clock is the tools' clock (a demo sandbox lives on
+        // 2026-02-11, and "the last 30 days" must mean its days).
+        if let Some(s) = &sandbox {
+            options.clock = s.clock();
+        }
+        Ok(Self {
+            config,
+            api,
+            options,
+            sandbox,
+        })
+    }
+}
+
 /// Names on stderr the write calls an earlier process started and never finished (a crash or a
 /// kill mid-call), so the operator can check them in SolvaPay.
 async fn report_unfinished(log: &AuditLog) {
@@ -283,7 +324,7 @@ async fn report_unfinished(log: &AuditLog) {
     }
 }
 
-fn config_error(e: &ConfigError) -> ExitCode {
+pub(crate) fn config_error(e: &ConfigError) -> ExitCode {
     tracing::error!("invalid configuration: {e}");
     ExitCode::from(2)
 }
@@ -465,7 +506,7 @@ async fn serve_http(
 
 /// After the transport stopped taking calls: gives those in flight the grace period, then records
 /// in the audit log the writes that were cut off.
-async fn drain(in_flight: &TaskTracker, audit: Option<AuditLog>, grace: Duration) {
+pub(crate) async fn drain(in_flight: &TaskTracker, audit: Option<AuditLog>, grace: Duration) {
     in_flight.close();
     if tokio::time::timeout(grace, in_flight.wait()).await.is_err() {
         tracing::warn!(

@@ -21,10 +21,16 @@ impl LogRedaction {
     }
 }
 
-/// Installs the global subscriber. Default level: `info` for this crate, `warn` for the rest.
+/// Installs the global subscriber for the server. Default level: `info` for this crate, `warn`
+/// for the rest.
 pub fn init() -> LogRedaction {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("warn,solvapay_mcp=info"));
+    init_with_default("warn,solvapay_mcp=info")
+}
+
+/// Installs the global subscriber with `default` as the filter when `RUST_LOG` is unset (the
+/// commands for people default to `warn`: their output is the answer, not the start-up lines).
+pub fn init_with_default(default: &str) -> LogRedaction {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let redaction = LogRedaction::default();
     // A second call (tests) leaves the first subscriber in place.
     let _ = tracing_subscriber::fmt()

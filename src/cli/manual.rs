@@ -35,12 +35,12 @@ pub fn completions(args: &CompletionsArgs, out: &mut dyn Write) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// The top-level man page on `out`, or every page into `args.dir`.
-pub fn man(args: &ManArgs, out: &mut dyn Write) -> ExitCode {
+/// The top-level man page on `out`, or every page into `args.dir` (said on `note`).
+pub fn man(args: &ManArgs, out: &mut dyn Write, note: &mut dyn Write) -> ExitCode {
     let written = match &args.dir {
         Some(dir) => std::fs::create_dir_all(dir)
             .and_then(|()| clap_mangen::generate_to(Cli::command(), dir))
-            .map(|()| tracing::info!("man pages written to {}", dir.display())),
+            .and_then(|()| writeln!(note, "man pages written to {}", dir.display())),
         None => clap_mangen::Man::new(Cli::command()).render(out),
     };
     match written {

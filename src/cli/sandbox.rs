@@ -133,8 +133,9 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         .ok_or_else(|| "expected a duration like 30d, 12h, 1h30m, 2w or -1d".to_owned())
 }
 
-/// Runs one sandbox database command, writing its output to `out`.
-pub fn run(command: &SandboxCommand, out: &mut dyn Write) -> ExitCode {
+/// Runs one sandbox database command, writing its output to `out` and notes for the person
+/// (what else the change reached) to `note`.
+pub fn run(command: &SandboxCommand, out: &mut dyn Write, note: &mut dyn Write) -> ExitCode {
     let db = match command {
         SandboxCommand::Status { db, .. }
         | SandboxCommand::Reset { db, .. }
@@ -150,8 +151,8 @@ pub fn run(command: &SandboxCommand, out: &mut dyn Write) -> ExitCode {
     };
     let done = match command {
         SandboxCommand::Status { json, .. } => status(&path, *json, out),
-        SandboxCommand::Reset { yes, demo, .. } => reset(&path, *yes, *demo, out),
-        SandboxCommand::Export { output, .. } => export(&path, output.as_deref(), out),
+        SandboxCommand::Reset { yes, demo, .. } => reset(&path, *yes, *demo, out, note),
+        SandboxCommand::Export { output, .. } => export(&path, output.as_deref(), out, note),
         SandboxCommand::Clock { json, action, .. } => {
             let change = match action.unwrap_or(ClockAction::Show) {
                 ClockAction::Show => ClockChange::Show,
@@ -160,7 +161,7 @@ pub fn run(command: &SandboxCommand, out: &mut dyn Write) -> ExitCode {
                 ClockAction::Freeze => ClockChange::Freeze,
                 ClockAction::Resume => ClockChange::Resume,
             };
-            clock(&path, change, *json, out)
+            clock(&path, change, *json, out, note)
         }
     };
     match done {
@@ -228,7 +229,13 @@ fn status(path: &Path, json: bool, out: &mut dyn Write) -> Result<ExitCode, Fail
     Ok(ExitCode::SUCCESS)
 }
 
-fn reset(path: &Path, yes: bool, demo: bool, out: &mut dyn Write) -> Result<ExitCode, Failure> {
+fn reset(
+    path: &Path,
+    yes: bool,
+    demo: bool,
+    out: &mut dyn Write,
+    note: &mut dyn Write,
+) -> Result<ExitCode, Failure> {
     if !yes {
         let holding = match admin::census(path) {
             Ok(census) => summary(&census),
@@ -257,12 +264,12 @@ fn reset(path: &Path, yes: bool, demo: bool, out: &mut dyn Write) -> Result<Exit
     };
     writeln!(out, "reset {}: {what}", path.display())?;
     if let Some(server) = admin::status(path)?.server.filter(|s| s.running) {
-        tracing::info!(
+        writeln!(
+            note,
             "the sandbox running at {} (pid {}) serves the reset ledger from its next request, \
              and its clock within a second",
-            server.url,
-            server.pid
-        );
+            server.url, server.pid
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -280,13 +287,18 @@ fn ask(question: &str) -> Result<bool, std::io::Error> {
     ))
 }
 
-fn export(path: &Path, output: Option<&Path>, out: &mut dyn Write) -> Result<ExitCode, Failure> {
+fn export(
+    path: &Path,
+    output: Option<&Path>,
+    out: &mut dyn Write,
+    note: &mut dyn Write,
+) -> Result<ExitCode, Failure> {
     let export = admin::export(path)?;
     let text = pretty(&export);
     match output {
         Some(file) => {
             std::fs::write(file, format!("{text}\n"))?;
-            tracing::info!("exported {} to {}", path.display(), file.display());
+            writeln!(note, "exported {} to {}", path.display(), file.display())?;
         }
         None => writeln!(out, "{text}")?,
     }
@@ -298,6 +310,7 @@ fn clock(
     change: ClockChange,
     json: bool,
     out: &mut dyn Write,
+    note: &mut dyn Write,
 ) -> Result<ExitCode, Failure> {
     let (view, running) = admin::clock(path, change)?;
     if json {
@@ -306,11 +319,11 @@ fn clock(
         writeln!(out, "{}", describe_clock(&view))?;
     }
     if let (Some(server), false) = (running, change == ClockChange::Show) {
-        tracing::info!(
+        writeln!(
+            note,
             "the sandbox running at {} (pid {}) switches to this clock within a second",
-            server.url,
-            server.pid
-        );
+            server.url, server.pid
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
