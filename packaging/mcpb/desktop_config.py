@@ -45,9 +45,11 @@ def main() -> None:
     base = manifest["server"]["mcp_config"]
     config = {k: base.get(k) for k in ("command", "args", "env")}
     override = base.get("platform_overrides", {}).get(platform(), {})
+    # JavaScript's `override.x || base.x`: an empty string falls back, an empty list or object does not.
     for key in ("command", "args", "env"):
-        if override.get(key):
-            config[key] = override[key]
+        value = override.get(key)
+        if value or isinstance(value, (list, dict)):
+            config[key] = value
     config["args"] = config["args"] or []
     config["env"] = config["env"] or {}
 
