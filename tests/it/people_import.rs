@@ -400,12 +400,14 @@ async fn a_request_id_holding_another_event_is_a_conflict_and_exit_5() {
         .find(|l| l.starts_with("    line 2: "))
         .unwrap_or_else(|| panic!("line 2 is not listed:\n{}", run.stdout));
     assert!(
-        listed.contains("differs in units") && listed.contains("9 units"),
+        listed.contains("differs in units")
+            && listed.contains("\"evt-7\" holds")
+            && listed.contains("9 units"),
         "{listed}"
     );
     assert!(
         run.stdout.contains(
-            "Re-run the same command to send only those: solvapay-mcp usage import usage.jsonl"
+            "then re-run the same command to send only those: solvapay-mcp usage import usage.jsonl"
         ),
         "{}",
         run.stdout

@@ -29,6 +29,8 @@ struct Entry {
     #[serde(default)]
     reason: Option<String>,
     #[serde(default)]
+    idempotency_key: Option<String>,
+    #[serde(default)]
     earlier: Option<StoredUsageWire>,
 }
 
@@ -116,7 +118,13 @@ impl BatchOutcome {
                 continue;
             };
             let reason = match (entry.reason, entry.earlier) {
-                (Some(r), Some(earlier)) => Some(format!("{r}; it holds {}", earlier.describe())),
+                (Some(r), Some(earlier)) => Some(format!(
+                    "{r}; {} holds {}",
+                    entry
+                        .idempotency_key
+                        .map_or_else(|| "its requestId".to_owned(), |k| format!("{k:?}")),
+                    earlier.describe()
+                )),
                 (r, _) => r,
             };
             line.status = entry.status;
@@ -196,16 +204,19 @@ pub(crate) struct Tally {
 impl Tally {
     /// Counts a batch's outcome.
     pub(crate) fn add(&mut self, batch: BatchOutcome) {
+        // A warning is the tool's, about its batch: said with the batch's lines.
+        let lines = match (batch.lines.first(), batch.lines.last()) {
+            (Some(a), Some(b)) if a.line != b.line => format!("lines {}-{}", a.line, b.line),
+            (Some(a), _) => format!("line {}", a.line),
+            _ => String::new(),
+        };
+        self.warnings
+            .extend(batch.warnings.iter().map(|w| format!("{lines}: {w}")));
         for line in batch.lines {
             match line.status {
                 Status::Recorded => self.recorded += 1,
                 Status::Duplicate => self.duplicates += 1,
                 _ => self.problems.push(line),
-            }
-        }
-        for w in batch.warnings {
-            if !self.warnings.contains(&w) {
-                self.warnings.push(w);
             }
         }
     }
@@ -255,8 +266,16 @@ impl Tally {
             &mut s,
             self.problems.iter().filter(|l| l.status == Status::NotSent),
         );
-        for w in &self.warnings {
+        const WARNINGS_SHOWN: usize = 5;
+        for w in self.warnings.iter().take(WARNINGS_SHOWN) {
             let _ = writeln!(s, "  warning: {w}");
+        }
+        if self.warnings.len() > WARNINGS_SHOWN {
+            let _ = writeln!(
+                s,
+                "  … and {} more warnings",
+                self.warnings.len() - WARNINGS_SHOWN
+            );
         }
         if self.untimestamped > 0 {
             let _ = writeln!(
@@ -280,13 +299,13 @@ impl Tally {
                 "Not finished"
             };
             let fix = if self.count(Status::Conflict) + self.count(Status::Failed) > 0 {
-                " Fix the lines listed (a conflict needs its own requestId; a changed file is a new import, whose recorded lines come back as duplicates), then"
+                "Fix the lines listed (a conflict needs its own requestId; the edited file is a new import, whose recorded lines come back as duplicates), then re-run"
             } else {
-                ""
+                "Re-run"
             };
             let _ = write!(
                 s,
-                "{what}: {left} of {} events are not recorded yet.{fix} Re-run the same command to send only those: {command}",
+                "{what}: {left} of {} events are not recorded yet. {fix} the same command to send only those: {command}",
                 self.events
             );
         }
@@ -410,15 +429,19 @@ mod tests {
                     reason: Some("refused".into()),
                 },
             ],
-            warnings: vec![],
+            warnings: vec!["1 events: customer_not_found: SolvaPay knows no such customer".into()],
         });
         tally.not_sent = 1;
         let page = tally.render("u.jsonl", "solvapay-mcp usage import u.jsonl", false);
         assert!(page.contains("    lines 3-4: refused"), "{page}");
+        assert!(
+            page.contains("  warning: lines 2-4: 1 events: customer_not_found"),
+            "{page}"
+        );
         assert!(page.contains("  not sent           1"), "{page}");
         assert!(
             page.ends_with(
-                "Re-run the same command to send only those: solvapay-mcp usage import u.jsonl"
+                "then re-run the same command to send only those: solvapay-mcp usage import u.jsonl"
             ),
             "{page}"
         );
