@@ -24,7 +24,7 @@ use crate::model::{CustomerRef, FieldError, ProductRef, validate};
 use crate::server::BillingServer;
 
 /// Most events one `record_bulk_usage` call takes.
-pub(crate) const MAX_EVENTS: usize = 10_000;
+const MAX_EVENTS: usize = 10_000;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
