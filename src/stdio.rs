@@ -11,8 +11,11 @@ mod codec;
 mod transport;
 mod triage;
 
+#[cfg(unix)]
 use std::io;
+#[cfg(unix)]
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+#[cfg(unix)]
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -46,6 +49,7 @@ pub fn transport() -> StdioTransport<Input, Output> {
 
 /// stdin and stdout as non-blocking sockets, when both are sockets and stdout is not also stderr
 /// (non-blocking mode belongs to the socket, and log writes to stderr must not meet `EAGAIN`).
+#[cfg(unix)]
 fn sockets() -> Option<(tokio::net::UnixStream, tokio::net::UnixStream)> {
     let stdin = socket(io::stdin().as_fd())?;
     let stdout = socket(io::stdout().as_fd())?;
@@ -60,7 +64,14 @@ fn sockets() -> Option<(tokio::net::UnixStream, tokio::net::UnixStream)> {
     Some((stream(stdin)?, stream(stdout)?))
 }
 
+/// Off Unix (Windows): never sockets; the blocking handles serve.
+#[cfg(not(unix))]
+fn sockets() -> Option<(tokio::io::Stdin, tokio::io::Stdout)> {
+    None
+}
+
 /// A duplicate of `fd` when it is a socket.
+#[cfg(unix)]
 fn socket(fd: BorrowedFd<'_>) -> Option<OwnedFd> {
     let file = std::fs::File::from(fd.try_clone_to_owned().ok()?);
     let is_socket = file.metadata().ok()?.file_type().is_socket();
@@ -68,6 +79,7 @@ fn socket(fd: BorrowedFd<'_>) -> Option<OwnedFd> {
 }
 
 /// Which object `fd` refers to (device and inode).
+#[cfg(unix)]
 fn identity(fd: BorrowedFd<'_>) -> Option<(u64, u64)> {
     let file = std::fs::File::from(fd.try_clone_to_owned().ok()?);
     file.metadata().ok().map(|m| (m.dev(), m.ino()))

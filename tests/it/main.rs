@@ -27,6 +27,7 @@ mod input_edges;
 mod lifecycle;
 mod metrics;
 mod operator;
+mod people_call;
 mod people_import;
 mod plans;
 mod products;
