@@ -11,7 +11,8 @@
 //! - Ctrl-C stops after the batch in flight; the record is saved and the summary says how to
 //!   resume. Exit codes: 0 every line recorded (or a duplicate); 5 some are not (conflicts,
 //!   failures, not sent); 2 a bad command line or file; 130 interrupted; 1 could not run.
-//! - Progress: a bar on stderr when stderr is a terminal; otherwise one plain line per batch.
+//! - Progress: a bar on stderr when stderr is a terminal (TERM set, not `dumb`); otherwise one
+//!   plain line per batch.
 
 mod file;
 mod record;
@@ -270,14 +271,16 @@ enum Progress {
 
 impl Progress {
     fn new(total: usize) -> Self {
-        if !std::io::stderr().is_terminal() {
+        // indicatif also hides its bar on a terminal with TERM unset or `dumb`: plain lines then.
+        let target = ProgressDrawTarget::stderr();
+        if !std::io::stderr().is_terminal() || target.is_hidden() {
             return Self::Lines {
                 total,
                 sent: 0,
                 batches: 0,
             };
         }
-        let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+        let bar = ProgressBar::with_draw_target(Some(total as u64), target);
         let style = ProgressStyle::with_template(
             "{bar:40.cyan/blue} {pos}/{len} events  {per_sec}  ETA {eta}",
         )

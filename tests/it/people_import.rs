@@ -4,14 +4,14 @@
 //! database, so "nothing is sent twice" is checked where it matters: no event is stored twice.
 
 use std::path::PathBuf;
-use std::process::{Output, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-use crate::support::bin::Home;
+use crate::support::bin::{Home, Ran};
 
 /// The key the sandbox is started with (a test key: the live-key guards stay off).
 const KEY: &str = "sk_test_importKEY42";
@@ -111,35 +111,27 @@ impl Upstream {
         command
     }
 
-    async fn run(&self, home: &Home, args: &[&str]) -> Run {
-        let output =
-            tokio::time::timeout(Duration::from_secs(60), self.import(home, args).output())
-                .await
-                .unwrap()
-                .unwrap();
-        Run::from(output)
+    async fn run(&self, home: &Home, args: &[&str]) -> Ran {
+        let mut all = vec!["usage", "import"];
+        all.extend_from_slice(args);
+        home.run_with(
+            &all,
+            &[
+                ("SOLVAPAY_API_BASE_URL", &self.url),
+                ("SOLVAPAY_SECRET_KEY", KEY),
+            ],
+        )
+        .await
     }
 }
 
-/// One finished run: its exit code, stdout and stderr.
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl From<Output> for Run {
-    fn from(o: Output) -> Self {
-        Self {
-            code: o.status.code(),
-            stdout: String::from_utf8(o.stdout).unwrap(),
-            stderr: String::from_utf8(o.stderr).unwrap(),
-        }
-    }
-}
-
-impl Run {
+/// Reading an import's summary.
+trait Summary {
     /// The count on the summary's row `label` (`recorded`, `duplicates`, …).
+    fn count(&self, label: &str) -> usize;
+}
+
+impl Summary for Ran {
     fn count(&self, label: &str) -> usize {
         self.stdout
             .lines()
@@ -218,7 +210,7 @@ async fn a_jsonl_file_is_recorded_once_and_a_rerun_sends_nothing() {
     );
 
     let first = upstream.run(&home, &[&file, "--batch", "2"]).await;
-    assert_eq!(first.code, Some(0), "{}\n{}", first.stdout, first.stderr);
+    assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
     assert_eq!(first.count("recorded"), 3);
     assert!(
         first
@@ -242,7 +234,7 @@ async fn a_jsonl_file_is_recorded_once_and_a_rerun_sends_nothing() {
     );
 
     let again = upstream.run(&home, &[&file]).await;
-    assert_eq!(again.code, Some(0), "{}\n{}", again.stdout, again.stderr);
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
     assert!(
         again.stdout.contains(
             "Nothing to send: every event of usage.jsonl was recorded by an earlier run."
@@ -262,11 +254,9 @@ async fn a_jsonl_file_is_recorded_once_and_a_rerun_sends_nothing() {
     // Forgetting the record sends every line again, with the same keys: all duplicates.
     let restarted = upstream.run(&home, &[&file, "--restart"]).await;
     assert_eq!(
-        restarted.code,
-        Some(0),
+        restarted.code, 0,
         "{}\n{}",
-        restarted.stdout,
-        restarted.stderr
+        restarted.stdout, restarted.stderr
     );
     assert_eq!(restarted.count("duplicates"), 3);
     assert_eq!(restarted.count("recorded"), 0);
@@ -280,13 +270,7 @@ async fn a_jsonl_file_is_recorded_once_and_a_rerun_sends_nothing() {
     );
     write(&home, "usage.jsonl", &grown);
     let changed = upstream.run(&home, &[&file]).await;
-    assert_eq!(
-        changed.code,
-        Some(0),
-        "{}\n{}",
-        changed.stdout,
-        changed.stderr
-    );
+    assert_eq!(changed.code, 0, "{}\n{}", changed.stdout, changed.stderr);
     assert_eq!(
         (changed.count("recorded"), changed.count("duplicates")),
         (1, 3)
@@ -310,11 +294,11 @@ async fn a_csv_file_is_recorded_with_its_cells_typed() {
         ),
     );
     let run = upstream.run(&home, &[&file]).await;
-    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(run.count("recorded"), 2);
     assert_eq!(upstream.stored(), (2, 12));
     let again = upstream.run(&home, &[&file]).await;
-    assert_eq!(again.code, Some(0));
+    assert_eq!(again.code, 0);
     assert_eq!(upstream.stored(), (2, 12));
 }
 
@@ -328,7 +312,7 @@ async fn a_bad_line_is_named_and_nothing_is_sent() {
     text.push_str("{not json\n");
     let file = write(&home, "usage.jsonl", &text);
     let run = upstream.run(&home, &[&file]).await;
-    assert_eq!(run.code, Some(2), "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
     assert!(
         run.stderr
             .contains("usage.jsonl:3: units: must be an integer 0-100000 (got -3)"),
@@ -357,7 +341,7 @@ async fn a_bad_line_is_named_and_nothing_is_sent() {
     // A format it cannot tell is refused too.
     let other = write(&home, "usage.txt", &jsonl(1));
     let run = upstream.run(&home, &[&other]).await;
-    assert_eq!(run.code, Some(2));
+    assert_eq!(run.code, 2);
     assert!(
         run.stderr.contains("give --format jsonl or --format csv"),
         "{}",
@@ -366,7 +350,7 @@ async fn a_bad_line_is_named_and_nothing_is_sent() {
     let run = upstream
         .run(&home, &[&other, "--format", "jsonl", "--dry-run"])
         .await;
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stdout.contains("Nothing was sent (--dry-run)"),
         "{}",
@@ -392,7 +376,7 @@ async fn a_request_id_holding_another_event_is_a_conflict_and_exit_5() {
         ),
     );
     let run = upstream.run(&home, &[&file]).await;
-    assert_eq!(run.code, Some(5), "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.code, 5, "{}\n{}", run.stdout, run.stderr);
     assert_eq!((run.count("recorded"), run.count("conflicts")), (1, 1));
     let listed = run
         .stdout
@@ -415,7 +399,7 @@ async fn a_request_id_holding_another_event_is_a_conflict_and_exit_5() {
     assert_eq!(upstream.stored(), (2, 10));
     // The conflict is sent again, and stays one; the recorded line is not sent again.
     let again = upstream.run(&home, &[&file]).await;
-    assert_eq!(again.code, Some(5));
+    assert_eq!(again.code, 5);
     assert_eq!(
         (again.count("done earlier"), again.count("conflicts")),
         (1, 1)
@@ -465,13 +449,7 @@ async fn an_import_killed_mid_batch_resumes_and_stores_each_event_once() {
     upstream.slow_down(0).await;
 
     let resumed = upstream.run(&home, &[&file, "--batch", "3"]).await;
-    assert_eq!(
-        resumed.code,
-        Some(0),
-        "{}\n{}",
-        resumed.stdout,
-        resumed.stderr
-    );
+    assert_eq!(resumed.code, 0, "{}\n{}", resumed.stdout, resumed.stderr);
     assert_eq!(resumed.count("done earlier"), done);
     // The unanswered batch went again with the same keys: duplicates, not new events.
     assert_eq!(resumed.count("duplicates"), stored - done);
@@ -498,19 +476,16 @@ async fn ctrl_c_stops_after_the_batch_in_flight_and_says_how_to_resume() {
         .status()
         .unwrap();
     assert!(sent.success());
-    let stopped = Run::from(
-        tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
-            .await
-            .unwrap()
-            .unwrap(),
-    );
-    assert_eq!(
-        stopped.code,
-        Some(130),
-        "{}\n{}",
-        stopped.stdout,
-        stopped.stderr
-    );
+    let output = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stopped = Ran {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    };
+    assert_eq!(stopped.code, 130, "{}\n{}", stopped.stdout, stopped.stderr);
     assert!(
         stopped
             .stderr
@@ -537,13 +512,7 @@ async fn ctrl_c_stops_after_the_batch_in_flight_and_says_how_to_resume() {
     upstream.slow_down(0).await;
 
     let resumed = upstream.run(&home, &[&file, "--batch", "2"]).await;
-    assert_eq!(
-        resumed.code,
-        Some(0),
-        "{}\n{}",
-        resumed.stdout,
-        resumed.stderr
-    );
+    assert_eq!(resumed.code, 0, "{}\n{}", resumed.stdout, resumed.stderr);
     assert_eq!(resumed.count("duplicates"), 0);
     assert_eq!(resumed.count("recorded"), 12 - done as usize);
     assert_eq!(upstream.stored(), (12, 12));
@@ -555,11 +524,49 @@ async fn the_import_needs_its_tool() {
     let home = Home::new();
     let file = write(&home, "usage.jsonl", &jsonl(1));
     let run = upstream.run(&home, &[&file, "--read-only"]).await;
-    assert_eq!(run.code, Some(2), "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
     assert!(
         run.stderr.contains("record_bulk_usage is not enabled"),
         "{}",
         run.stderr
     );
     assert_eq!(upstream.stored(), (0, 0));
+}
+
+#[tokio::test]
+async fn on_a_terminal_the_progress_is_a_bar() {
+    let upstream = Upstream::start().await;
+    upstream.slow_down(200).await;
+    let home = Home::new();
+    let file = write(&home, "usage.jsonl", &jsonl(5));
+    let line = format!(
+        "'{}' usage import '{file}' --batch 1",
+        crate::support::bin::BIN
+    );
+    let mut script = Command::new("script");
+    home.confine(&mut script);
+    let output = script
+        .args(["-qec", &line, "/dev/null"])
+        .env("SOLVAPAY_API_BASE_URL", &upstream.url)
+        .env("SOLVAPAY_SECRET_KEY", KEY)
+        .env("TERM", "xterm")
+        .stdin(Stdio::null())
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(60), output)
+        .await
+        .unwrap()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{screen}");
+    assert!(screen.contains("/5 events"), "no bar: {screen:?}");
+    assert!(screen.contains('\u{1b}'), "the bar is drawn: {screen:?}");
+    assert!(
+        !screen.contains("batch 1:"),
+        "no plain lines on a terminal: {screen:?}"
+    );
+    assert!(
+        screen.contains("Done: every event of usage.jsonl is recorded."),
+        "{screen}"
+    );
+    assert_eq!(upstream.stored(), (5, 5));
 }
