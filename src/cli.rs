@@ -91,10 +91,12 @@ pub enum Command {
 /// `solvapay-mcp usage …`.
 #[derive(Debug, Subcommand)]
 pub enum UsageCommand {
-    /// Record the usage events of a JSON-lines or CSV file through record_bulk_usage. Every line
-    /// is checked before anything is sent; each event gets a stable requestId, and what is done is
-    /// kept in the data directory, so a re-run sends only what is not done yet (exit 0: all
-    /// recorded; 5: some need attention; 2: a bad file or line, nothing sent; 130: interrupted).
+    /// Record the usage events of a JSON-lines or CSV file (record_bulk_usage), resumably.
+    ///
+    /// Every line is checked before anything is sent; each event gets a stable requestId, and
+    /// what is done is kept in the data directory, so a re-run sends only what is not done yet.
+    /// Exit 0: every event recorded; 5: some need attention (the summary lists them); 2: a bad
+    /// file or line, nothing sent; 130: interrupted (Ctrl-C; re-run to resume); 1: could not run.
     Import(Box<ImportArgs>),
 }
 
