@@ -19,7 +19,7 @@ mod record;
 mod report;
 
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -53,22 +53,9 @@ pub async fn run(args: &ImportArgs, logs: &LogRedaction) -> ExitCode {
             "no data directory to keep the import's progress in (set SOLVAPAY_DATA_DIR, HOME or XDG_DATA_HOME)",
         );
     };
-    let (sha, events, restart) = (usage.sha256.clone(), usage.events.len(), args.restart);
-    let (file_name, opened) = (name.clone(), dir.clone());
-    let opened = tokio::task::spawn_blocking(move || {
-        Record::open(&opened, &file_name, &sha, events, restart)
-    })
-    .await;
-    let mut record = match opened {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => {
-            tracing::error!("{e}");
-            return ExitCode::FAILURE;
-        }
-        Err(e) => {
-            tracing::error!("could not read the import record: {e}");
-            return ExitCode::FAILURE;
-        }
+    let mut record = match open_record(dir, &name, &usage, args.restart).await {
+        Ok(r) => r,
+        Err(code) => return code,
     };
     let pending: Vec<Event> = usage
         .events
@@ -106,17 +93,42 @@ pub async fn run(args: &ImportArgs, logs: &LogRedaction) -> ExitCode {
     };
     let sent = send(&session, &pending, batch, &mut record, &mut tally).await;
     session.shutdown().await;
-    let interrupted = match sent {
-        Ok(i) => i,
+    let stop = match sent {
+        Ok(stop) => stop,
         Err(code) => return code,
     };
-    out(&tally.render(&name, &command(args), interrupted == Stop::Interrupted));
-    if interrupted == Stop::Interrupted {
+    let interrupted = stop == Stop::Interrupted;
+    out(&tally.render(&name, &command(args), interrupted));
+    if interrupted {
         ExitCode::from(INTERRUPTED)
     } else if tally.unfinished() == 0 {
         ExitCode::from(SUCCESS)
     } else {
         ExitCode::from(TOOL_FAILED)
+    }
+}
+
+/// What earlier runs of this file did (nothing, with `restart`); a record that cannot be read
+/// is reported and becomes the exit code.
+async fn open_record(
+    dir: PathBuf,
+    name: &str,
+    usage: &UsageFile,
+    restart: bool,
+) -> Result<Record, ExitCode> {
+    let (name, sha, events) = (name.to_owned(), usage.sha256.clone(), usage.events.len());
+    let opened =
+        tokio::task::spawn_blocking(move || Record::open(&dir, &name, &sha, events, restart)).await;
+    match opened {
+        Ok(Ok(record)) => Ok(record),
+        Ok(Err(e)) => {
+            tracing::error!("{e}");
+            Err(ExitCode::FAILURE)
+        }
+        Err(e) => {
+            tracing::error!("could not read the import record: {e}");
+            Err(ExitCode::FAILURE)
+        }
     }
 }
 
