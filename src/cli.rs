@@ -96,6 +96,57 @@ pub enum Command {
     /// Call one tool and print its answer (exit 0; 5 when the tool answers with an error; 2 for a
     /// wrong command line).
     Call(Box<CallArgs>),
+    /// Usage events from files.
+    #[command(subcommand)]
+    Usage(UsageCommand),
+}
+
+/// `solvapay-mcp usage …`.
+#[derive(Debug, Subcommand)]
+pub enum UsageCommand {
+    /// Record the usage events of a JSON-lines or CSV file (record_bulk_usage), resumably.
+    ///
+    /// Every line is checked before anything is sent; each event gets a stable requestId, and
+    /// what is done is kept in the data directory, so a re-run sends only what is not done yet.
+    /// Exit 0: every event recorded; 5: some need attention (the summary lists them); 2: a bad
+    /// file or line, nothing sent; 130: interrupted (Ctrl-C; re-run to resume); 1: could not run.
+    Import(Box<ImportArgs>),
+}
+
+/// `solvapay-mcp usage import`.
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// The file: one event object per line (.jsonl, .ndjson), or CSV with a header row naming the
+    /// event fields (.csv).
+    pub file: PathBuf,
+    /// The file's format [default: from its extension].
+    #[arg(long, value_enum)]
+    pub format: Option<ImportFormat>,
+    /// Events per record_bulk_usage call (the progress is saved after each).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub batch: u32,
+    /// Check the file and say what would be sent; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Forget what earlier runs of this file recorded and send every line again (the events keep
+    /// their requestIds, so what is already stored comes back as duplicates).
+    #[arg(long)]
+    pub restart: bool,
+    /// Which tools to expose, and the guards around them.
+    #[command(flatten)]
+    pub server: ServerFlags,
+    /// With no key: the local sandbox the events go to.
+    #[command(flatten)]
+    pub sandbox: SandboxFlags,
+}
+
+/// How a usage file is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportFormat {
+    /// One JSON object per line; blank lines are skipped.
+    Jsonl,
+    /// A header row of event field names, then one event per row.
+    Csv,
 }
 
 /// `solvapay-mcp tools`.

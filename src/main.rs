@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         Some(
             Command::Tools(_)
                 | Command::Call(_)
+                | Command::Usage(_)
                 | Command::Config(_)
                 | Command::Completions(_)
                 | Command::Man(_)

@@ -54,6 +54,9 @@ pub async fn run(cli: Cli, logs: &LogRedaction, announce: impl FnOnce(&Sandbox))
         Some(Command::Config(_) | Command::Completions(_) | Command::Man(_)) => ExitCode::from(2),
         Some(Command::Tools(args)) => crate::people::tools::run(&args, logs).await,
         Some(Command::Call(args)) => crate::people::call::run(&args, logs).await,
+        Some(Command::Usage(crate::cli::UsageCommand::Import(args))) => {
+            crate::people::import::run(&args, logs).await
+        }
         None => run_server(cli.server, cli.sandbox, false, Transport::Stdio, logs).await,
     }
 }

@@ -13,7 +13,7 @@ mod purchases;
 mod refunds;
 mod revenue;
 mod transactions;
-mod usage;
+pub(crate) mod usage;
 mod usage_bulk;
 
 pub(crate) use output::{Json, Reply, Summary, first_items};

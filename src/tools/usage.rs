@@ -166,6 +166,32 @@ fn build_body(a: UsageEventArgs, now: OffsetDateTime) -> Result<UsageBody, Field
     })
 }
 
+/// The JSON schema of one `record_bulk_usage` event (its fields and their types): what
+/// `usage import` types a CSV file's cells by.
+pub(crate) fn event_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(UsageEventArgs)).unwrap_or_default()
+}
+
+/// Checks one `record_bulk_usage` event by the tool's own rules (fields, types, ranges, the
+/// timestamp window at `now`), without sending it: `usage import` checks a whole file with it
+/// before it sends anything.
+pub(crate) fn check_event(
+    event: serde_json::Map<String, serde_json::Value>,
+    now: OffsetDateTime,
+) -> Result<(), FieldError> {
+    let args: UsageEventArgs = serde_path_to_error::deserialize(serde_json::Value::Object(event))
+        .map_err(|e| {
+        let field = e.path().to_string();
+        let field = if field == "." {
+            "event".to_owned()
+        } else {
+            field
+        };
+        FieldError::new(field, e.into_inner().to_string())
+    })?;
+    build_body(args, now).map(|_| ())
+}
+
 /// The scope of a derived key: a caller-given timestamp makes the event identifiable across calls
 /// (a repeated batch with the same timestamps is the same batch); a server-stamped one is scoped to
 /// this call only.

@@ -29,6 +29,7 @@ mod metrics;
 mod operator;
 mod people_call;
 mod people_cli;
+mod people_import;
 mod plans;
 mod products;
 mod purchases;
