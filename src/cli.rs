@@ -57,6 +57,23 @@ pub enum Command {
     /// Call one tool and print its answer (exit 0; 5 when the tool answers with an error; 2 for a
     /// wrong command line).
     Call(Box<CallArgs>),
+    /// Check the configuration: the key, SolvaPay reachable, the tools, the data directory and the
+    /// guards, one line each (exit 0; 5 when a check fails).
+    Doctor(Box<DoctorArgs>),
+}
+
+/// `solvapay-mcp doctor`.
+#[derive(Debug, Clone, Args)]
+pub struct DoctorArgs {
+    /// Print the checks as a JSON array of {check, ok, detail, fix}.
+    #[arg(long)]
+    pub json: bool,
+    /// Which tools to expose, and the guards around them.
+    #[command(flatten)]
+    pub server: ServerFlags,
+    /// With no key: the local sandbox the tools call.
+    #[command(flatten)]
+    pub sandbox: SandboxFlags,
 }
 
 /// `solvapay-mcp tools`.

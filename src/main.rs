@@ -13,7 +13,10 @@ use solvapay_mcp::{serve, telemetry};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The commands for people answer on stdout; their logs are warnings unless RUST_LOG says more.
-    let people = matches!(cli.command, Some(Command::Tools(_) | Command::Call(_)));
+    let people = matches!(
+        cli.command,
+        Some(Command::Tools(_) | Command::Call(_) | Command::Doctor(_))
+    );
     let logs = if people {
         telemetry::init_with_default("warn")
     } else {

@@ -50,6 +50,7 @@ pub async fn run(cli: Cli, logs: &LogRedaction, announce: impl FnOnce(&Sandbox))
         Some(Command::Token(_)) => ExitCode::from(2),
         Some(Command::Tools(args)) => crate::people::tools::run(&args, logs).await,
         Some(Command::Call(args)) => crate::people::call::run(&args, logs).await,
+        Some(Command::Doctor(args)) => crate::people::doctor::run(&args, logs).await,
         None => run_server(cli.server, cli.sandbox, false, Transport::Stdio, logs).await,
     }
 }
