@@ -201,6 +201,15 @@ fn key_check(
             ),
         };
     };
+    if unsendable(key) {
+        return Check::failed(
+            "key",
+            format!(
+                "the key in {var} holds a space, a control or a non-ASCII character: it cannot be sent"
+            ),
+            format!("copy the secret key again, whole and alone, into {var}"),
+        );
+    }
     match key.mode() {
         KeyMode::Sandbox => Check::ok(
             "key",
@@ -209,13 +218,6 @@ fn key_check(
         KeyMode::Live => Check::ok(
             "key",
             format!("live key (sk_live_) from {var}: real money{at}"),
-        ),
-        KeyMode::Unrecognised if unsendable(key) => Check::failed(
-            "key",
-            format!(
-                "the key in {var} holds a space, a control or a non-ASCII character: it cannot be sent"
-            ),
-            format!("copy the secret key again, whole and alone, into {var}"),
         ),
         KeyMode::Unrecognised => Check::warning(
             "key",
@@ -565,7 +567,15 @@ async fn guard_checks(
     };
     let shared = flags.state_url.is_some();
     match (&state, shared) {
-        (Some(state), _) => checks.push(audit_check(Some(AuditLog::shared(state, secrets))).await),
+        (Some(state), _) => {
+            for journal in ["refund journal", "grant journal"] {
+                checks.push(Check::ok(
+                    journal,
+                    format!("in the shared state ({})", state.url()),
+                ));
+            }
+            checks.push(audit_check(Some(AuditLog::shared(state, secrets))).await);
+        }
         (None, true) => checks.push(Check::failed(
             "audit log",
             "not read: it is in the shared state, which cannot be opened",

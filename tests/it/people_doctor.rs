@@ -366,3 +366,94 @@ async fn the_key_appears_in_no_form_on_stdout_or_stderr() {
         assert!(run.stdout.contains("live key"), "{}", run.stdout);
     }
 }
+
+#[tokio::test]
+async fn a_shared_state_is_connected_and_its_schema_version_read() {
+    let Some(db) = crate::support::postgres::database().await else {
+        return;
+    };
+    let home = Home::new();
+    let sealing = "ab".repeat(32);
+    let env = [
+        ("SOLVAPAY_STATE_URL", db.url.as_str()),
+        ("SOLVAPAY_REQUEST_STATE_KEY", sealing.as_str()),
+    ];
+    let report = doctor(&home, &["--json"], &env).await;
+    assert_eq!(report.code, Some(0), "{}\n{}", report.stdout, report.stderr);
+    let state = report.check("shared state");
+    let detail = state["detail"].as_str().unwrap();
+    assert!(
+        detail.ends_with(&format!(
+            ": connected, schema version {}",
+            solvapay_mcp::state::SCHEMA_VERSION
+        )),
+        "{state}"
+    );
+    assert!(
+        report.check("audit log")["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("in the shared state: readable"),
+        "{}",
+        report.stdout
+    );
+    for journal in ["refund journal", "grant journal"] {
+        let detail = report.check(journal)["detail"].as_str().unwrap().to_owned();
+        assert!(
+            detail.starts_with("in the shared state (postgres://"),
+            "{detail}"
+        );
+    }
+
+    // Replicas must share the sealing key: without one, the server would not start.
+    let unsealed = doctor(&home, &["--json"], &env[..1]).await;
+    assert_eq!(unsealed.code, Some(5), "{}", unsealed.stdout);
+    let key = unsealed.check("request-state key");
+    assert_eq!(key["ok"], false);
+    assert!(
+        key["detail"]
+            .as_str()
+            .unwrap()
+            .contains("required with SOLVAPAY_STATE_URL"),
+        "{key}"
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_configuration_names_its_variable_and_a_wrong_command_line_is_exit_2() {
+    let home = Home::new();
+    let env = [
+        ("SOLVAPAY_SECRET_KEY", "sk_test_DOCTOR pasted twice"),
+        ("SOLVAPAY_API_BASE_URL", "ftp://api.example.com"),
+    ];
+    let report = doctor(&home, &["--json"], &env).await;
+    assert_eq!(report.code, Some(5), "{}", report.stdout);
+    let config = report.check("config");
+    assert_eq!(config["ok"], false);
+    assert_eq!(
+        config["detail"],
+        "SOLVAPAY_API_BASE_URL: expected an http:// or https:// URL"
+    );
+    assert!(
+        config["fix"]
+            .as_str()
+            .unwrap()
+            .contains("SOLVAPAY_API_BASE_URL"),
+        "{config}"
+    );
+    let key = report.check("key");
+    assert_eq!(key["ok"], false);
+    assert!(
+        key["detail"]
+            .as_str()
+            .unwrap()
+            .contains("it cannot be sent"),
+        "{key}"
+    );
+    assert_eq!(report.check("api")["ok"], false);
+    assert!(!report.stdout.contains("pasted twice"), "{}", report.stdout);
+
+    let wrong = doctor(&home, &["--no-such-flag"], &[]).await;
+    assert_eq!(wrong.code, Some(2), "{}", wrong.stderr);
+    assert!(wrong.stdout.is_empty(), "{}", wrong.stdout);
+}
