@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::audit::AuditLog;
 use crate::config::{Config, ConfigError, default_data_dir};
@@ -40,6 +40,32 @@ pub struct Cli {
     /// With no key: the local sandbox the server runs.
     #[command(flatten)]
     pub sandbox: SandboxFlags,
+}
+
+impl Cli {
+    /// Parses the process's arguments and environment, as [`Parser::parse`] does, except that an
+    /// environment variable set to a blank value counts as unset: an MCP bundle client (Claude
+    /// Desktop's MCPB) passes `""` for every option the person left empty. On bad arguments it
+    /// prints clap's message and exits with code 2.
+    pub fn parse_env_blank_unset() -> Self {
+        let mut command = blank_env_is_unset(Self::command());
+        let matches = command.get_matches_mut();
+        Self::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut command).exit())
+    }
+}
+
+/// `command` with every argument whose environment variable is set but blank read as if it were
+/// not set (its `env` dropped), in every subcommand too.
+fn blank_env_is_unset(command: clap::Command) -> clap::Command {
+    command
+        .mut_args(|arg| {
+            let blank = arg
+                .get_env()
+                .and_then(std::env::var_os)
+                .is_some_and(|value| value.to_str().is_some_and(|v| v.trim().is_empty()));
+            if blank { arg.env(None) } else { arg }
+        })
+        .mut_subcommands(blank_env_is_unset)
 }
 
 /// Subcommands.

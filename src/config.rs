@@ -143,7 +143,7 @@ pub fn key_variable(lookup: impl Fn(&str) -> Option<String>) -> Option<&'static 
 }
 
 /// The data directory when none is given: `$XDG_DATA_HOME/solvapay-mcp`, else
-/// `~/.local/share/solvapay-mcp`.
+/// `~/.local/share/solvapay-mcp` (on Windows without `HOME`: `%LOCALAPPDATA%\solvapay-mcp`).
 pub fn default_data_dir() -> Option<std::path::PathBuf> {
     use std::path::PathBuf;
     let base = std::env::var_os("XDG_DATA_HOME")
@@ -153,8 +153,23 @@ pub fn default_data_dir() -> Option<std::path::PathBuf> {
             std::env::var_os("HOME")
                 .filter(|v| !v.is_empty())
                 .map(|h| PathBuf::from(h).join(".local").join("share"))
-        })?;
+        })
+        .or_else(local_app_data)?;
     Some(base.join("solvapay-mcp"))
+}
+
+/// `%LOCALAPPDATA%` (Windows).
+#[cfg(windows)]
+fn local_app_data() -> Option<std::path::PathBuf> {
+    std::env::var_os("LOCALAPPDATA")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+}
+
+/// Only Windows has `%LOCALAPPDATA%`.
+#[cfg(not(windows))]
+fn local_app_data() -> Option<std::path::PathBuf> {
+    None
 }
 
 /// Parses an `http(s)` base URL and strips trailing slashes.

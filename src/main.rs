@@ -4,14 +4,13 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
 use solvapay_mcp::cli::{Cli, Command, NewToken, TokenCommand};
 use solvapay_mcp::http::tokens::{self, Grant};
 use solvapay_mcp::sandbox::Sandbox;
 use solvapay_mcp::{serve, telemetry};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_env_blank_unset();
     // The commands for people answer on stdout; their logs are warnings unless RUST_LOG says more.
     let people = matches!(
         cli.command,

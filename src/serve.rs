@@ -521,12 +521,14 @@ pub(crate) async fn drain(in_flight: &TaskTracker, audit: Option<AuditLog>, grac
 }
 
 /// SIGTERM, SIGINT and SIGHUP, caught from installation on.
+#[cfg(unix)]
 struct Signals {
     term: Option<tokio::signal::unix::Signal>,
     hup: Option<tokio::signal::unix::Signal>,
     int: Option<tokio::signal::unix::Signal>,
 }
 
+#[cfg(unix)]
 impl Signals {
     fn install() -> Self {
         use tokio::signal::unix::{SignalKind, signal};
@@ -551,6 +553,25 @@ impl Signals {
             () = next(self.term.as_mut()) => "SIGTERM",
             () = next(self.hup.as_mut()) => "SIGHUP",
             () = next(self.int.as_mut()) => "SIGINT",
+        }
+    }
+}
+
+/// Off Unix (Windows): Ctrl-C, caught from the first wait on.
+#[cfg(not(unix))]
+struct Signals;
+
+#[cfg(not(unix))]
+impl Signals {
+    fn install() -> Self {
+        Self
+    }
+
+    /// Resolves on Ctrl-C, naming it.
+    async fn recv(self) -> &'static str {
+        match tokio::signal::ctrl_c().await {
+            Ok(()) => "Ctrl-C",
+            Err(_) => std::future::pending().await,
         }
     }
 }

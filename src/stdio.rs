@@ -16,7 +16,9 @@ mod transport;
 mod triage;
 
 use std::io::{self, IsTerminal, Write};
+#[cfg(unix)]
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+#[cfg(unix)]
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -73,6 +75,7 @@ pub fn transport() -> StdioTransport<Input, Output> {
 
 /// stdin and stdout as non-blocking sockets, when both are sockets and stdout is not also stderr
 /// (non-blocking mode belongs to the socket, and log writes to stderr must not meet `EAGAIN`).
+#[cfg(unix)]
 fn sockets() -> Option<(tokio::net::UnixStream, tokio::net::UnixStream)> {
     let stdin = socket(io::stdin().as_fd())?;
     let stdout = socket(io::stdout().as_fd())?;
@@ -87,7 +90,14 @@ fn sockets() -> Option<(tokio::net::UnixStream, tokio::net::UnixStream)> {
     Some((stream(stdin)?, stream(stdout)?))
 }
 
+/// Off Unix (Windows): never sockets; the blocking handles serve.
+#[cfg(not(unix))]
+fn sockets() -> Option<(tokio::io::Stdin, tokio::io::Stdout)> {
+    None
+}
+
 /// A duplicate of `fd` when it is a socket.
+#[cfg(unix)]
 fn socket(fd: BorrowedFd<'_>) -> Option<OwnedFd> {
     let file = std::fs::File::from(fd.try_clone_to_owned().ok()?);
     let is_socket = file.metadata().ok()?.file_type().is_socket();
@@ -95,6 +105,7 @@ fn socket(fd: BorrowedFd<'_>) -> Option<OwnedFd> {
 }
 
 /// Which object `fd` refers to (device and inode).
+#[cfg(unix)]
 fn identity(fd: BorrowedFd<'_>) -> Option<(u64, u64)> {
     let file = std::fs::File::from(fd.try_clone_to_owned().ok()?);
     file.metadata().ok().map(|m| (m.dev(), m.ino()))

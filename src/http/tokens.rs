@@ -184,13 +184,11 @@ pub fn create(path: &Path, grant: &Grant) -> Result<NewToken, TokenError> {
     };
     let mut text = serde_json::to_string(&line).map_err(|e| io(std::io::Error::other(e)))?;
     text.push('\n');
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(io)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(io)?;
     file.write_all(text.as_bytes()).map_err(io)?;
     file.sync_all().map_err(io)?;
     Ok(NewToken(SecretString::from(token)))

@@ -50,14 +50,14 @@ pub(crate) fn render(tools: &[Tool]) -> String {
         let width = params.iter().map(|p| p.name.len()).max().unwrap_or(0);
         for p in &params {
             let need = if p.required { "required" } else { "optional" };
-            let _ = writeln!(
-                page,
+            let line = format!(
                 "    {:width$}  {:8}  {need}  {}",
                 p.name,
                 p.kind,
                 p.about,
                 width = width
             );
+            let _ = writeln!(page, "{}", line.trim_end());
         }
         if params.is_empty() {
             let _ = writeln!(page, "    (no parameters)");

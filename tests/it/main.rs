@@ -27,6 +27,7 @@ mod input_edges;
 mod lifecycle;
 mod metrics;
 mod operator;
+mod people_call;
 mod people_doctor;
 mod plans;
 mod products;
@@ -43,6 +44,7 @@ mod seed;
 mod shared_state;
 mod shutdown;
 mod stdio;
+#[cfg(unix)]
 mod terminal_hint;
 mod tool_catalog;
 mod tool_list_budget;

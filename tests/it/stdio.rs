@@ -759,3 +759,65 @@ async fn cancelling_a_request_frees_its_id_and_its_late_answer_never_takes_the_i
         );
     }
 }
+
+/// The tool names the binary lists over stdio with `env` set (on top of a confined home), and
+/// what it logged.
+async fn listed_tools(env: &[(&str, &str)]) -> (Vec<String>, String) {
+    let home = Home::new();
+    let mut command = home.command();
+    command.envs(env.iter().copied());
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    initialize(&mut stdin).await;
+    assert!(response(&mut stdout, 1).await["result"].is_object());
+    stdin
+        .write_all(&line(
+            json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}),
+        ))
+        .await
+        .unwrap();
+    let listed = response(&mut stdout, 2).await;
+    drop(stdin);
+    let out = child.wait_with_output().await.unwrap();
+    assert!(out.status.success());
+    let names = listed["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_owned())
+        .collect();
+    (names, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// What Claude Desktop starts the MCPB bundle with when the person fills in nothing: every
+/// variable of the manifest's `env` set, to an empty string. Blank means unset: no key is the local
+/// sandbox, no toolsets is all of them, no cap is no cap, and the server starts.
+#[tokio::test]
+async fn blank_settings_from_a_bundle_client_count_as_unset() {
+    let blank = [
+        ("SOLVAPAY_SECRET_KEY", ""),
+        ("SOLVAPAY_TOOLSETS", ""),
+        ("SOLVAPAY_READ_ONLY", ""),
+        ("SOLVAPAY_ALLOW_DESTRUCTIVE", ""),
+        ("SOLVAPAY_MAX_REFUND_AMOUNT", ""),
+        ("SOLVAPAY_MAX_REFUND_TOTAL", " "),
+        ("SOLVAPAY_MAX_CREDIT_GRANT", ""),
+        ("SOLVAPAY_CONFIRM", ""),
+    ];
+    let (with_blanks, log) = listed_tools(&blank).await;
+    let (unset, _) = listed_tools(&[]).await;
+    assert_eq!(with_blanks, unset);
+    assert!(with_blanks.len() > 30, "{with_blanks:?}");
+    assert!(log.contains("local sandbox"), "{log}");
+
+    // A value that is not blank is still read.
+    let (customers_only, _) = listed_tools(&[("SOLVAPAY_TOOLSETS", "customers")]).await;
+    assert!(!customers_only.is_empty() && customers_only.len() < unset.len());
+}

@@ -101,3 +101,47 @@ impl Home {
         out
     }
 }
+
+/// What a run of the binary gave: its exit code and its two streams.
+pub(crate) struct Ran {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+impl Ran {
+    /// stdout as JSON (panics, naming both streams, when it is not).
+    pub(crate) fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+impl Home {
+    /// Runs the binary with `args` and no stdin (not a terminal) to its end.
+    pub(crate) async fn run(&self, args: &[&str]) -> Ran {
+        self.run_with(args, &[]).await
+    }
+
+    /// [`Home::run`] with extra environment variables.
+    pub(crate) async fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Ran {
+        let mut command = self.command();
+        command
+            .args(args)
+            .envs(env.iter().copied())
+            .stdin(std::process::Stdio::null());
+        let output = tokio::time::timeout(std::time::Duration::from_secs(60), command.output())
+            .await
+            .unwrap_or_else(|_| panic!("{args:?} did not finish in 60 s"))
+            .unwrap();
+        Ran {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
