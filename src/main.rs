@@ -4,7 +4,8 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use solvapay_mcp::cli::{Cli, Command, NewToken, TokenCommand};
+use solvapay_mcp::cli::sandbox::SandboxArgs;
+use solvapay_mcp::cli::{self, Cli, Command, NewToken, TokenCommand};
 use solvapay_mcp::http::tokens::{self, Grant};
 use solvapay_mcp::sandbox::Sandbox;
 use solvapay_mcp::{serve, telemetry};
@@ -14,7 +15,18 @@ fn main() -> ExitCode {
     // The commands for people answer on stdout; their logs are warnings unless RUST_LOG says more.
     let people = matches!(
         cli.command,
-        Some(Command::Tools(_) | Command::Call(_) | Command::Doctor(_))
+        Some(
+            Command::Tools(_)
+                | Command::Call(_)
+                | Command::Doctor(_)
+                | Command::Config(_)
+                | Command::Completions(_)
+                | Command::Man(_)
+                | Command::Sandbox(SandboxArgs {
+                    command: Some(_),
+                    ..
+                })
+        )
     );
     let logs = if people {
         telemetry::init_with_default("warn")
@@ -23,6 +35,9 @@ fn main() -> ExitCode {
     };
     if let Some(Command::Token(TokenCommand::New(args))) = &cli.command {
         return new_token(args);
+    }
+    if let Some(code) = for_people(&cli) {
+        return code;
     }
     // One thread drives everything: the calls wait on I/O, not on CPU, and keeping stdin, the
     // handlers and the HTTP connections on one thread saves a cross-thread wake-up per message
@@ -50,6 +65,24 @@ fn announce(sandbox: &Sandbox) {
     let _ = writeln!(out, "SOLVAPAY_API_BASE_URL={}", sandbox.base_url());
     let _ = writeln!(out, "SOLVAPAY_SECRET_KEY={}", sandbox.key());
     let _ = out.flush();
+}
+
+/// The commands for people that need no runtime; their output is the person's, on stdout.
+fn for_people(cli: &Cli) -> Option<ExitCode> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let code = match cli.command.as_ref()? {
+        Command::Config(args) => cli::config::run(args, &mut out, &mut std::io::stderr()),
+        Command::Completions(args) => cli::manual::completions(args, &mut out),
+        Command::Man(args) => cli::manual::man(args, &mut out, &mut std::io::stderr()),
+        Command::Sandbox(SandboxArgs {
+            command: Some(command),
+            ..
+        }) => cli::sandbox::run(command, &mut out, &mut std::io::stderr()),
+        _ => return None,
+    };
+    let _ = out.flush();
+    Some(code)
 }
 
 /// `token new`: appends the token's hash to the file and prints the token, once, on stdout (the

@@ -37,7 +37,9 @@ pub(crate) const GRACE: Duration = Duration::from_secs(10);
 /// standalone sandbox (`sandbox` subcommand) listens, to tell the user how to reach it.
 pub async fn run(cli: Cli, logs: &LogRedaction, announce: impl FnOnce(&Sandbox)) -> ExitCode {
     match cli.command {
-        Some(Command::Sandbox(flags)) => run_sandbox(flags, cli.server.data_dir, announce).await,
+        Some(Command::Sandbox(args)) => {
+            run_sandbox(args.flags, cli.server.data_dir, announce).await
+        }
         Some(Command::Serve(args)) => {
             let args = *args;
             let transport = match args.http {
@@ -48,6 +50,8 @@ pub async fn run(cli: Cli, logs: &LogRedaction, announce: impl FnOnce(&Sandbox))
         }
         // Handled by the binary before the runtime starts: it prints the token.
         Some(Command::Token(_)) => ExitCode::from(2),
+        // Handled by the binary too: commands for people, which need no runtime.
+        Some(Command::Config(_) | Command::Completions(_) | Command::Man(_)) => ExitCode::from(2),
         Some(Command::Tools(args)) => crate::people::tools::run(&args, logs).await,
         Some(Command::Call(args)) => crate::people::call::run(&args, logs).await,
         Some(Command::Doctor(args)) => crate::people::doctor::run(&args, logs).await,

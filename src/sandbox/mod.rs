@@ -7,8 +7,10 @@
 //! and the "Sandbox choice" functions, on top of `model`) · `views` (response bodies) · `routes/*`
 //! (one file per resource) · `pages` (HTML) · `guard` (Host allow-list, CSRF tokens, form-post
 //! checks) · `demo` (seed data) · `clock` · `error` (NestJS error bodies). Routes and pages run in
-//! `AppState::swept_tx`: the billing sweep, then the request, in one transaction.
+//! `AppState::swept_tx`: the billing sweep, then the request, in one transaction. `admin` is the
+//! `solvapay-mcp sandbox status|reset|export|clock` commands, on the database file itself.
 
+pub mod admin;
 mod billing;
 mod clock;
 mod db;
@@ -38,7 +40,8 @@ use time::OffsetDateTime;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use clock::Clock;
+pub use clock::{Clock, ClockSetting};
+pub use db::{Census, Listener};
 use error::{ApiError, ApiResult};
 
 /// Where the sandbox keeps its ledger.
@@ -117,9 +120,27 @@ pub(crate) struct AppState {
     /// Milliseconds every API response is held back after its request was handled (`POST
     /// /v1/sandbox/latency`), to stand in for a slow SolvaPay.
     pub(crate) latency_ms: AtomicU64,
+    /// The clock setting last read from or written to the database (files only: see
+    /// [`follow_stored_clock`]).
+    pub(crate) stored_clock: std::sync::Mutex<Option<ClockSetting>>,
 }
 
 impl AppState {
+    /// Runs the clock as the database says, when someone else stored a clock since this server
+    /// last read or wrote it (run inside a database transaction).
+    pub(crate) fn adopt_stored_clock(&self, conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+        let stored = db::load_clock(conn)?;
+        let mut seen = self
+            .stored_clock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if stored != *seen {
+            self.clock.apply(stored.unwrap_or_default());
+            *seen = stored;
+        }
+        Ok(())
+    }
+
     /// The transaction every request runs in, at sandbox time `now`: first the billing sweep brings
     /// the ledger up to `now` (renewals, expiries, pending refunds), then `f` runs on the swept
     /// ledger. Committed only when both succeed.
@@ -145,6 +166,11 @@ pub struct Sandbox {
     key: String,
     db_description: String,
     clock: Clock,
+    db: db::Db,
+    /// This server's record in the database file (none in memory).
+    listener: Option<Listener>,
+    /// The task that applies the clock stored by others (files only).
+    clock_follower: Option<JoinHandle<()>>,
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
 }
@@ -175,15 +201,26 @@ impl Sandbox {
                 (Some(p.clone()), p.display().to_string())
             }
         };
-        let conn = tokio::task::spawn_blocking(move || db::open(path.as_deref()))
-            .await
-            .map_err(|e| SandboxError::Io(std::io::Error::other(e)))??;
+        let file = path.is_some();
+        // The clock the database keeps wins; a demo database that has none starts on the demo's
+        // "today" and keeps that from then on.
+        let demo = opts.demo;
+        let (conn, clock, stored_clock) = tokio::task::spawn_blocking(move || {
+            let conn = db::open(path.as_deref())?;
+            let stored = match db::load_clock(&conn)? {
+                None if demo => {
+                    let setting = Clock::starting_at(demo::demo_now()).setting();
+                    db::store_clock(&conn, setting)?;
+                    db::load_clock(&conn)?
+                }
+                stored => stored,
+            };
+            let clock = Clock::with(stored.unwrap_or_default());
+            Ok::<_, rusqlite::Error>((conn, clock, stored))
+        })
+        .await
+        .map_err(|e| SandboxError::Io(std::io::Error::other(e)))??;
         let db = db::Db::new(conn);
-        let clock = if opts.demo {
-            Clock::starting_at(demo::demo_now())
-        } else {
-            Clock::system()
-        };
         if opts.demo {
             // No sweep here: nothing the seed writes is due yet, and every request sweeps first.
             db.tx(clock.now(), demo::seed)
@@ -197,8 +234,24 @@ impl Sandbox {
             addr.set_ip(IpAddr::V4(Ipv4Addr::LOCALHOST));
         }
         let base_url = format!("http://{addr}");
+        let record = file.then(|| Listener {
+            url: base_url.clone(),
+            pid: std::process::id(),
+        });
+        if let Some(record) = record.clone() {
+            let stored = db.tx(clock.now(), move |tx, _| {
+                db::store_listener(tx, &record)?;
+                Ok(())
+            });
+            if let Err(e) = stored.await {
+                tracing::warn!(
+                    "the sandbox could not record itself in its database: {}",
+                    e.message
+                );
+            }
+        }
         let state = Arc::new(AppState {
-            db,
+            db: db.clone(),
             clock: clock.clone(),
             key: key.clone(),
             ui_routes: opts.ui_routes,
@@ -206,7 +259,9 @@ impl Sandbox {
             hosts,
             csrf: guard::CsrfKey::random(),
             latency_ms: AtomicU64::new(0),
+            stored_clock: std::sync::Mutex::new(stored_clock),
         });
+        let clock_follower = file.then(|| tokio::spawn(follow_stored_clock(Arc::clone(&state))));
         let app = router(state);
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -225,6 +280,9 @@ impl Sandbox {
             key,
             db_description,
             clock,
+            db,
+            listener: record,
+            clock_follower,
             stop,
             task,
         })
@@ -255,6 +313,38 @@ impl Sandbox {
         let _ = self.stop.send(());
         if let Err(e) = self.task.await {
             tracing::warn!(error = %e, "sandbox server task ended abnormally");
+        }
+        if let Some(follower) = self.clock_follower {
+            follower.abort();
+        }
+        if let Some(record) = self.listener {
+            let forgotten = self.db.tx(self.clock.now(), move |tx, _| {
+                db::forget_listener(tx, &record)?;
+                Ok(())
+            });
+            if let Err(e) = forgotten.await {
+                tracing::warn!("the sandbox could not remove its record: {}", e.message);
+            }
+        }
+    }
+}
+
+/// Once a second, applies the clock stored in the database file when someone else changed it
+/// (`solvapay-mcp sandbox clock`, `reset`, or another sandbox on the same file), so a running
+/// sandbox follows the command line within a second. Read and applied in one database
+/// transaction, which `POST /v1/sandbox/clock` also holds while it changes and stores the clock.
+async fn follow_stored_clock(st: Arc<AppState>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tick.tick().await;
+        let state = Arc::clone(&st);
+        let followed = st.db.tx(st.clock.now(), move |tx, _| {
+            state.adopt_stored_clock(tx)?;
+            Ok(())
+        });
+        if let Err(e) = followed.await {
+            tracing::debug!("the sandbox could not read its stored clock: {}", e.message);
         }
     }
 }

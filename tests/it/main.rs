@@ -28,6 +28,7 @@ mod lifecycle;
 mod metrics;
 mod operator;
 mod people_call;
+mod people_cli;
 mod people_doctor;
 mod plans;
 mod products;

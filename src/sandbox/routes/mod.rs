@@ -58,20 +58,48 @@ async fn set_clock(State(st): St, body: Bytes) -> ApiResult<Json<Value>> {
     let now = f.str_opt("now", 1, 64);
     let advance = f.int_opt("advanceSeconds", -(10 * 365 * 86_400), 10 * 365 * 86_400);
     f.finish()?;
-    match (now, advance) {
+    let change = match (now, advance) {
         (Some(s), None) => {
             let t = parse_ts(&s)
                 .ok_or_else(|| ApiError::bad_request("now must be an RFC 3339 date-time"))?;
-            st.clock.set(t);
+            ClockChange::Set(t)
         }
-        (None, Some(secs)) => st.clock.advance(Duration::seconds(secs)),
+        (None, Some(secs)) => ClockChange::Advance(Duration::seconds(secs)),
         _ => {
             return Err(ApiError::bad_request(
                 "Provide exactly one of now or advanceSeconds",
             ));
         }
-    }
-    Ok(Json(json!({"now": fmt_ts(st.clock.now())})))
+    };
+    // Changed and stored in one database transaction, so a restarted sandbox resumes this time
+    // and the follower of the stored clock never sees it half-done.
+    let state = Arc::clone(&st);
+    let now = st
+        .db
+        .tx(st.clock.now(), move |tx, _| {
+            // A clock stored beside this server (the command line) is the one this change moves.
+            state.adopt_stored_clock(tx)?;
+            match change {
+                ClockChange::Set(t) => state.clock.set(t),
+                ClockChange::Advance(d) => state.clock.advance(d),
+            }
+            let setting = state.clock.setting();
+            super::db::store_clock(tx, setting)?;
+            *state
+                .stored_clock
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(setting);
+            Ok(fmt_ts(state.clock.now()))
+        })
+        .await?;
+    Ok(Json(json!({"now": now})))
+}
+
+/// What `POST /v1/sandbox/clock` asks.
+#[derive(Debug, Clone, Copy)]
+enum ClockChange {
+    Set(time::OffsetDateTime),
+    Advance(Duration),
 }
 
 /// `POST /v1/sandbox/latency` `{"ms": n}` (0–60000) → `{ms}`: every later API request (but these
