@@ -99,6 +99,9 @@ pub enum Command {
     /// Usage events from files.
     #[command(subcommand)]
     Usage(UsageCommand),
+    /// Check the configuration: the key, SolvaPay reachable, the tools, the data directory and the
+    /// guards, one line each (exit 0; 5 when a check fails).
+    Doctor(Box<DoctorArgs>),
 }
 
 /// `solvapay-mcp usage …`.
@@ -147,6 +150,20 @@ pub enum ImportFormat {
     Jsonl,
     /// A header row of event field names, then one event per row.
     Csv,
+}
+
+/// `solvapay-mcp doctor`.
+#[derive(Debug, Clone, Args)]
+pub struct DoctorArgs {
+    /// Print the checks as a JSON array of {check, ok, detail, fix}.
+    #[arg(long)]
+    pub json: bool,
+    /// Which tools to expose, and the guards around them.
+    #[command(flatten)]
+    pub server: ServerFlags,
+    /// With no key: the local sandbox the tools call.
+    #[command(flatten)]
+    pub sandbox: SandboxFlags,
 }
 
 /// `solvapay-mcp tools`.

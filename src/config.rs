@@ -69,8 +69,8 @@ impl Config {
     /// Reads configuration through `lookup` (the environment in production, a map in tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let non_empty = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let api_key = non_empty(env::SECRET_KEY)
-            .or_else(|| non_empty(env::API_KEY))
+        let api_key = key_variable(&lookup)
+            .and_then(non_empty)
             .map(|k| ApiKey::new(&k));
         let base_url = match non_empty(env::BASE_URL) {
             Some(raw) => parse_base_url(env::BASE_URL, &raw)?,
@@ -132,6 +132,14 @@ impl Config {
             ),
         }
     }
+}
+
+/// The variable the key is read from: [`env::SECRET_KEY`], else its alias [`env::API_KEY`];
+/// `None` when neither holds more than whitespace.
+pub fn key_variable(lookup: impl Fn(&str) -> Option<String>) -> Option<&'static str> {
+    [env::SECRET_KEY, env::API_KEY]
+        .into_iter()
+        .find(|name| lookup(name).is_some_and(|v| !v.trim().is_empty()))
 }
 
 /// The data directory when none is given: `$XDG_DATA_HOME/solvapay-mcp`, else

@@ -16,7 +16,7 @@ use crate::metrics::CallOutcome;
 use crate::model::FieldError;
 
 /// The documented error codes of SolvaPay's MCP tools.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
     /// The referenced object does not exist.

@@ -73,6 +73,18 @@ impl LocalSession {
         logs: &LogRedaction,
     ) -> Result<Self, ExitCode> {
         let config = Config::from_env().map_err(|e| config_error(&e))?;
+        Self::start_with(config, flags, sandbox_flags, consent, logs).await
+    }
+
+    /// [`start`](Self::start) with `config` instead of the environment's (`doctor` shortens the
+    /// timeout and drops the retries of its one read).
+    pub async fn start_with(
+        config: Config,
+        flags: &ServerFlags,
+        sandbox_flags: &SandboxFlags,
+        consent: Consent,
+        logs: &LogRedaction,
+    ) -> Result<Self, ExitCode> {
         let local = config.api_key.is_none();
         let Backend {
             config,

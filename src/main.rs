@@ -19,6 +19,7 @@ fn main() -> ExitCode {
             Command::Tools(_)
                 | Command::Call(_)
                 | Command::Usage(_)
+                | Command::Doctor(_)
                 | Command::Config(_)
                 | Command::Completions(_)
                 | Command::Man(_)

@@ -8,7 +8,7 @@
 //! it can have inside a longer base64 string (`Basic` credentials, a token that embeds it). Each of
 //! these is also found with any of its characters escaped: JSON `\uXXXX` (either hex case,
 //! surrogate pairs too) and `\/`, percent-encoding `%XX`, HTML `&#NN;` and `&#xHH;`, and an escape
-//! escaped again (`\\u005f`, a JSON string quoted in a log line; `%255F`).
+//! escaped again (`\\u005f`, a JSON string quoted in a log line; `%255F`; `\u00255F`).
 //!
 //! Cost: the forms are kept as a sorted list, lower-cased, and read as a trie (the forms sharing
 //! a prefix are a run of the list), so the search is a few hundred bytes and no library code. One
@@ -358,7 +358,8 @@ enum Unescaped {
 }
 
 /// The escape starting at `text[i]`, if one does: its width and what it stands for. An escape
-/// escaped again is read through: `\\u005f` (a JSON string quoted in a log line), `%255F`.
+/// escaped again is read through: `\\u005f` (a JSON string quoted in a log line), `%255F`,
+/// `\u00255F` (a percent escape in a JSON string).
 fn escape_at(text: &[u8], i: usize) -> Option<(usize, Unescaped)> {
     let rest = text.get(i..)?;
     match rest.first()? {
@@ -386,6 +387,13 @@ fn escape_at(text: &[u8], i: usize) -> Option<(usize, Unescaped)> {
             };
             let high = unit(escape)?;
             let width = slashes + 5;
+            // A percent escape whose `%` is JSON-escaped (`\u00255F`: percent-encoded, then put
+            // in a JSON string as text) stands for the byte it encodes.
+            if high == 0x25
+                && let Some(byte) = rest.get(width..width + 2).and_then(hex_number)
+            {
+                return Some((width + 2, Unescaped::Byte(u8::try_from(byte).ok()?)));
+            }
             if (0xD800..0xDC00).contains(&high)
                 && let Some(next) = rest.get(width..)
                 && next.iter().take(slashes).all(|&b| b == b'\\')

@@ -57,6 +57,7 @@ pub async fn run(cli: Cli, logs: &LogRedaction, announce: impl FnOnce(&Sandbox))
         Some(Command::Usage(crate::cli::UsageCommand::Import(args))) => {
             crate::people::import::run(&args, logs).await
         }
+        Some(Command::Doctor(args)) => crate::people::doctor::run(&args, logs).await,
         None => run_server(cli.server, cli.sandbox, false, Transport::Stdio, logs).await,
     }
 }

@@ -6,13 +6,16 @@
 //! JSON-RPC 2.0 prescribes and a notification never gets one, a request whose id is still in flight
 //! is refused, and a line is capped (an oversized one is discarded, logged and answered), the server
 //! reading on.
+//!
+//! Started by a person at a terminal (stdin a TTY), it says on stderr what it is and what to run
+//! instead, and answers each typed line that is not JSON with a word on stderr too (stdout gets
+//! the JSON-RPC answer as always).
 
 mod codec;
 mod transport;
 mod triage;
 
-#[cfg(unix)]
-use std::io;
+use std::io::{self, IsTerminal, Write};
 #[cfg(unix)]
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 #[cfg(unix)]
@@ -25,6 +28,25 @@ pub use transport::StdioTransport;
 /// Longest accepted JSON-RPC line (4 MiB): far above any real request, far below memory trouble.
 pub const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
 
+/// Said once on stderr when the server starts with a terminal for stdin.
+pub const AT_A_TERMINAL: &str = "solvapay-mcp: this is an MCP server, waiting for an MCP client \
+    to send JSON-RPC messages on stdin (Ctrl-D ends it). At a terminal, run `solvapay-mcp tools` \
+    to list the tools, `solvapay-mcp call TOOL '{...}'` to call one, or `solvapay-mcp config \
+    <client>` for an MCP client's configuration (`solvapay-mcp --help` for more).";
+
+/// Said on stderr for each line typed at the terminal that is not JSON.
+pub const NOT_JSON: &str = "solvapay-mcp: that line is not JSON; this server reads JSON-RPC \
+    messages from an MCP client (the answer on stdout is a parse error). For a person: \
+    `solvapay-mcp tools`, `solvapay-mcp call`, `solvapay-mcp --help`.";
+
+/// Writes `text` on stderr, for the person at the terminal (outside the logs: whatever RUST_LOG
+/// says, they see it).
+pub(crate) fn tell(text: &str) {
+    let mut err = io::stderr().lock();
+    let _ = writeln!(err, "{text}");
+    let _ = err.flush();
+}
+
 /// Standard input, however it is driven.
 pub type Input = Box<dyn AsyncRead + Send + Unpin>;
 /// Standard output, however it is driven.
@@ -33,6 +55,10 @@ pub type Output = Box<dyn AsyncWrite + Send + Unpin>;
 /// The server's transport over the process's standard input and output. Must be called inside the
 /// runtime.
 pub fn transport() -> StdioTransport<Input, Output> {
+    let at_terminal = io::stdin().is_terminal();
+    if at_terminal {
+        tell(AT_A_TERMINAL);
+    }
     let (input, output): (Input, Output) = match sockets() {
         Some((input, output)) => {
             tracing::debug!("stdin and stdout are sockets: non-blocking");
@@ -44,7 +70,7 @@ pub fn transport() -> StdioTransport<Input, Output> {
             (Box::new(input), Box::new(output))
         }
     };
-    over(input, output, MAX_LINE_BYTES)
+    over(input, output, MAX_LINE_BYTES).at_terminal(at_terminal)
 }
 
 /// stdin and stdout as non-blocking sockets, when both are sockets and stdout is not also stderr

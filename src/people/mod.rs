@@ -4,6 +4,7 @@
 //! run at all.
 
 pub mod call;
+pub mod doctor;
 pub mod import;
 pub mod tools;
 

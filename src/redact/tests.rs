@@ -127,6 +127,7 @@ fn every_reading_of_the_escapes_is_tried() {
         (r"x\u0041ffff_key", r"x\[redacted]"),
         (r"x\\u0061b12cd34\\u005fkey", "x[redacted]"),
         ("x%2561b12cd34%255Fkey", "x[redacted]"),
+        (r"x\u002561b12cd34\u00255Fkey", "x[redacted]"),
         (r"&#x61;b12cd34_key&amp;", "[redacted]&amp;"),
     ];
     for (text, expected) in cases {

@@ -18,6 +18,23 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
     ),
 ];
 
+/// The version this build brings the schema to: its newest migration's.
+pub const SCHEMA_VERSION: i32 = match MIGRATIONS.last() {
+    Some((version, ..)) => *version,
+    None => 0,
+};
+
+/// The version a migrated database is at.
+pub(super) async fn current(client: &tokio_postgres::Client) -> Result<i32, StateError> {
+    Ok(client
+        .query_one(
+            "SELECT coalesce(max(version), 0) FROM solvapay_schema_version",
+            &[],
+        )
+        .await?
+        .get(0))
+}
+
 /// The advisory lock key the migrations hold ("solvapay" in ASCII).
 const LOCK: i64 = 0x736f_6c76_6170_6179;
 

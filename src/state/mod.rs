@@ -19,6 +19,7 @@ pub mod totals;
 use std::fmt;
 use std::str::FromStr;
 
+pub use migrate::SCHEMA_VERSION;
 pub use pool::SharedState;
 
 /// Where the shared state lives: a parsed `postgres://` URL. Its `Display` and `Debug` name the

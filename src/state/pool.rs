@@ -94,6 +94,15 @@ impl SharedState {
         Ok(())
     }
 
+    /// The schema version the database is at (opening brings it to [`SCHEMA_VERSION`]; a newer
+    /// one was migrated by a newer build).
+    ///
+    /// [`SCHEMA_VERSION`]: super::SCHEMA_VERSION
+    pub async fn schema_version(&self) -> Result<i32, StateError> {
+        let client = self.client().await?;
+        migrate::current(&client).await
+    }
+
     /// A connection from the pool.
     pub(crate) async fn client(&self) -> Result<deadpool_postgres::Object, StateError> {
         Ok(self.inner.pool.get().await?)

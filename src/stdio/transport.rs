@@ -17,7 +17,7 @@ use std::sync::Arc;
 use futures::{SinkExt, StreamExt};
 use rmcp::RoleServer;
 use rmcp::model::{
-    ClientJsonRpcMessage, ClientNotification, JsonRpcError, JsonRpcMessage, RequestId,
+    ClientJsonRpcMessage, ClientNotification, ErrorCode, JsonRpcError, JsonRpcMessage, RequestId,
     ServerJsonRpcMessage,
 };
 use rmcp::transport::Transport;
@@ -41,6 +41,8 @@ pub struct StdioTransport<R, W> {
     answer: Option<ServerJsonRpcMessage>,
     /// An answer handed to the writer but not yet flushed.
     unflushed: bool,
+    /// A person types the input: a line that is not JSON gets a word on stderr too.
+    at_terminal: bool,
 }
 
 impl<R, W> StdioTransport<R, W>
@@ -56,7 +58,15 @@ where
             requests: InFlight::default(),
             answer: None,
             unflushed: false,
+            at_terminal: false,
         }
+    }
+
+    /// Whether a person types the input at a terminal (then a line that is not JSON is also
+    /// answered on stderr, in words).
+    pub fn at_terminal(mut self, at_terminal: bool) -> Self {
+        self.at_terminal = at_terminal;
+        self
     }
 
     /// Writes and flushes the pending answer, if any.
@@ -138,7 +148,12 @@ where
                     Admission::Refuse(error) => self.refuse(error),
                     Admission::Drop(why) => tracing::debug!("ignoring {why}"),
                 },
-                Line::Refused(error) => self.refuse(error),
+                Line::Refused(error) => {
+                    if self.at_terminal && error.error.code == ErrorCode::PARSE_ERROR {
+                        super::tell(super::NOT_JSON);
+                    }
+                    self.refuse(error);
+                }
                 Line::Ignored(why) => tracing::debug!("ignoring {why}"),
             }
         }

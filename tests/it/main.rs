@@ -29,6 +29,7 @@ mod metrics;
 mod operator;
 mod people_call;
 mod people_cli;
+mod people_doctor;
 mod people_import;
 mod plans;
 mod products;
@@ -45,6 +46,8 @@ mod seed;
 mod shared_state;
 mod shutdown;
 mod stdio;
+#[cfg(unix)]
+mod terminal_hint;
 mod tool_catalog;
 mod tool_list_budget;
 mod transactions;
