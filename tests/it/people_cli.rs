@@ -7,10 +7,10 @@ use std::process::{Output, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Child;
 
 use crate::support::bin::{BIN, Home};
+use crate::support::standalone::Standalone;
 
 /// Runs the binary with `args` in `home` (stdin closed: not a terminal) and waits for it.
 async fn run(home: &Home, args: &[&str]) -> Output {
@@ -63,36 +63,11 @@ struct Server {
 
 impl Server {
     async fn start(home: &Home, db: &Path, demo: bool) -> Self {
-        let mut command = home.command();
-        command.args(["sandbox", "--db", path(db)]);
+        let mut args = vec!["--db", path(db)];
         if demo {
-            command.arg("--demo");
+            args.push("--demo");
         }
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut next = async || {
-            tokio::time::timeout(Duration::from_secs(10), lines.next_line())
-                .await
-                .unwrap()
-                .unwrap()
-                .unwrap()
-        };
-        let url = next()
-            .await
-            .strip_prefix("SOLVAPAY_API_BASE_URL=")
-            .unwrap()
-            .to_owned();
-        let key = next()
-            .await
-            .strip_prefix("SOLVAPAY_SECRET_KEY=")
-            .unwrap()
-            .to_owned();
+        let Standalone { child, url, key } = Standalone::start(home, &args).await;
         Self {
             child,
             url,

@@ -8,10 +8,10 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::support::bin::{Home, Ran};
+use crate::support::standalone::Standalone;
 
 /// The key the sandbox is started with (a test key: the live-key guards stay off).
 const KEY: &str = "sk_test_importKEY42";
@@ -30,28 +30,11 @@ impl Upstream {
     async fn start() -> Self {
         let home = Home::new();
         let db = home.path().join("sandbox.sqlite");
-        let mut child = home
-            .command()
-            .args(["sandbox", "--key", KEY, "--db"])
-            .arg(&db)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
-        let url = first
-            .strip_prefix("SOLVAPAY_API_BASE_URL=")
-            .unwrap()
-            .to_owned();
+        let db_arg = db.to_str().unwrap().to_owned();
+        let sandbox = Standalone::start(&home, &["--key", KEY, "--db", &db_arg]).await;
         Self {
-            _child: child,
-            url,
+            _child: sandbox.child,
+            url: sandbox.url,
             db,
             _home: home,
         }

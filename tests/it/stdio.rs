@@ -11,6 +11,7 @@ use wiremock::{Mock, ResponseTemplate};
 
 use crate::support;
 use crate::support::bin::Home;
+use crate::support::standalone::Standalone;
 
 const CANARY: &str = "sk_live_CANARY_never_print_me_4242";
 
@@ -303,32 +304,11 @@ async fn sigterm_exits_zero() {
 #[tokio::test]
 async fn the_standalone_sandbox_prints_its_url_and_key_and_requires_the_key() {
     let home = Home::new();
-    let mut child = home
-        .command()
-        .args(["sandbox", "--db", ":memory:", "--demo"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut next = async || {
-        tokio::time::timeout(Duration::from_secs(10), stdout.next_line())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap()
-    };
-    let url = next()
-        .await
-        .strip_prefix("SOLVAPAY_API_BASE_URL=")
-        .unwrap()
-        .to_owned();
-    let key = next()
-        .await
-        .strip_prefix("SOLVAPAY_SECRET_KEY=")
-        .unwrap()
-        .to_owned();
+    let Standalone {
+        mut child,
+        url,
+        key,
+    } = Standalone::start(&home, &["--db", ":memory:", "--demo"]).await;
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     let http = crate::support::http();
     let customer = format!("{url}/v1/sdk/customers/cus_A1B2C3D4");

@@ -7,6 +7,7 @@ pub(crate) mod leaks;
 pub(crate) mod person;
 pub(crate) mod postgres;
 pub(crate) mod raw;
+pub(crate) mod standalone;
 
 use rmcp::model::{CallToolRequestParams, CallToolResult};
 use rmcp::service::{Peer, RunningService};
