@@ -2,28 +2,15 @@
 //! a reachable upstream, one that refuses the key, one nothing listens on, a data directory that
 //! cannot be made, a live key, unfinished audited calls, and never the key in the output.
 
-use std::process::Stdio;
-use std::time::Duration;
-
 use serde_json::{Value, json};
 use solvapay_mcp::audit::AuditLog;
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::bin::Home;
+use crate::support::bin::{Home, Ran};
 use crate::support::{leaks, upstream};
 
-/// Longer than any doctor run may take, even against an upstream nothing answers on.
-const BOUND: Duration = Duration::from_secs(60);
-
-/// What one run of `doctor` gave.
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
+impl Ran {
     /// The `--json` report, by check name.
     fn checks(&self) -> Vec<Value> {
         serde_json::from_str::<Vec<Value>>(&self.stdout)
@@ -38,24 +25,11 @@ impl Run {
     }
 }
 
-/// Runs `solvapay-mcp doctor ARGS` in `home` with `env`.
-async fn doctor(home: &Home, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut command = home.command();
-    command
-        .arg("doctor")
-        .args(args)
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    let output = tokio::time::timeout(BOUND, command.output())
-        .await
-        .expect("doctor did not finish in time")
-        .unwrap();
-    Run {
-        code: output.status.code(),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
+/// Runs `solvapay-mcp doctor ARGS` in `home` with `env` (no terminal; at most 60 s).
+async fn doctor(home: &Home, args: &[&str], env: &[(&str, &str)]) -> Ran {
+    let mut all = vec!["doctor"];
+    all.extend_from_slice(args);
+    home.run_with(&all, env).await
 }
 
 /// An upstream that lists no products to `key`.
@@ -76,7 +50,7 @@ async fn listing_products(key: &str) -> MockServer {
 async fn on_the_local_sandbox_every_check_passes() {
     let home = Home::new();
     let page = doctor(&home, &[], &[]).await;
-    assert_eq!(page.code, Some(0), "{}\n{}", page.stdout, page.stderr);
+    assert_eq!(page.code, 0, "{}\n{}", page.stdout, page.stderr);
     let lines: Vec<&str> = page.stdout.lines().collect();
     let (summary, checks) = lines.split_last().unwrap();
     assert!(
@@ -95,7 +69,7 @@ async fn on_the_local_sandbox_every_check_passes() {
     );
 
     let report = doctor(&home, &["--json"], &[]).await;
-    assert_eq!(report.code, Some(0));
+    assert_eq!(report.code, 0);
     let checks = report.checks();
     let names: Vec<&str> = checks
         .iter()
@@ -142,7 +116,7 @@ async fn a_reachable_upstream_with_a_test_key_passes() {
         ("SOLVAPAY_API_BASE_URL", uri.as_str()),
     ];
     let report = doctor(&home, &["--json"], &env).await;
-    assert_eq!(report.code, Some(0), "{}\n{}", report.stdout, report.stderr);
+    assert_eq!(report.code, 0, "{}\n{}", report.stdout, report.stderr);
     let key_line = report.check("key")["detail"].as_str().unwrap().to_owned();
     assert!(key_line.starts_with("sandbox key"), "{key_line}");
     assert!(key_line.contains("from SOLVAPAY_SECRET_KEY"), "{key_line}");
@@ -168,7 +142,7 @@ async fn an_upstream_nothing_listens_on_fails_the_api_check_with_what_to_do() {
         ("SOLVAPAY_API_BASE_URL", base.as_str()),
     ];
     let page = doctor(&home, &[], &env).await;
-    assert_eq!(page.code, Some(5), "{}\n{}", page.stdout, page.stderr);
+    assert_eq!(page.code, 5, "{}\n{}", page.stdout, page.stderr);
     let lines: Vec<&str> = page.stdout.lines().collect();
     let at = lines.iter().position(|l| l.starts_with("✗ api")).unwrap();
     assert!(
@@ -206,7 +180,7 @@ async fn a_refused_key_points_at_the_key() {
         ("SOLVAPAY_API_BASE_URL", uri.as_str()),
     ];
     let report = doctor(&home, &["--json"], &env).await;
-    assert_eq!(report.code, Some(5), "{}", report.stderr);
+    assert_eq!(report.code, 5, "{}", report.stderr);
     let api_check = report.check("api");
     assert_eq!(api_check["ok"], false);
     assert!(
@@ -245,7 +219,7 @@ async fn a_data_dir_that_cannot_be_made_fails_with_its_path() {
         &[("SOLVAPAY_DATA_DIR", dir.to_str().unwrap())],
     )
     .await;
-    assert_eq!(report.code, Some(5), "{}", report.stdout);
+    assert_eq!(report.code, 5, "{}", report.stdout);
     let data = report.check("data dir");
     assert_eq!(data["ok"], false);
     assert!(
@@ -281,7 +255,7 @@ async fn a_live_key_without_the_allow_flag_says_what_the_guard_keeps_off() {
         ("SOLVAPAY_API_BASE_URL", uri.as_str()),
     ];
     let report = doctor(&home, &["--json"], &env).await;
-    assert_eq!(report.code, Some(0), "{}\n{}", report.stdout, report.stderr);
+    assert_eq!(report.code, 0, "{}\n{}", report.stdout, report.stderr);
     assert!(
         report.check("key")["detail"]
             .as_str()
@@ -315,7 +289,7 @@ async fn unfinished_audited_calls_are_a_warning_not_a_failure() {
         &[("SOLVAPAY_DATA_DIR", data.to_str().unwrap())],
     )
     .await;
-    assert_eq!(report.code, Some(0), "{}", report.stdout);
+    assert_eq!(report.code, 0, "{}", report.stdout);
     let audit = report.check("audit log");
     assert_eq!(audit["ok"], true);
     let detail = audit["detail"].as_str().unwrap();
@@ -357,7 +331,7 @@ async fn the_key_appears_in_no_form_on_stdout_or_stderr() {
     ];
     for args in [&[][..], &["--json"][..]] {
         let run = doctor(&home, args, &env).await;
-        assert_eq!(run.code, Some(5), "{}", run.stdout);
+        assert_eq!(run.code, 5, "{}", run.stdout);
         for (stream, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
             if let Some(how) = leaks::reveals(text, key) {
                 panic!("the key shows on {stream} ({how}):\n{text}");
@@ -379,7 +353,7 @@ async fn a_shared_state_is_connected_and_its_schema_version_read() {
         ("SOLVAPAY_REQUEST_STATE_KEY", sealing.as_str()),
     ];
     let report = doctor(&home, &["--json"], &env).await;
-    assert_eq!(report.code, Some(0), "{}\n{}", report.stdout, report.stderr);
+    assert_eq!(report.code, 0, "{}\n{}", report.stdout, report.stderr);
     let state = report.check("shared state");
     let detail = state["detail"].as_str().unwrap();
     assert!(
@@ -407,7 +381,7 @@ async fn a_shared_state_is_connected_and_its_schema_version_read() {
 
     // Replicas must share the sealing key: without one, the server would not start.
     let unsealed = doctor(&home, &["--json"], &env[..1]).await;
-    assert_eq!(unsealed.code, Some(5), "{}", unsealed.stdout);
+    assert_eq!(unsealed.code, 5, "{}", unsealed.stdout);
     let key = unsealed.check("request-state key");
     assert_eq!(key["ok"], false);
     assert!(
@@ -427,7 +401,7 @@ async fn a_malformed_configuration_names_its_variable_and_a_wrong_command_line_i
         ("SOLVAPAY_API_BASE_URL", "ftp://api.example.com"),
     ];
     let report = doctor(&home, &["--json"], &env).await;
-    assert_eq!(report.code, Some(5), "{}", report.stdout);
+    assert_eq!(report.code, 5, "{}", report.stdout);
     let config = report.check("config");
     assert_eq!(config["ok"], false);
     assert_eq!(
@@ -454,6 +428,6 @@ async fn a_malformed_configuration_names_its_variable_and_a_wrong_command_line_i
     assert!(!report.stdout.contains("pasted twice"), "{}", report.stdout);
 
     let wrong = doctor(&home, &["--no-such-flag"], &[]).await;
-    assert_eq!(wrong.code, Some(2), "{}", wrong.stderr);
+    assert_eq!(wrong.code, 2, "{}", wrong.stderr);
     assert!(wrong.stdout.is_empty(), "{}", wrong.stdout);
 }
