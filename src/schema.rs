@@ -479,10 +479,9 @@ fn drop_noise(node: &mut Map<String, Value>) {
     }
 }
 
-/// Each property `node` does not require, as a plain type (without its `null` alternative).
-fn plain_optionals(node: &mut Map<String, Value>) {
-    let required: Vec<String> = node
-        .get("required")
+/// The property names a schema `node` lists as `required` (none when it lists none).
+pub fn required_names(node: &Map<String, Value>) -> Vec<String> {
+    node.get("required")
         .and_then(Value::as_array)
         .map(|r| {
             r.iter()
@@ -490,7 +489,12 @@ fn plain_optionals(node: &mut Map<String, Value>) {
                 .map(str::to_owned)
                 .collect()
         })
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// Each property `node` does not require, as a plain type (without its `null` alternative).
+fn plain_optionals(node: &mut Map<String, Value>) {
+    let required = required_names(node);
     let Some(Value::Object(properties)) = node.get_mut("properties") else {
         return;
     };

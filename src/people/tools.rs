@@ -11,6 +11,7 @@ use serde_json::Value;
 use super::{SUCCESS, out};
 use crate::cli::ToolsArgs;
 use crate::local::{Consent, LocalSession};
+use crate::schema::required_names;
 use crate::telemetry::LogRedaction;
 
 /// Lists the tools: a page for people, or `tools/list`'s own JSON with `--json`.
@@ -97,17 +98,7 @@ pub(crate) struct Parameter {
 /// accepted by (a `deprecated` property) is not shown; a parameter that is the one shown
 /// alternative of an `anyOf` requirement is shown as required.
 pub(crate) fn parameters(tool: &Tool) -> Vec<Parameter> {
-    let mut required: Vec<String> = tool
-        .input_schema
-        .get("required")
-        .and_then(Value::as_array)
-        .map(|r| {
-            r.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut required = required_names(&tool.input_schema);
     let Some(properties) = tool
         .input_schema
         .get("properties")
@@ -160,10 +151,10 @@ fn alternatives(tool: &Tool) -> Vec<Vec<String>> {
     for options in requirements {
         let mut names: Vec<String> = Vec::new();
         for option in options {
-            let required = option.get("required").and_then(Value::as_array);
-            for name in required.into_iter().flatten().filter_map(Value::as_str) {
-                if shown(name) && !names.iter().any(|n| n == name) {
-                    names.push(name.to_owned());
+            let required = option.as_object().map(required_names).unwrap_or_default();
+            for name in required {
+                if shown(&name) && !names.contains(&name) {
+                    names.push(name);
                 }
             }
         }
