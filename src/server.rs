@@ -5,9 +5,11 @@
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{
-    CacheScope, CallToolRequestParams, CallToolResponse, ContentBlock, Implementation,
-    ListToolsResult, PaginatedRequestParams, ProtocolVersion, ServerCapabilities, ServerConfig,
-    Tool,
+    CacheScope, CallToolRequestParams, CallToolResponse, CompleteRequestParams, CompleteResult,
+    ContentBlock, GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities,
+    ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -130,7 +132,13 @@ impl BillingServer {
 
 impl ServerHandler for BillingServer {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        let capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_prompts()
+            .enable_resources()
+            .enable_completions()
+            .build();
+        ServerConfig::new(capabilities)
             .with_server_info(
                 Implementation::new(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))
                     .with_title("SolvaPay billing"),
@@ -160,33 +168,110 @@ impl ServerHandler for BillingServer {
         _request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        let caller = Caller::of(&context);
         let mut tools = self.tools.list_all();
-        if let Some(caller) = caller {
+        if let Some(caller) = Caller::of(&context) {
             tools.retain(|t| caller.policy.allows(&t.name));
         }
-        let mut result = ListToolsResult::with_all_items(tools);
-        if context
-            .protocol_version()
-            .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28)
-        {
-            // The tool list changes only with the server's configuration (and, over HTTP, with
-            // the caller, whose list no one else may be served from a cache).
-            let scope = match caller {
-                Some(_) => CacheScope::Private,
-                None => CacheScope::Public,
-            };
-            result = result.with_ttl_ms(60_000).with_cache_scope(scope);
-        }
-        Ok(result)
+        let result = ListToolsResult::with_all_items(tools);
+        Ok(match cache_scope(&context) {
+            Some(scope) => result.with_ttl_ms(LIST_TTL_MS).with_cache_scope(scope),
+            None => result,
+        })
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
         self.tools.get(name).cloned()
     }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        let prompts = crate::prompts::list(|tool| self.may_call(tool, &context));
+        let result = ListPromptsResult::with_all_items(prompts);
+        Ok(match cache_scope(&context) {
+            Some(scope) => result.with_ttl_ms(LIST_TTL_MS).with_cache_scope(scope),
+            None => result,
+        })
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        let arguments = request.arguments.unwrap_or_default();
+        crate::prompts::get(&request.name, &arguments, |tool| {
+            self.may_call(tool, &context)
+        })
+        .map(Into::into)
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        let resources = crate::resources::list(self, &context);
+        let result = ListResourcesResult::with_all_items(resources);
+        Ok(match cache_scope(&context) {
+            Some(scope) => result.with_ttl_ms(LIST_TTL_MS).with_cache_scope(scope),
+            None => result,
+        })
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        let templates = crate::resources::templates(self, &context);
+        let result = ListResourceTemplatesResult::with_all_items(templates);
+        Ok(match cache_scope(&context) {
+            Some(scope) => result.with_ttl_ms(LIST_TTL_MS).with_cache_scope(scope),
+            None => result,
+        })
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let server = self.serving(&context);
+        crate::resources::read(&server, &request.uri, &context)
+            .await
+            .map(Into::into)
+    }
+
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, ErrorData> {
+        let server = self.serving(&context);
+        crate::completion::complete(&server, &request, |tool| self.may_call(tool, &context)).await
+    }
 }
 
 impl BillingServer {
+    /// Whether the request `context` belongs to may call `tool`: this server has it on, and
+    /// over HTTP the caller's policy allows it. Prompts, resources and completion answer only
+    /// with what such tools could read.
+    pub(crate) fn may_call(&self, tool: &str, context: &RequestContext<RoleServer>) -> bool {
+        self.tools.has_route(tool) && Caller::of(context).is_none_or(|c| c.policy.allows(tool))
+    }
+
+    /// This server as the request `context` belongs to is served: through the caller's client
+    /// over HTTP, through its own over stdio.
+    pub(crate) fn serving(&self, context: &RequestContext<RoleServer>) -> Self {
+        match Caller::of(context) {
+            Some(caller) => self.for_caller(caller),
+            None => self.clone(),
+        }
+    }
+
     /// This server, calling SolvaPay through `caller`'s client.
     fn for_caller(&self, caller: &Caller) -> Self {
         Self {
@@ -313,6 +398,22 @@ impl BillingServer {
             }
         }
     }
+}
+
+/// How long a 2026-07-28 client may cache a list (tools, prompts, resources, templates).
+const LIST_TTL_MS: u64 = 60_000;
+
+/// The cache scope of a list answered on `context`, for 2026-07-28 peers (older ones get no hint).
+/// The lists change only with the server's configuration and, over HTTP, with the caller, whose
+/// list no one else may be served from a cache.
+fn cache_scope(context: &RequestContext<RoleServer>) -> Option<CacheScope> {
+    let modern = context
+        .protocol_version()
+        .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
+    modern.then(|| match Caller::of(context) {
+        Some(_) => CacheScope::Private,
+        None => CacheScope::Public,
+    })
 }
 
 /// Writes the outcome record of an audited call; a failure to write it is logged, never hidden.

@@ -32,6 +32,7 @@ use url::Url;
 
 pub use balance::ProductBalanceWire;
 pub use error::{ApiError, Rejection, TransportKind};
+pub use plans::PlanPage;
 pub use products::{ProductPage, ProductQuery};
 pub use purchases::PurchaseQuery;
 pub use refunds::{RefundAnswer, RefundRequest};

@@ -22,6 +22,17 @@ pub(super) fn more_pages(read: usize, returned: usize, asked: usize, total: Opti
         }
 }
 
+/// One page of a product's plans.
+#[derive(Debug)]
+pub struct PlanPage {
+    /// The plans on this page.
+    pub plans: Vec<PlanWire>,
+    /// Total plans of the product, when SolvaPay reports it.
+    pub total: Option<u64>,
+    /// Whether more plans follow this page.
+    pub has_more: bool,
+}
+
 impl SolvaPayClient {
     /// `POST /v1/sdk/products/{productRef}/plans`.
     pub async fn create_plan(
@@ -90,6 +101,33 @@ impl SolvaPayClient {
                 return Ok(plans);
             }
         }
+    }
+
+    /// `GET /v1/sdk/products/{productRef}/plans?limit&offset=0`: one page of at most `limit`
+    /// plans (rows that could not be read are skipped and counted as seen), for a bounded read.
+    pub async fn first_plans(
+        &self,
+        product: &ProductRef,
+        limit: u32,
+    ) -> Result<PlanPage, ApiError> {
+        let query = [("limit", limit.to_string()), ("offset", "0".to_owned())];
+        let body: Rows<PlanWire> = self
+            .get(
+                Routes::Sdk,
+                &["products", product.as_str(), "plans"],
+                &query,
+            )
+            .await?;
+        let sent = body.rows.len() + body.warnings.len();
+        let has_more = match body.total {
+            Some(total) => (sent as u64) < total,
+            None => sent >= limit as usize,
+        };
+        Ok(PlanPage {
+            plans: body.rows,
+            total: body.total,
+            has_more,
+        })
     }
 
     /// `PUT /v1/sdk/products/{productRef}/plans/{planRef}`.

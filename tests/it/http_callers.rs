@@ -8,7 +8,9 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support;
 use crate::support::bin::Home;
-use crate::support::http::{Auth, HttpServer, Session, call, client, run, stateless, tool_names};
+use crate::support::http::{
+    Auth, HttpServer, Session, call, client, new_token, run, stateless, tool_names,
+};
 
 const KEY_A: &str = "sk_test_ALICECANARY_0a1b2c3d4e";
 const KEY_B: &str = "sk_test_BOBCANARY_9z8y7x6w5v";
@@ -158,18 +160,6 @@ async fn a_caller_with_a_live_key_gets_the_live_key_guard_and_one_with_a_test_ke
     .json();
     assert_eq!(refused["error"]["message"], "tool not found", "{refused}");
     assert_eq!(upstream.received_requests().await.unwrap().len(), 0);
-}
-
-/// `token new` in `home`: the printed token.
-async fn new_token(home: &Home, file: &str, extra: &[&str]) -> String {
-    let mut args = vec!["token", "new", "--file", file];
-    args.extend_from_slice(extra);
-    let (status, stdout, stderr) = run(home, &args, &[]).await;
-    assert!(status.success(), "{stderr}");
-    let token = stdout.trim().to_owned();
-    assert!(token.starts_with("smt_"), "{stdout}");
-    assert!(!stderr.contains(&token), "{stderr}");
-    token
 }
 
 #[tokio::test]

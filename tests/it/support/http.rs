@@ -238,7 +238,8 @@ pub(crate) async fn post(
 }
 
 /// A 2026-07-28 stateless request: `_meta` with the protocol version and client capabilities,
-/// and the `MCP-Protocol-Version`, `Mcp-Method` (and for a tool call `Mcp-Name`) headers.
+/// and the `MCP-Protocol-Version`, `Mcp-Method` (and for a tool call or a prompt its `name`, for a
+/// resource read its `uri`, in `Mcp-Name`) headers.
 pub(crate) async fn stateless(
     http: &reqwest::Client,
     url: &str,
@@ -250,7 +251,10 @@ pub(crate) async fn stateless(
         "io.modelcontextprotocol/protocolVersion": STATELESS,
         "io.modelcontextprotocol/clientCapabilities": {},
     });
-    let name = params["name"].as_str().map(str::to_owned);
+    let name = params["name"]
+        .as_str()
+        .or(params["uri"].as_str())
+        .map(str::to_owned);
     let mut headers = vec![("mcp-protocol-version", STATELESS), ("mcp-method", method)];
     if let Some(name) = name.as_deref() {
         headers.push(("mcp-name", name));
@@ -332,4 +336,16 @@ pub(crate) fn tool_names(result: &Value) -> Vec<String> {
         .iter()
         .map(|t| t["name"].as_str().unwrap().to_owned())
         .collect()
+}
+
+/// `token new` in `home`: the printed token.
+pub(crate) async fn new_token(home: &Home, file: &str, extra: &[&str]) -> String {
+    let mut args = vec!["token", "new", "--file", file];
+    args.extend_from_slice(extra);
+    let (status, stdout, stderr) = run(home, &args, &[]).await;
+    assert!(status.success(), "{stderr}");
+    let token = stdout.trim().to_owned();
+    assert!(token.starts_with("smt_"), "{stdout}");
+    assert!(!stderr.contains(&token), "{stderr}");
+    token
 }

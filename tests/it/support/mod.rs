@@ -2,6 +2,7 @@
 //! client connected to a `BillingServer` through its stdio transport over `tokio::io::duplex`.
 
 pub(crate) mod bin;
+pub(crate) mod eras;
 pub(crate) mod http;
 pub(crate) mod leaks;
 pub(crate) mod person;

@@ -1,0 +1,64 @@
+//! The resources this server offers (MCP layer, beside `tools`): one dispatcher for
+//! `resources/list`, `resources/templates/list` and `resources/read`, each kind of resource in a
+//! file of its own. A kind adds itself with one `mod`, one line in [`list`] or [`templates`], and
+//! one arm in [`read`].
+//!
+//! Every resource is read through the same policy as the tool that reads the same thing: a
+//! resource whose tool the caller may not call is neither listed nor readable (as unknown as a
+//! resource the server does not have).
+
+pub(crate) mod records;
+
+use rmcp::model::{ReadResourceResult, Resource, ResourceTemplate};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer};
+
+use crate::server::BillingServer;
+
+/// The fixed resources `context`'s caller may read.
+pub(crate) fn list(server: &BillingServer, context: &RequestContext<RoleServer>) -> Vec<Resource> {
+    let _ = (server, context);
+    Vec::new()
+}
+
+/// The resource templates `context`'s caller may read.
+pub(crate) fn templates(
+    server: &BillingServer,
+    context: &RequestContext<RoleServer>,
+) -> Vec<ResourceTemplate> {
+    records::templates(|tool| server.may_call(tool, context))
+}
+
+/// The resource at `uri`, read as `context`'s caller (`server` calls SolvaPay with their client).
+/// An unknown URI, or one the caller may not read, is the spec's resource-not-found error (rmcp
+/// gives it the code of the session's protocol era).
+pub(crate) async fn read(
+    server: &BillingServer,
+    uri: &str,
+    context: &RequestContext<RoleServer>,
+) -> Result<ReadResourceResult, ErrorData> {
+    if let Some(path) = uri.strip_prefix(records::SCHEME) {
+        return records::read(server, uri, path, context).await;
+    }
+    Err(not_found(uri))
+}
+
+/// The spec's resource-not-found error for `uri` (-32002; rmcp turns it into -32602 for
+/// 2026-07-28 peers, as that revision asks).
+pub(crate) fn not_found(uri: &str) -> ErrorData {
+    ErrorData::resource_not_found(
+        format!("resource not found: {}", quoted(uri)),
+        Some(serde_json::json!({ "uri": quoted(uri) })),
+    )
+}
+
+/// `uri` as an error may repeat it: at most 200 characters, with the characters that hide or
+/// reorder text dropped.
+fn quoted(uri: &str) -> String {
+    let shown: String = uri.chars().take(200).collect();
+    let mut shown = crate::text::scrub(&shown).into_owned();
+    if uri.chars().nth(200).is_some() {
+        shown.push('…');
+    }
+    shown
+}
