@@ -29,10 +29,14 @@ async fn server_identifies_itself_not_as_rmcp() {
             "instructions lack {needle:?}"
         );
     }
-    // Only tools are implemented, so only tools are advertised.
+    // What is implemented is advertised, and nothing else (no logging, no subscriptions).
     let caps = serde_json::to_value(&info.capabilities).unwrap();
     let advertised: Vec<&String> = caps.as_object().unwrap().keys().collect();
-    assert_eq!(advertised, ["tools"], "{caps}");
+    assert_eq!(
+        advertised,
+        ["completions", "prompts", "resources", "tools"],
+        "{caps}"
+    );
 }
 
 /// What every tool must advertise, written out here rather than read from `catalog::TOOLS`, so a
