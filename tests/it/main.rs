@@ -38,6 +38,7 @@ mod reading;
 mod redaction;
 mod refund_safety;
 mod revenue;
+mod sandbox_dashboard;
 mod sandbox_pages;
 mod sandbox_routes;
 mod sandbox_support;
