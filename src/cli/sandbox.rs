@@ -222,6 +222,9 @@ fn status(path: &Path, json: bool, out: &mut dyn Write) -> Result<ExitCode, Fail
     writeln!(out, "clock     {}", describe_clock(clock))?;
     if let Some(server) = &status.server {
         writeln!(out, "server    {}", describe_server(server))?;
+        if server.running {
+            writeln!(out, "dashboard {}", server.dashboard)?;
+        }
     }
     for (label, line) in census_lines(contents) {
         writeln!(out, "{label:<12} {line}")?;

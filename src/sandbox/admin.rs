@@ -94,6 +94,8 @@ impl ClockView {
 pub struct ServerView {
     /// Its base URL.
     pub url: String,
+    /// Its dashboard (`<url>/dashboard`: key-free, for this machine only).
+    pub dashboard: String,
     /// Its process id.
     pub pid: u32,
     /// Whether it answers `GET /healthz` now (a crashed server leaves its record behind).
@@ -138,6 +140,24 @@ pub enum ClockChange {
     Freeze,
     /// Let stopped time flow again from where it stands.
     Resume,
+}
+
+impl ClockChange {
+    /// The setting `current` becomes at wall-clock time `wall`; `None` for [`ClockChange::Show`].
+    /// The one rule for the command line, `POST /v1/sandbox/clock` and the dashboard's form.
+    pub(crate) fn applied_to(
+        self,
+        current: ClockSetting,
+        wall: OffsetDateTime,
+    ) -> Option<ClockSetting> {
+        match self {
+            Self::Show => None,
+            Self::Set(at) => Some(ClockSetting::Frozen { at }.frozen(wall)),
+            Self::Advance(d) => Some(current.advanced(d)),
+            Self::Freeze => Some(current.frozen(wall)),
+            Self::Resume => Some(current.resumed(wall)),
+        }
+    }
 }
 
 /// Where the database is, what it holds, its clock, and the server on it. A file that does not
@@ -249,14 +269,7 @@ pub fn clock(
     };
     let stored = db::load_clock(&conn).map_err(fail)?;
     let current = stored.unwrap_or_default();
-    let wall = OffsetDateTime::now_utc();
-    let next = match change {
-        ClockChange::Show => None,
-        ClockChange::Set(at) => Some(ClockSetting::Frozen { at }),
-        ClockChange::Advance(d) => Some(current.advanced(d)),
-        ClockChange::Freeze => Some(current.frozen(wall)),
-        ClockChange::Resume => Some(current.resumed(wall)),
-    };
+    let next = change.applied_to(current, OffsetDateTime::now_utc());
     if let Some(next) = next {
         db::store_clock(&conn, next).map_err(fail)?;
     }
@@ -323,6 +336,7 @@ fn wal_path(path: &Path) -> PathBuf {
 fn probe(listener: Listener) -> ServerView {
     let running = healthy(&listener.url);
     ServerView {
+        dashboard: format!("{}{}", listener.url, super::dashboard::PATH),
         url: listener.url,
         pid: listener.pid,
         running,

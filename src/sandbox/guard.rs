@@ -118,13 +118,19 @@ pub(crate) enum PageForm {
     Checkout,
     /// The cancel-renewal buttons of `/customer/manage`.
     PortalCancel,
+    /// The clock form of `/dashboard` (one page, so one session: [`DASHBOARD_SESSION`]).
+    DashboardClock,
 }
+
+/// The session id the dashboard's clock form is signed for: the dashboard has no session.
+pub(crate) const DASHBOARD_SESSION: &str = "dashboard";
 
 impl PageForm {
     fn label(self) -> &'static [u8] {
         match self {
             Self::Checkout => b"checkout",
             Self::PortalCancel => b"portal-cancel",
+            Self::DashboardClock => b"dashboard-clock",
         }
     }
 }

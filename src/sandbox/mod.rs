@@ -5,7 +5,7 @@
 //! Layout, from the bottom up: `db` (schema, migration, one SQLite transaction per request; no
 //! business rules) · `model/*` (one row type per table, with its loads and stores) · `billing` (rules
 //! and the "Sandbox choice" functions, on top of `model`) · `views` (response bodies) · `routes/*`
-//! (one file per resource) · `pages` (HTML) · `guard` (Host allow-list, CSRF tokens, form-post
+//! (one file per resource) · `pages` (HTML) · `dashboard` (the `/dashboard` page) · `guard` (Host allow-list, CSRF tokens, form-post
 //! checks) · `demo` (seed data) · `clock` · `error` (NestJS error bodies). Routes and pages run in
 //! `AppState::swept_tx`: the billing sweep, then the request, in one transaction. `admin` is the
 //! `solvapay-mcp sandbox status|reset|export|clock` commands, on the database file itself.
@@ -13,6 +13,7 @@
 pub mod admin;
 mod billing;
 mod clock;
+mod dashboard;
 mod db;
 mod demo;
 mod error;
@@ -141,6 +142,27 @@ impl AppState {
         Ok(())
     }
 
+    /// Changes the clock as `change` says (the rule of `solvapay-mcp sandbox clock`), starting from
+    /// the clock stored beside this server when the command line moved it, and stores it, inside
+    /// the caller's database transaction (so the follower of the stored clock never sees it
+    /// half-done and a restarted sandbox resumes this time). Gives the sandbox time afterwards.
+    pub(crate) fn change_clock(
+        &self,
+        conn: &rusqlite::Connection,
+        change: admin::ClockChange,
+    ) -> rusqlite::Result<OffsetDateTime> {
+        self.adopt_stored_clock(conn)?;
+        if let Some(next) = change.applied_to(self.clock.setting(), OffsetDateTime::now_utc()) {
+            self.clock.apply(next);
+            db::store_clock(conn, next)?;
+            *self
+                .stored_clock
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(next);
+        }
+        Ok(self.clock.now())
+    }
+
     /// The transaction every request runs in, at sandbox time `now`: first the billing sweep brings
     /// the ledger up to `now` (renewals, expiries, pending refunds), then `f` runs on the swept
     /// ledger. Committed only when both succeed.
@@ -265,6 +287,8 @@ impl Sandbox {
         let app = router(state);
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
+            // The peer address is kept: the dashboard answers loopback peers only.
+            let app = app.into_make_service_with_connect_info::<SocketAddr>();
             let served = axum::serve(listener, app)
                 .with_graceful_shutdown(async {
                     let _ = stopped.await;
@@ -275,6 +299,10 @@ impl Sandbox {
             }
         });
         tracing::info!(%base_url, db = %db_description, "sandbox listening");
+        tracing::info!(
+            "sandbox dashboard: {base_url}{} (key-free, this machine only)",
+            dashboard::PATH
+        );
         Ok(Sandbox {
             base_url,
             key,
@@ -291,6 +319,12 @@ impl Sandbox {
     /// `http://127.0.0.1:PORT`.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// `http://127.0.0.1:PORT/dashboard`: the ledger and the clock in a browser, key-free, for
+    /// this machine only.
+    pub fn dashboard_url(&self) -> String {
+        format!("{}{}", self.base_url, dashboard::PATH)
     }
 
     /// The bearer key clients must send.

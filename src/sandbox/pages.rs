@@ -1,5 +1,5 @@
 //! The hosted pages the session URLs point at: checkout (`/customer/checkout?id=`) and the customer
-//! portal (`/customer/manage?id=`). Plain HTML forms, no JavaScript, no inline style; every value is
+//! portal (`/customer/manage?id=`), and under the same headers the dashboard (`dashboard`). Plain HTML forms, no JavaScript, no inline style; every value is
 //! HTML-escaped. Every form post is checked by `guard::check_form_post` (own origin, urlencoded,
 //! the page's CSRF token) before it touches the ledger, and every response carries the headers of
 //! `PAGE_HEADERS` and a Content-Security-Policy.
@@ -31,6 +31,7 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
         .route("/customer/manage", get(portal_page))
         .route("/customer/manage/cancel", post(portal_cancel))
         .route(STYLESHEET, get(stylesheet))
+        .merge(super::dashboard::router())
         // A checkout page with a return URL sets its own policy (see `csp`).
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
@@ -140,7 +141,7 @@ fn failure(e: &ApiError) -> Response {
 }
 
 /// `4900, "USD"` → `$49.00`, `2500, "JPY"` → `¥2,500`: the same formatting as tool results.
-fn money(amount: i64, currency: &str) -> String {
+pub(crate) fn money(amount: i64, currency: &str) -> String {
     crate::model::Currency::from_api(currency).format(amount)
 }
 

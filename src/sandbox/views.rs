@@ -200,31 +200,62 @@ pub(crate) fn purchase(
     put(&mut m, "nextBillingDate", p.next_billing_date.clone());
     put(&mut m, "cancelledAt", p.cancelled_at.clone());
     put(&mut m, "cancellationReason", p.cancellation_reason.clone());
+    if let Some(u) = usage(tx, p, &customer_ref, &product_ref, now)? {
+        m.insert(
+            "usage".into(),
+            json!({"used": u.used, "overageUnits": u.overage_units, "overageCost": u.overage_cost,
+                   "periodStart": u.period_start, "periodEnd": u.period_end}),
+        );
+    }
+    Ok(Value::Object(m))
+}
+
+/// A metered purchase's usage in its current period, as `SdkPurchaseResponse.usage` gives it.
+#[derive(Debug, Clone)]
+pub(crate) struct Usage {
+    pub(crate) used: i64,
+    pub(crate) overage_units: i64,
+    /// In cents (Sandbox choice 2.7).
+    pub(crate) overage_cost: i64,
+    pub(crate) period_start: String,
+    pub(crate) period_end: String,
+}
+
+/// The usage of `p` (of customer `customer_ref`, product `product_ref`) at `now`; `None` for a
+/// purchase that is not metered or has no period.
+pub(crate) fn usage(
+    tx: &Transaction<'_>,
+    p: &Purchase,
+    customer_ref: &str,
+    product_ref: &str,
+    now: time::OffsetDateTime,
+) -> ApiResult<Option<Usage>> {
     let kind = p.snap_str("planType");
     let metered = matches!(kind, "usage-based" | "hybrid")
         || p.snap_i64("limit") > 0
         || p.snap_i64("freeUnits") > 0;
-    if let (true, Some(start), Some(end)) = (metered, &p.period_start, &p.period_end) {
-        // Events stamped at `now` count (the clock may be frozen); the window ends at `periodEnd`.
-        let upto = fmt_ts(now + time::Duration::milliseconds(1)).min(end.clone());
-        let used = billing::usage_used(tx, &customer_ref, &product_ref, start, &upto)?;
-        let limit = p.snap_i64("limit");
-        let overage = if limit > 0 { (used - limit).max(0) } else { 0 };
-        let rate = p
-            .plan_snapshot
-            .get("overagePolicy")
-            .and_then(|o| o.get("overageRate"))
-            .and_then(Value::as_i64)
-            .unwrap_or_else(|| p.snap_i64("creditsPerUnit"));
-        // Sandbox choice 2.7: overage cost in cents at 100 credits per cent, rounded half-up.
-        let cost = (overage * rate + 50) / 100;
-        m.insert(
-            "usage".into(),
-            json!({"used": used, "overageUnits": overage, "overageCost": cost,
-                   "periodStart": start, "periodEnd": end}),
-        );
-    }
-    Ok(Value::Object(m))
+    let (true, Some(start), Some(end)) = (metered, &p.period_start, &p.period_end) else {
+        return Ok(None);
+    };
+    // Events stamped at `now` count (the clock may be frozen); the window ends at `periodEnd`.
+    let upto = fmt_ts(now + time::Duration::milliseconds(1)).min(end.clone());
+    let used = billing::usage_used(tx, customer_ref, product_ref, start, &upto)?;
+    let limit = p.snap_i64("limit");
+    let overage = if limit > 0 { (used - limit).max(0) } else { 0 };
+    let rate = p
+        .plan_snapshot
+        .get("overagePolicy")
+        .and_then(|o| o.get("overageRate"))
+        .and_then(Value::as_i64)
+        .unwrap_or_else(|| p.snap_i64("creditsPerUnit"));
+    // Sandbox choice 2.7: overage cost in cents at 100 credits per cent, rounded half-up.
+    Ok(Some(Usage {
+        used,
+        overage_units: overage,
+        overage_cost: (overage * rate + 50) / 100,
+        period_start: start.clone(),
+        period_end: end.clone(),
+    }))
 }
 
 /// `TransactionResponse`.

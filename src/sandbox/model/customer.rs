@@ -22,7 +22,7 @@ pub(crate) struct Customer {
 }
 
 impl Customer {
-    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+    pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
         Ok(Self {
             id: r.get("id")?,
             reference: r.get("reference")?,

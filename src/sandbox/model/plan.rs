@@ -61,7 +61,7 @@ impl Plan {
         }
     }
 
-    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+    pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
         let extra = match json_col(r, "extra")? {
             Value::Object(m) => m,
             _ => Map::new(),

@@ -20,6 +20,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use time::Duration;
 
+use super::admin::ClockChange;
 use super::error::{ApiError, ApiResult};
 use super::util::{Fields, fmt_ts, json_object, parse_ts};
 use super::{AppState, St};
@@ -71,35 +72,14 @@ async fn set_clock(State(st): St, body: Bytes) -> ApiResult<Json<Value>> {
             ));
         }
     };
-    // Changed and stored in one database transaction, so a restarted sandbox resumes this time
-    // and the follower of the stored clock never sees it half-done.
     let state = Arc::clone(&st);
     let now = st
         .db
         .tx(st.clock.now(), move |tx, _| {
-            // A clock stored beside this server (the command line) is the one this change moves.
-            state.adopt_stored_clock(tx)?;
-            match change {
-                ClockChange::Set(t) => state.clock.set(t),
-                ClockChange::Advance(d) => state.clock.advance(d),
-            }
-            let setting = state.clock.setting();
-            super::db::store_clock(tx, setting)?;
-            *state
-                .stored_clock
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(setting);
-            Ok(fmt_ts(state.clock.now()))
+            Ok(state.change_clock(tx, change)?)
         })
         .await?;
-    Ok(Json(json!({"now": now})))
-}
-
-/// What `POST /v1/sandbox/clock` asks.
-#[derive(Debug, Clone, Copy)]
-enum ClockChange {
-    Set(time::OffsetDateTime),
-    Advance(Duration),
+    Ok(Json(json!({"now": fmt_ts(now)})))
 }
 
 /// `POST /v1/sandbox/latency` `{"ms": n}` (0–60000) → `{ms}`: every later API request (but these
