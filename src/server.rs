@@ -172,11 +172,7 @@ impl ServerHandler for BillingServer {
         if let Some(caller) = Caller::of(&context) {
             tools.retain(|t| caller.policy.allows(&t.name));
         }
-        let result = ListToolsResult::with_all_items(tools);
-        Ok(match cache_scope(&context) {
-            Some(scope) => result.with_ttl_ms(LIST_TTL_MS).with_cache_scope(scope),
-            None => result,
-        })
+        Ok(ListToolsResult::with_all_items(tools).cached(&context))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
@@ -189,11 +185,7 @@ impl ServerHandler for BillingServer {
         context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, ErrorData> {
         let prompts = crate::prompts::list(|tool| self.may_call(tool, &context));
-        let result = ListPromptsResult::with_all_items(prompts);
-        Ok(match cache_scope(&context) {
-            Some(scope) => result.with_ttl_ms(LIST_TTL_MS).with_cache_scope(scope),
-            None => result,
-        })
+        Ok(ListPromptsResult::with_all_items(prompts).cached(&context))
     }
 
     async fn get_prompt(
@@ -214,11 +206,7 @@ impl ServerHandler for BillingServer {
         context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
         let resources = crate::resources::list(self, &context);
-        let result = ListResourcesResult::with_all_items(resources);
-        Ok(match cache_scope(&context) {
-            Some(scope) => result.with_ttl_ms(LIST_TTL_MS).with_cache_scope(scope),
-            None => result,
-        })
+        Ok(ListResourcesResult::with_all_items(resources).cached(&context))
     }
 
     async fn list_resource_templates(
@@ -227,11 +215,7 @@ impl ServerHandler for BillingServer {
         context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, ErrorData> {
         let templates = crate::resources::templates(self, &context);
-        let result = ListResourceTemplatesResult::with_all_items(templates);
-        Ok(match cache_scope(&context) {
-            Some(scope) => result.with_ttl_ms(LIST_TTL_MS).with_cache_scope(scope),
-            None => result,
-        })
+        Ok(ListResourceTemplatesResult::with_all_items(templates).cached(&context))
     }
 
     async fn read_resource(
@@ -455,6 +439,36 @@ async fn finish(
         tracing::error!("could not write the audit log: {e}");
     }
 }
+
+/// A list result that may carry the 2026-07-28 caching hints.
+trait Cached: Sized {
+    fn hinted(self, ttl_ms: u64, scope: CacheScope) -> Self;
+
+    /// The result with the hints `cache_scope` gives for `context` (none before 2026-07-28).
+    fn cached(self, context: &RequestContext<RoleServer>) -> Self {
+        match cache_scope(context) {
+            Some(scope) => self.hinted(LIST_TTL_MS, scope),
+            None => self,
+        }
+    }
+}
+
+macro_rules! cached {
+    ($($list:ty),*) => {$(
+        impl Cached for $list {
+            fn hinted(self, ttl_ms: u64, scope: CacheScope) -> Self {
+                self.with_ttl_ms(ttl_ms).with_cache_scope(scope)
+            }
+        }
+    )*};
+}
+
+cached!(
+    ListToolsResult,
+    ListPromptsResult,
+    ListResourcesResult,
+    ListResourceTemplatesResult
+);
 
 /// How a call that answered `response` is counted in the metrics.
 fn counted(

@@ -74,17 +74,7 @@ impl SolvaPayClient {
     ) -> Result<Vec<PlanWire>, ApiError> {
         let mut plans: Vec<PlanWire> = Vec::new();
         loop {
-            let query = [
-                ("limit", PLAN_PAGE.to_string()),
-                ("offset", plans.len().to_string()),
-            ];
-            let body: Rows<PlanWire> = self
-                .get(
-                    Routes::Sdk,
-                    &["products", product.as_str(), "plans"],
-                    &query,
-                )
-                .await?;
+            let body = self.plans_page(product, PLAN_PAGE, plans.len()).await?;
             // The plan tools list, compose and pick plans (a default, a price): a plan left out
             // would be a wrong answer, so a row that could not be read is an error naming it.
             if !body.warnings.is_empty() {
@@ -110,14 +100,7 @@ impl SolvaPayClient {
         product: &ProductRef,
         limit: u32,
     ) -> Result<PlanPage, ApiError> {
-        let query = [("limit", limit.to_string()), ("offset", "0".to_owned())];
-        let body: Rows<PlanWire> = self
-            .get(
-                Routes::Sdk,
-                &["products", product.as_str(), "plans"],
-                &query,
-            )
-            .await?;
+        let body = self.plans_page(product, limit, 0).await?;
         let sent = body.rows.len() + body.warnings.len();
         let has_more = match body.total {
             Some(total) => (sent as u64) < total,
@@ -128,6 +111,22 @@ impl SolvaPayClient {
             total: body.total,
             has_more,
         })
+    }
+
+    /// `GET /v1/sdk/products/{productRef}/plans?limit&offset`: one page as SolvaPay sends it.
+    async fn plans_page(
+        &self,
+        product: &ProductRef,
+        limit: impl std::fmt::Display,
+        offset: usize,
+    ) -> Result<Rows<PlanWire>, ApiError> {
+        let query = [("limit", limit.to_string()), ("offset", offset.to_string())];
+        self.get(
+            Routes::Sdk,
+            &["products", product.as_str(), "plans"],
+            &query,
+        )
+        .await
     }
 
     /// `PUT /v1/sdk/products/{productRef}/plans/{planRef}`.

@@ -37,10 +37,19 @@ pub(crate) async fn read(
     uri: &str,
     context: &RequestContext<RoleServer>,
 ) -> Result<ReadResourceResult, ErrorData> {
-    if let Some(path) = uri.strip_prefix(records::SCHEME) {
+    if let Some(path) = after_scheme(uri, records::SCHEME) {
         return records::read(server, uri, path, context).await;
     }
     Err(not_found(uri))
+}
+
+/// What follows `scheme` (`"solvapay://"`) in `uri`, whatever the scheme's case: a URI's scheme
+/// is case-insensitive (RFC 3986 §3.1), so `SOLVAPAY://…` names the same resource.
+fn after_scheme<'u>(uri: &'u str, scheme: &str) -> Option<&'u str> {
+    let head = uri.get(..scheme.len())?;
+    head.eq_ignore_ascii_case(scheme)
+        .then(|| uri.get(scheme.len()..))
+        .flatten()
 }
 
 /// The spec's resource-not-found error for `uri` (-32002; rmcp turns it into -32602 for

@@ -89,7 +89,9 @@ impl Record {
         let (collection, reference) = path.split_once('/')?;
         let kind = Self::ALL
             .into_iter()
-            .find(|k| k.collection() == collection)?;
+            // The collection stands where a URI's host does, which is case-insensitive (RFC
+            // 3986 §3.2.2); the reference after it is not.
+            .find(|k| k.collection().eq_ignore_ascii_case(collection))?;
         Some((kind, reference))
     }
 }

@@ -9,18 +9,10 @@ use rmcp::model::{CompletionContext, CompletionInfo};
 use serde_json::{Value, json};
 
 use crate::support::bin::Home;
-use crate::support::eras::{Connected, ERAS, Era, protocol_error, start};
+use crate::support::eras::{Connected, ERAS, demo, protocol_error, start};
 
 const CUSTOMERS: &str = "solvapay://customers/{reference}";
 const PRODUCTS: &str = "solvapay://products/{reference}";
-
-async fn demo(era: Era, extra: &[&str]) -> (Home, Connected) {
-    let home = Home::new();
-    let mut args = vec!["--demo"];
-    args.extend_from_slice(extra);
-    let client = start(&home, era, &args, &[]).await;
-    (home, client)
-}
 
 async fn prompt(
     client: &Connected,

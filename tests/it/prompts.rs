@@ -6,16 +6,7 @@
 use rmcp::model::{ContentBlock, GetPromptRequestParams, GetPromptResponse, Prompt};
 use serde_json::{Value, json};
 
-use crate::support::bin::Home;
-use crate::support::eras::{Connected, ERAS, Era, protocol_error, start};
-
-async fn demo(era: Era, extra: &[&str]) -> (Home, Connected) {
-    let home = Home::new();
-    let mut args = vec!["--demo"];
-    args.extend_from_slice(extra);
-    let client = start(&home, era, &args, &[]).await;
-    (home, client)
-}
+use crate::support::eras::{Connected, ERAS, demo, protocol_error};
 
 fn request(name: &str, arguments: Value) -> GetPromptRequestParams {
     GetPromptRequestParams::new(name).with_arguments(arguments.as_object().unwrap().clone())

@@ -9,7 +9,7 @@ use rmcp::model::{
 use serde_json::{Value, json};
 
 use crate::support::bin::Home;
-use crate::support::eras::{Connected, ERAS, Era, protocol_error, start};
+use crate::support::eras::{Connected, ERAS, demo, protocol_error};
 use crate::support::http::{Auth, HttpServer, Session, client, new_token, stateless};
 
 const TEMPLATES: [&str; 3] = [
@@ -17,14 +17,6 @@ const TEMPLATES: [&str; 3] = [
     "solvapay://products/{reference}",
     "solvapay://purchases/{reference}",
 ];
-
-async fn demo(era: Era, extra: &[&str]) -> (Home, Connected) {
-    let home = Home::new();
-    let mut args = vec!["--demo"];
-    args.extend_from_slice(extra);
-    let client = start(&home, era, &args, &[]).await;
-    (home, client)
-}
 
 /// The one JSON content of the resource at `uri`, with its MIME type.
 async fn read(client: &Connected, uri: &str) -> (Option<String>, Value) {
@@ -108,6 +100,22 @@ async fn the_templates_are_listed_and_read_as_the_get_tools_answer_in_both_eras(
         }
         let (_, jane) = read(&client, "solvapay://customers/cus_A1B2C3D4").await;
         assert_eq!(jane["email"], "jane@acme.com", "{jane}");
+        // Scheme and host are case-insensitive in a URI; the reference is not.
+        for uri in [
+            "SOLVAPAY://customers/cus_A1B2C3D4",
+            "SolvaPay://Customers/cus_A1B2C3D4",
+        ] {
+            let (_, same) = read(&client, uri).await;
+            assert_eq!(same, jane, "{era:?} {uri}");
+        }
+        let lower = protocol_error(
+            client
+                .read_resource_once(ReadResourceRequestParams::new(
+                    "solvapay://customers/cus_a1b2c3d4",
+                ))
+                .await,
+        );
+        assert_eq!(lower.code.0, era.resource_not_found(), "{era:?}: {lower:?}");
     }
 }
 
@@ -124,7 +132,6 @@ async fn a_missing_record_is_resource_not_found_in_each_eras_code() {
             "https://api.solvapay.com/v1/sdk/customers/cus_A1B2C3D4",
             "solvapay://invoices/inv_1",
             "solvapay://customers",
-            "SOLVAPAY://customers/cus_A1B2C3D4",
         ] {
             let error = protocol_error(
                 client

@@ -65,6 +65,15 @@ pub(crate) async fn start(home: &Home, era: Era, args: &[&str], env: &[(&str, &s
     }
 }
 
+/// The binary on the demo sandbox (its own data dir, with `extra` flags), connected in `era`.
+pub(crate) async fn demo(era: Era, extra: &[&str]) -> (Home, Connected) {
+    let home = Home::new();
+    let mut args = vec!["--demo"];
+    args.extend_from_slice(extra);
+    let client = start(&home, era, &args, &[]).await;
+    (home, client)
+}
+
 /// The protocol error a request failed with; fails the test on success or another failure.
 pub(crate) fn protocol_error<T: std::fmt::Debug>(result: Result<T, ServiceError>) -> ErrorData {
     match result {
