@@ -14,11 +14,12 @@ use solvapay_mcp::model::money::Currency;
 use solvapay_mcp::sandbox::{DbLocation, SandboxOptions};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use super::sandbox_support::{Sb, csrf_of, memory, start_with};
+use super::sandbox_support::{
+    PAGE_CSP as CSP, Sb, assert_page_headers, csrf_of, memory, start_with,
+};
 use super::support::bin::Home;
 
 const FORM: &str = "application/x-www-form-urlencoded";
-const CSP: &str = "default-src 'self'; form-action 'self'; frame-ancestors 'none'";
 
 fn demo() -> SandboxOptions {
     SandboxOptions {
@@ -30,18 +31,8 @@ fn demo() -> SandboxOptions {
 /// The dashboard page: status, headers checked, body.
 async fn dashboard(sb: &Sb) -> (u16, String) {
     let res = sb.http.get(sb.url("/dashboard")).send().await.unwrap();
-    assert_page_headers(&res);
+    assert_page_headers(&res, CSP);
     (res.status().as_u16(), res.text().await.unwrap())
-}
-
-fn assert_page_headers(res: &reqwest::Response) {
-    let h = res.headers();
-    let what = format!("{} {}", res.status(), res.url());
-    assert_eq!(h["content-security-policy"], CSP, "{what}");
-    assert_eq!(h["x-frame-options"], "DENY", "{what}");
-    assert_eq!(h["referrer-policy"], "same-origin", "{what}");
-    assert_eq!(h["cache-control"], "no-store", "{what}");
-    assert_eq!(h["x-content-type-options"], "nosniff", "{what}");
 }
 
 /// The `<main>` of a dashboard page, which is well-formed XML.
@@ -636,7 +627,7 @@ async fn raw_post(sb: &Sb, headers: &[(&str, String)], body: String) -> (u16, St
         req = req.header(*name, value);
     }
     let res = req.send().await.unwrap();
-    assert_page_headers(&res);
+    assert_page_headers(&res, CSP);
     (res.status().as_u16(), res.text().await.unwrap())
 }
 
@@ -871,7 +862,7 @@ async fn the_clock_form_moves_the_clock_the_api_and_sandbox_status_give_and_refu
     for (fields, says) in bad {
         let res = clock_form(&sb, fields).await;
         assert_eq!(res.status().as_u16(), 400, "{fields:?}");
-        assert_page_headers(&res);
+        assert_page_headers(&res, CSP);
         let html = res.text().await.unwrap();
         with_main(&html, |root| {
             let alert = root
@@ -992,7 +983,7 @@ async fn a_sandbox_open_to_the_network_refuses_the_dashboard_to_another_machine(
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 403);
-    assert_page_headers(&res);
+    assert_page_headers(&res, CSP);
     let text = res.text().await.unwrap();
     assert!(text.contains("only on the machine"), "{text}");
     assert!(!text.contains("Jane") && !text.contains("cus_"), "{text}");

@@ -7,10 +7,11 @@ use reqwest::Method;
 use serde_json::json;
 use solvapay_mcp::sandbox::SandboxOptions;
 
-use super::sandbox_support::{Sb, csrf_of, memory, start_with};
+use super::sandbox_support::{
+    PAGE_CSP as CSP, Sb, assert_page_headers, csrf_of, memory, start_with,
+};
 
 const FORM: &str = "application/x-www-form-urlencoded";
-const CSP: &str = "default-src 'self'; form-action 'self'; frame-ancestors 'none'";
 
 /// A customer, a $49 monthly plan, and an open checkout session for it.
 struct Checkout {
@@ -81,16 +82,6 @@ fn port(sb: &Sb) -> u16 {
         .unwrap()
         .port()
         .unwrap()
-}
-
-fn assert_page_headers(res: &reqwest::Response, csp: &str) {
-    let h = res.headers();
-    let what = format!("{} {}", res.status(), res.url());
-    assert_eq!(h["content-security-policy"], csp, "{what}");
-    assert_eq!(h["x-frame-options"], "DENY", "{what}");
-    assert_eq!(h["referrer-policy"], "same-origin", "{what}");
-    assert_eq!(h["cache-control"], "no-store", "{what}");
-    assert_eq!(h["x-content-type-options"], "nosniff", "{what}");
 }
 
 #[tokio::test]

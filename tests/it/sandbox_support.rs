@@ -335,3 +335,18 @@ pub(crate) fn csrf_of(html: &str) -> String {
 pub(crate) fn obj(v: Value) -> Map<String, Value> {
     v.as_object().unwrap().clone()
 }
+
+/// The Content-Security-Policy of the sandbox's pages (checkout, portal, dashboard) without a
+/// return URL.
+pub(crate) const PAGE_CSP: &str = "default-src 'self'; form-action 'self'; frame-ancestors 'none'";
+
+/// The headers every sandbox page carries, with the policy `csp`.
+pub(crate) fn assert_page_headers(res: &reqwest::Response, csp: &str) {
+    let h = res.headers();
+    let what = format!("{} {}", res.status(), res.url());
+    assert_eq!(h["content-security-policy"], csp, "{what}");
+    assert_eq!(h["x-frame-options"], "DENY", "{what}");
+    assert_eq!(h["referrer-policy"], "same-origin", "{what}");
+    assert_eq!(h["cache-control"], "no-store", "{what}");
+    assert_eq!(h["x-content-type-options"], "nosniff", "{what}");
+}
