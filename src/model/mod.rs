@@ -10,6 +10,7 @@ pub mod money;
 pub mod plan;
 pub mod product;
 pub mod purchase;
+pub mod revenue_metrics;
 pub mod rows;
 pub mod transaction;
 pub mod usage;
