@@ -77,6 +77,7 @@ impl BillingServer {
                 + Self::transaction_tools()
                 + Self::refund_tools()
                 + Self::revenue_tools()
+                + Self::revenue_metrics_tools()
                 + Self::credit_tools(),
         );
         // The schemas as clients get them: standard, plain, with the older argument names.

@@ -221,7 +221,7 @@ fn active_at(p: &PurchaseWire, t: OffsetDateTime) -> bool {
     ) {
         return false;
     }
-    if !instant(p.start_date.as_deref()).is_some_and(|s| s <= t) {
+    if instant(p.start_date.as_deref()).is_none_or(|s| s > t) {
         return false;
     }
     match instant(p.end_date.as_deref()) {
