@@ -268,8 +268,12 @@ pub struct Purchase {
     pub cancelled_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cancellation_reason: Option<String>,
-    /// When a cancelled renewal was reactivated (when SolvaPay says).
+    /// When a cancelled renewal was reactivated (when SolvaPay says: the local sandbox does).
+    /// Left out of the listed schema, as `Money::exact` is: rare, and a property in every purchase
+    /// result's schema would push the hosted tool list over its budget (the schema does not
+    /// forbid extra properties).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(skip)]
     pub reactivated_at: Option<String>,
     /// After a cancellation: when access ends.
     #[serde(skip_serializing_if = "Option::is_none")]
