@@ -53,7 +53,7 @@ const list = inspect(["--method", "tools/list", "--format", "json"], ["--demo"])
 const tools = list.json?.result?.tools ?? [];
 check("tools/list exits 0", list.code === 0, short(list));
 // SolvaPay's 32 hosted tools and the 4 of the credits toolset.
-check("tools/list returns 36 tools", tools.length === 36, `got ${tools.length}`);
+check("tools/list returns 37 tools", tools.length === 37, `got ${tools.length}`);
 check("tool names are unique", new Set(tools.map((t) => t.name)).size === tools.length);
 for (const name of ["create_customer", "get_customer", "list_customers", "create_checkout_session", "record_bulk_usage", "get_purchases_by_customer"]) {
   check(`tools/list has ${name}`, tools.some((t) => t.name === name));

@@ -156,6 +156,12 @@ async fn a_november_on_the_sandbox_gives_the_figures_computed_by_hand() {
         back["reactivatedAt"], "2026-11-08T09:00:00.000Z",
         "{back:#}"
     );
+    // The dashboard says so on Dan's row.
+    let page = sb.http.get(sb.url("/dashboard")).send().await.unwrap();
+    let html = page.text().await.unwrap();
+    let row = &html[html.find(&format!("<tr data-ref=\"{dan_pur}\"")).unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(row.contains("(reactivated 2026-11-08)"), "{row}");
     // November 10: partial refunds of Ann's and Ben's payments.
     clock(&sb, "2026-11-10T09:00:00Z").await;
     refund(&sb, &payment_of(&sb, &ann_pur).await, 1500).await;
@@ -428,9 +434,12 @@ async fn the_demo_month_by_month_in_both_protocol_eras() {
     assert_eq!(money(&usd["grossRevenue"]).0, 0);
 }
 
+/// `(progress, total)` of one notification.
+type Step = (f64, Option<f64>);
+
 /// A client that records every progress notification it receives.
 #[derive(Clone, Default)]
-struct ProgressLog(Arc<Mutex<Vec<(f64, Option<f64>)>>>);
+struct ProgressLog(Arc<Mutex<Vec<Step>>>);
 
 impl ClientHandler for ProgressLog {
     async fn on_progress(
