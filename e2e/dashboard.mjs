@@ -43,6 +43,7 @@ function figures() {
         plans: [...a.querySelectorAll("tbody tr[data-ref]")].map((r) => ({
           ref: r.dataset.ref,
           kind: r.dataset.kind,
+          status: r.dataset.status,
           price: money(r.querySelector("td[data-minor]")),
           limit: num(r.querySelector("[data-field=limit]")?.dataset.units),
         })),
