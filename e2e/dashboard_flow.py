@@ -2,7 +2,7 @@
 
 One MCP session (Python `mcp` Client, auto era) keeps the server, and so its in-process sandbox,
 alive on `--demo` data. A few moves go through the tools (a plan bought at a checkout paid in
-Chromium, a deleted customer, an archived plan, a partial refund, a usage record, a cancelled renewal); then `dashboard.mjs`
+Chromium, a deleted customer, an archived plan, credits granted, a partial refund, a usage record, a cancelled renewal); then `dashboard.mjs`
 (playwright-core + /usr/bin/chromium) opens /dashboard (its URL from `sandbox status --json` on the
 same data dir), screenshots each panel and reads each panel's figures, and moves the clock with the
 page's form. Every panel is checked against what the tools answer, before and after the move.
@@ -107,8 +107,12 @@ class Api:
                 limits[p["reference"]] = await self.call(
                     "check_limits", {"customerRef": p["customerRef"], "productRef": p["productRef"]}
                 )
+        balances = {}
+        for cu in customers:
+            balances[cu["reference"]] = (await self.call("get_customer_balance", {"customerRef": cu["reference"]})).get("credits")
         return {
             "customers": (customers_total, customers),
+            "balances": balances,
             "products": (products_total, products),
             "plans": (plans_total, plans),
             "purchases": purchases,
@@ -150,6 +154,8 @@ def check_panels(c: Checks, when: str, page: dict, api: dict) -> None:
         sorted((r["ref"], r["email"]) for r in shown["rows"]) == sorted((x["reference"], x["email"]) for x in customers),
         shown["rows"],
     )
+    credits = {r["ref"]: r["credits"] for r in shown["rows"]}
+    c.check(f"[{when}] customers: each credit balance as get_customer_balance gives it {api['balances']}", credits == api["balances"], credits)
 
     # Products and plans.
     total, products = api["products"]
@@ -221,6 +227,13 @@ def check_panels(c: Checks, when: str, page: dict, api: dict) -> None:
     want = sorted((t["reference"], t["type"], t["status"], abs(money(t.get("amount"))[0]), money(t.get("amount"))[1]) for t in txns)
     got = sorted((r["ref"], r["type"], r["status"], r["amount"]["minor"], r["amount"]["currency"]) for r in shown["rows"])
     c.check(f"[{when}] transactions: each type, status and amount as list_transactions gives them", got == want, {"page": got, "api": want})
+    refunds_of: dict[str, int] = defaultdict(int)
+    for t in txns:
+        if t.get("type") == "refund" and t.get("status") == "completed":
+            refunds_of[(t.get("metadata") or {}).get("originalTransactionRef")] += abs(money(t.get("amount"))[0])
+    refunded = {r["ref"]: r["refunded"]["minor"] for r in shown["rows"] if r["type"] == "payment"}
+    want = {t["reference"]: refunds_of.get(t["reference"], 0) for t in txns if t.get("type") == "payment"}
+    c.check(f"[{when}] transactions: each payment's refunded amount is the sum of its refunds {dict(refunds_of)}", refunded == want, {"page": refunded, "api": want})
     by_hand = sums(txns)
     got_totals = {t["currency"]: {k: t[k] for k in ("payments", "gross", "refunds", "refunded")} for t in shown["totals"]}
     c.check(f"[{when}] transactions: totals per currency equal the sums by hand {by_hand}", got_totals == by_hand, got_totals)
@@ -285,6 +298,8 @@ async def flow(c: Checks, binary: str) -> None:
         r = await s.call_tool("update_plan", {"productRef": prd, "planRef": old, "status": "archived"})
         c.check("update_plan: a plan archived", not is_error(r) and sc(r).get("status") == "archived", brief(r))
 
+        r = await s.call_tool("grant_credits", {"customerRef": JANE, "credits": 250, "reason": "dashboard e2e"})
+        c.check("grant_credits: 250 to Jane", not is_error(r) and sc(r).get("balance") == 250, brief(r))
         r = await s.call_tool("create_refund", {"sourceTransactionRef": JANE_PAYMENT, "amount": REFUND, "reason": "requested_by_customer"})
         c.check(f"create_refund: {REFUND} of Jane's payment", not is_error(r), brief(r))
         r = await s.call_tool("record_usage", {"customerRef": BOB, "productRef": PRODUCT, "units": 3, "outcome": "success", "requestId": "dash-usage-1"})
