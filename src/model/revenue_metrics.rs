@@ -11,7 +11,8 @@
 //! - **Active** at an instant: started, not pending or trialing, and its `endDate` after the instant
 //!   (no `endDate`: status `active` or `past_due`).
 //! - **New**: started in the period. **Churned**: renewal cancelled in the period, or ended
-//!   (`endDate`, status no longer active) in it. **Reactivated**: `reactivatedAt` in the period;
+//!   (`endDate`, status no longer active) in it — unless the same customer's next purchase of the
+//!   product starts at that instant (a plan switch, which is not churn). **Reactivated**: `reactivatedAt` in the period;
 //!   not reported when no purchase read carries `reactivatedAt`.
 //! - **Gross**: payments (completed, or later fully refunded) created in the period, by their
 //!   charge currency. **Refunds**: completed refunds created in it. **Net** = gross − refunds.
@@ -212,6 +213,20 @@ fn subscription(p: &PurchaseWire) -> Option<Sub<'_>> {
     })
 }
 
+/// Whether `p` ended where another purchase of the same customer and product began (a plan switch).
+fn switched(p: &PurchaseWire, all: &[PurchaseWire]) -> bool {
+    let Some(end) = instant(p.end_date.as_deref()) else {
+        return false;
+    };
+    all.iter().any(|q| {
+        q.reference != p.reference
+            && q.customer_ref.is_some()
+            && q.customer_ref == p.customer_ref
+            && q.product_ref == p.product_ref
+            && instant(q.start_date.as_deref()) == Some(end)
+    })
+}
+
 /// Whether `p` was an active subscription at `t`.
 fn active_at(p: &PurchaseWire, t: OffsetDateTime) -> bool {
     let status = p.status.as_deref().and_then(PurchaseStatus::read);
@@ -374,6 +389,7 @@ pub fn compute(inputs: &Inputs<'_>) -> Metrics {
     let mut names: BTreeMap<String, String> = BTreeMap::new();
     let reported = inputs.purchases.iter().any(|p| p.reactivated_at.is_some());
     let mut plan_of: BTreeMap<&str, &PurchaseWire> = BTreeMap::new();
+    let mut unattributed = 0usize;
     for p in inputs.purchases {
         plan_of.insert(p.reference.as_str(), p);
         if let (Some(r), Some(n)) = (&p.product_ref, &p.product_name) {
@@ -398,7 +414,7 @@ pub fn compute(inputs: &Inputs<'_>) -> Metrics {
             _ => 0,
         };
         let new = within(&p.start_date);
-        let ended = within(&p.end_date) && !still_active(p);
+        let ended = within(&p.end_date) && !still_active(p) && !switched(p, inputs.purchases);
         let churned = within(&p.cancelled_at) || ended;
         let reactivated = within(&p.reactivated_at);
         book.add(sub.product, &sub.currency, |t| {
@@ -420,6 +436,7 @@ pub fn compute(inputs: &Inputs<'_>) -> Metrics {
             .and_then(|p| p.product_ref.as_deref())
             .or(t.product_id.as_deref());
         if inputs.product.is_some_and(|want| product != Some(want)) {
+            unattributed += usize::from(product.is_none());
             continue;
         }
         if let (Some(r), Some(n), Some("product")) =
@@ -458,6 +475,12 @@ pub fn compute(inputs: &Inputs<'_>) -> Metrics {
                 x.usage = x.usage.saturating_add(amount);
             }
         });
+    }
+    if unattributed > 0 {
+        notes.push(format!(
+            "{unattributed} transactions of the period name no product (no productId, no \
+             metadata.purchaseRef of a purchase read); left out of this product's figures"
+        ));
     }
     book.totals
         .entry(inputs.base_currency.code().to_owned())

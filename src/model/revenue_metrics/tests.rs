@@ -237,3 +237,41 @@ fn a_cycle_without_a_length_is_named_not_guessed() {
     assert_eq!(m.totals.first().unwrap().active_subscriptions, 1);
     assert!(m.notes.iter().any(|n| n.contains("pur_X")), "{:?}", m.notes);
 }
+
+#[test]
+fn a_plan_switch_is_not_churn_and_a_product_filter_names_what_it_cannot_place() {
+    let mut old = sub("pur_OLD", 1000, "monthly", "2026-10-01T00:00:00.000Z");
+    old["status"] = json!("expired");
+    old["customerRef"] = json!("cus_1");
+    old["endDate"] = json!("2026-11-12T08:00:00.000Z");
+    let mut new = sub("pur_NEW", 4900, "monthly", "2026-11-12T08:00:00.000Z");
+    new["customerRef"] = json!("cus_1");
+    let mut gone = sub("pur_GONE", 1000, "monthly", "2026-10-01T00:00:00.000Z");
+    gone["status"] = json!("expired");
+    gone["customerRef"] = json!("cus_2");
+    gone["endDate"] = json!("2026-11-12T08:00:00.000Z");
+    let purchases: Vec<PurchaseWire> = [old, new, gone].into_iter().map(purchase).collect();
+    let loose = txn(
+        json!({"reference": "txn_L", "type": "payment", "status": "completed",
+                           "amount": 700, "currency": "USD", "createdAt": "2026-11-03T00:00:00.000Z"}),
+    );
+    let m = compute(&Inputs {
+        period: november(),
+        as_of: datetime!(2026-11-30 23:59:59.999 UTC),
+        purchases: &purchases,
+        transactions: &[loose],
+        product: Some("prd_A"),
+        base_currency: &Currency::usd(),
+    });
+    let usd = m.totals.first().unwrap();
+    // pur_OLD became pur_NEW (same customer, same instant): only pur_GONE churned.
+    assert_eq!((usd.new_subscriptions, usd.churned_subscriptions), (1, 1));
+    assert_eq!(usd.gross_revenue.amount, 0);
+    assert!(
+        m.notes
+            .iter()
+            .any(|n| n.starts_with("1 transactions of the period name no product")),
+        "{:?}",
+        m.notes
+    );
+}
