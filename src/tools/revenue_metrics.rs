@@ -184,20 +184,23 @@ enum Part {
 
 type Task = Pin<Box<dyn Future<Output = Result<(Part, String), ToolError>> + Send>>;
 
-fn page_query(period: Period, page: u32) -> TransactionQuery {
+/// Page `page` (from 0) of the period's transactions, pages being `step` rows apart.
+fn page_query(period: Period, page: u32, step: u32) -> TransactionQuery {
     TransactionQuery {
         limit: PAGE,
-        offset: page.saturating_mul(PAGE),
+        offset: page.saturating_mul(step),
         from: Some(period.from),
         to: Some(period.to),
         ..TransactionQuery::default()
     }
 }
 
-fn page_task(api: &SolvaPayClient, period: Period, page: u32) -> Task {
+fn page_task(api: &SolvaPayClient, period: Period, page: u32, step: u32) -> Task {
     let api = api.clone();
     Box::pin(async move {
-        let found = api.list_transactions(&page_query(period, page)).await?;
+        let found = api
+            .list_transactions(&page_query(period, page, step))
+            .await?;
         Ok((
             Part::Page(found),
             format!("read transactions page {}", page + 1),
@@ -232,25 +235,29 @@ async fn run(
     Ok(parts)
 }
 
-/// Pages after the first, given what the first said (`total`, rows): how many to read, capped.
-fn pages_after_first(first: &TransactionPage) -> (u32, bool) {
+/// What the first page says of the rest: how many more pages to read (capped), how many rows
+/// apart they are (SolvaPay's page may be smaller than asked: the first one's size), and whether
+/// the cap cuts the read short.
+fn pages_after_first(first: &TransactionPage) -> (u32, u32, bool) {
+    // Skipped (unreadable) rows were on the page too.
     let rows = first.transactions.len() + first.warnings.len();
+    let step = u32::try_from(rows).unwrap_or(PAGE).min(PAGE);
     let Some(total) = first.total else {
-        // No total: only a full first page says more may follow, read to the cap.
+        // No total: only a full first page says more may follow; read to the cap.
         return if rows >= PAGE as usize {
-            (MAX_PAGES - 1, true)
+            (MAX_PAGES - 1, PAGE, true)
         } else {
-            (0, false)
+            (0, PAGE, false)
         };
     };
-    let pages = u32::try_from(total.div_ceil(u64::from(PAGE))).unwrap_or(u32::MAX);
-    if rows == 0 || pages <= 1 {
-        return (0, false);
+    if step == 0 {
+        return (0, PAGE, false);
     }
+    let pages = u32::try_from(total.div_ceil(u64::from(step))).unwrap_or(u32::MAX);
     if pages > MAX_PAGES {
-        (MAX_PAGES - 1, true)
+        (MAX_PAGES - 1, step, true)
     } else {
-        (pages - 1, false)
+        (pages.saturating_sub(1), step, false)
     }
 }
 
@@ -295,49 +302,52 @@ impl BillingServer {
                 Ok((Part::Product, format!("found product {p}")))
             }));
         }
-        first.push(page_task(api, period, 0));
+        first.push(page_task(api, period, 0, PAGE));
         let mut expected = first.len();
         let mut done = 0;
-        let mut read = Read {
-            product,
-            purchases: Vec::new(),
-            transactions: Vec::new(),
-            currency: (Currency::usd(), CurrencySource::Fallback),
-            truncated: None,
-            warnings: Vec::new(),
-        };
-        let mut pages = Vec::new();
+        let (mut purchases, mut currency, mut pages) = (None, None, Vec::new());
         for part in run(first, ctx, &mut done, expected).await? {
             match part {
-                Part::Purchases(p) => read.purchases = p,
-                Part::Currency(c) => read.currency = c,
+                Part::Purchases(p) => purchases = Some(p),
+                Part::Currency(c) => currency = Some(c),
                 Part::Page(page) => pages.push(page),
                 Part::Product => {}
             }
         }
-        let (more, cut) = pages.first().map_or((0, false), pages_after_first);
+        let (more, step, cut) = pages.first().map_or((0, PAGE, false), pages_after_first);
         expected += more as usize;
-        let rest: Vec<Task> = (1..=more).map(|n| page_task(api, period, n)).collect();
+        let rest: Vec<Task> = (1..=more)
+            .map(|n| page_task(api, period, n, step))
+            .collect();
         for part in run(rest, ctx, &mut done, expected).await? {
             if let Part::Page(page) = part {
                 pages.push(page);
             }
         }
         let total = pages.first().and_then(|p| p.total);
+        let (mut transactions, mut warnings) = (Vec::new(), Vec::new());
         for page in pages {
-            read.transactions.extend(page.transactions);
-            read.warnings.extend(page.warnings);
+            transactions.extend(page.transactions);
+            warnings.extend(page.warnings);
         }
-        if cut {
+        let truncated = cut.then(|| {
             let of = total.map(|t| format!(" of {t}")).unwrap_or_default();
-            read.truncated = Some(format!(
+            format!(
                 "read the {} most recent transactions{of} of the period (at most {MAX_PAGES} pages \
-                 of {PAGE}); gross, refunds, net and usage miss the older ones: ask for a shorter \
+                 of {step}); gross, refunds, net and usage miss the older ones: ask for a shorter \
                  period",
-                read.transactions.len()
-            ));
-        }
-        Ok(read)
+                transactions.len()
+            )
+        });
+        // Each read ran once above (an error ended the call), so both are there.
+        Ok(Read {
+            product,
+            purchases: purchases.unwrap_or_default(),
+            transactions,
+            currency: currency.unwrap_or_else(|| (Currency::usd(), CurrencySource::Fallback)),
+            truncated,
+            warnings,
+        })
     }
 }
 

@@ -525,3 +525,48 @@ async fn a_transaction_list_longer_than_the_cap_says_the_answer_is_incomplete_wi
     assert_eq!(progress, (1..=12).map(f64::from).collect::<Vec<_>>());
     assert_eq!(seen.last().unwrap().1, Some(12.0));
 }
+
+#[tokio::test]
+async fn pages_smaller_than_asked_are_followed_by_what_came_back() {
+    let upstream = support::upstream().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/sdk/merchant"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"defaultCurrency": "EUR"})))
+        .mount(&upstream)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/sdk/purchases"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"purchases": []})))
+        .mount(&upstream)
+        .await;
+    // SolvaPay answers 40 rows a page (of 100 asked): 100 payments at offsets 0, 40 and 80.
+    for (offset, n) in [(0, 40), (40, 40), (80, 20)] {
+        let rows: Vec<Value> = (0..n)
+            .map(|i| {
+                json!({"reference": format!("txn_{offset}_{i}"), "type": "payment",
+                       "status": "completed", "amount": 250, "currency": "EUR",
+                       "createdAt": "2026-11-10T00:00:00.000Z"})
+            })
+            .collect();
+        Mock::given(method("GET"))
+            .and(path("/v1/ui/transactions"))
+            .and(query_param("offset", offset.to_string().as_str()))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"transactions": rows, "total": 100})),
+            )
+            .expect(1)
+            .mount(&upstream)
+            .await;
+    }
+    let client = support::connect(&upstream.uri()).await;
+    let out = ok(&client, "get_revenue_metrics", json!({"period": "2026-11"})).await;
+    assert_eq!(out["complete"], true, "{out:#}");
+    assert_eq!(out["transactionsRead"], 100);
+    // 100 × €2.50, in the provider's currency, which comes first.
+    assert_eq!(out["totals"][0]["currency"], "EUR");
+    assert_eq!(
+        money(&of(&out["totals"], "EUR")["grossRevenue"]),
+        (25_000, "€250.00")
+    );
+}
