@@ -40,6 +40,7 @@ pub(super) const PROMPT: PromptSpec = PromptSpec {
         "get_purchase",
         "check_limits",
     ],
+    optional: &[CHECKOUT],
     render,
 };
 

@@ -46,7 +46,8 @@ pub(crate) type Allowed<'a> = &'a dyn Fn(&str) -> bool;
 
 /// What a message is rendered for besides its arguments.
 pub(crate) struct Setting<'a> {
-    /// Whether the caller may call a tool: optional steps are rewritten when it may not.
+    /// Whether the caller may call one of the prompt's optional tools: those steps are rewritten
+    /// when it may not (false for any other tool).
     pub(crate) allowed: Allowed<'a>,
     /// Today on SolvaPay's clock (the in-process sandbox's when the server runs against it), for
     /// defaults such as "last month".
@@ -61,6 +62,8 @@ pub(crate) struct PromptSpec {
     pub(crate) arguments: &'static [ArgSpec],
     /// The tools its steps call: the prompt is offered only when the caller may call them all.
     pub(crate) needs: &'static [&'static str],
+    /// The tools of its optional steps, which are rewritten when the caller may not call them.
+    pub(crate) optional: &'static [&'static str],
     /// The message for checked arguments, in the caller's setting.
     pub(crate) render: fn(&Arguments<'_>, &Setting<'_>) -> Result<String, FieldError>,
 }
@@ -118,8 +121,10 @@ pub(crate) fn get(
             ),
         )));
     }
+    // A render asks only about its declared optional tools (the tools it needs are allowed).
+    let optional = |tool: &str| spec.optional.contains(&tool) && allowed(tool);
     let setting = Setting {
-        allowed: &allowed,
+        allowed: &optional,
         today,
     };
     let text = (spec.render)(&Arguments(arguments), &setting).map_err(invalid)?;
@@ -199,4 +204,86 @@ pub(crate) fn call(tool: &str, arguments: Value) -> String {
 /// `value` as a quoted JSON string literal.
 pub(crate) fn quoted(value: &str) -> String {
     Value::String(value.to_owned()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use time::macros::date;
+
+    /// Arguments for every prompt, each argument given.
+    fn example(prompt: &str) -> Value {
+        match prompt {
+            "onboard_customer" => json!({"email": "a@b.io", "name": "A", "product": "prd_P9Q0R1S2",
+                                          "plan": "pln_K5L6M7N8"}),
+            "refund_request" => json!({"customer": "cus_A1B2C3D4", "payment": "txn_D7E8F9G0",
+                                        "reason": "twice"}),
+            "month_end_usage" => json!({"product": "prd_P9Q0R1S2", "month": "2026-01",
+                                         "customer": "cus_A1B2C3D4"}),
+            "blocked_customer" => json!({"customer": "cus_A1B2C3D4", "product": "prd_P9Q0R1S2",
+                                          "plan": "pln_K5L6M7N8"}),
+            other => panic!("no example for {other}"),
+        }
+    }
+
+    /// The tools a message tells the model to call ("`tool` with arguments").
+    fn called(text: &str) -> Vec<&str> {
+        text.split('`')
+            .collect::<Vec<_>>()
+            .windows(2)
+            .filter(|w| w[1].starts_with(" with arguments"))
+            .map(|w| w[0])
+            .collect()
+    }
+
+    #[test]
+    fn every_tool_a_prompt_names_is_a_catalog_tool_it_declares() {
+        for spec in PROMPTS {
+            for tool in spec.needs.iter().chain(spec.optional) {
+                assert!(
+                    crate::catalog::find(tool).is_some(),
+                    "{}: {tool}",
+                    spec.name
+                );
+            }
+            let args = example(spec.name);
+            let text = (spec.render)(
+                &Arguments(args.as_object().unwrap()),
+                &Setting {
+                    allowed: &|_| true,
+                    today: date!(2026 - 02 - 11),
+                },
+            )
+            .unwrap();
+            let calls = called(&text);
+            for tool in &calls {
+                assert!(
+                    spec.needs.contains(tool) || spec.optional.contains(tool),
+                    "{} calls {tool} without declaring it",
+                    spec.name
+                );
+            }
+            for tool in spec.optional {
+                assert!(
+                    calls.contains(tool),
+                    "{}: optional {tool} not called",
+                    spec.name
+                );
+            }
+            // With every optional tool off, none of them is called.
+            let off = |t: &str| !spec.optional.contains(&t);
+            let text = (spec.render)(
+                &Arguments(args.as_object().unwrap()),
+                &Setting {
+                    allowed: &off,
+                    today: date!(2026 - 02 - 11),
+                },
+            )
+            .unwrap();
+            for tool in called(&text) {
+                assert!(!spec.optional.contains(&tool), "{}: {tool}", spec.name);
+            }
+        }
+    }
 }

@@ -41,6 +41,7 @@ pub(super) const PROMPT: PromptSpec = PromptSpec {
         "check_limits",
         "list_transactions",
     ],
+    optional: &[BALANCE],
     render,
 };
 

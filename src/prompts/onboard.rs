@@ -44,6 +44,7 @@ pub(super) const PROMPT: PromptSpec = PromptSpec {
         "list_plans_for_product",
         "create_checkout_session",
     ],
+    optional: &[],
     render,
 };
 

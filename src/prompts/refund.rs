@@ -41,6 +41,7 @@ pub(super) const PROMPT: PromptSpec = PromptSpec {
         "get_purchases_by_customer",
         "create_refund",
     ],
+    optional: &[],
     render,
 };
 
