@@ -6,8 +6,8 @@ modern: Client(params, mode="auto") (negotiates 2026-07-28 via server/discover)
 
 prompts/list (the four prompts and their arguments), prompts/get of each (the tools in order, the
 values as JSON literals), a bad argument refused with invalid_params naming it, and
-completion/complete of the customer, product and plan arguments: every value completed is a real
-reference that get_customer / get_product / list_plans_for_product return.
+completion/complete of the customer, product, plan and payment arguments: every value completed is
+a real reference that get_customer / get_product / list_plans_for_product / get_transaction return.
 Usage: python prompts.py <solvapay-mcp binary>
 """
 
@@ -145,6 +145,11 @@ async def completion(c: Checks, era: str, session: Any) -> None:
     c.check(f"[{era}] complete blocked_customer.plan: exactly the product's plans", bool(plans) and sorted(plans) == listed, (plans, listed))
     pro = await complete(session, "blocked_customer", "plan", "pro", {"product": "prd_P9Q0R1S2"})
     c.check(f"[{era}] complete blocked_customer.plan 'pro': the Pro plan", pro == ["pln_K5L6M7N8"], pro)
+    payments = await complete(session, "refund_request", "payment", "jane")
+    c.check(f"[{era}] complete refund_request.payment 'jane': Jane's payment", payments == ["txn_D7E8F9G0"], payments)
+    for ref in payments:
+        r = await session.call_tool("get_transaction", {"transactionRef": ref})
+        c.check(f"[{era}] get_transaction {ref} (completed) is a payment", not is_error(r) and sc(r).get("reference") == ref and sc(r).get("type") == "payment", brief(r))
     none = await complete(session, "blocked_customer", "plan", "", None)
     c.check(f"[{era}] complete plan without a product: nothing", none == [], none)
     none = await complete(session, "month_end_usage", "month", "2026-")

@@ -31,6 +31,8 @@ pub(crate) enum Completes {
     Product,
     /// Plan references (pln_…) of the product chosen in the `product` argument.
     Plan,
+    /// References (txn_…) of recent completed payments, by prefix or by payer name.
+    Payment,
 }
 
 /// One argument of a prompt.

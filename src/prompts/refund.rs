@@ -25,7 +25,7 @@ pub(super) const PROMPT: PromptSpec = PromptSpec {
             description: "Transaction reference (txn_…) of the payment; default: the person \
                           picks one of the customer's payments.",
             required: false,
-            completes: None,
+            completes: Some(Completes::Payment),
         },
         ArgSpec {
             name: "reason",

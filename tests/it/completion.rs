@@ -250,9 +250,23 @@ async fn the_workflow_prompts_complete_their_customer_product_and_plan_arguments
         )
         .await;
         assert_eq!(seen(&pro), (vec!["pln_K5L6M7N8"], Some(1), Some(false)));
-        // Free-text and transaction arguments are not completed.
+        // Payments by reference prefix or payer name, among the newest completed payments.
+        let payment = (vec!["txn_D7E8F9G0"], Some(1), Some(false));
+        assert_eq!(
+            seen(&prompt(&client, "refund_request", "payment", "txn_D", &[]).await),
+            payment
+        );
+        assert_eq!(
+            seen(&prompt(&client, "refund_request", "payment", "Jane", &[]).await),
+            payment
+        );
+        let none = (vec![], Some(0), Some(false));
+        assert_eq!(
+            seen(&prompt(&client, "refund_request", "payment", "bob", &[]).await),
+            none
+        );
+        // Free-text arguments are not completed.
         for (name, argument, value) in [
-            ("refund_request", "payment", "txn_"),
             ("refund_request", "reason", "dup"),
             ("month_end_usage", "month", "2026-"),
         ] {
@@ -262,5 +276,9 @@ async fn the_workflow_prompts_complete_their_customer_product_and_plan_arguments
                 "{era:?} {name}.{argument}: {info:?}"
             );
         }
+        // Without list_transactions, no payment reference leaks through completion.
+        let (_home, client) = demo(era, &["--exclude-tools", "list_transactions"]).await;
+        let info = prompt(&client, "refund_request", "payment", "txn_", &[]).await;
+        assert!(info.values.is_empty(), "{era:?}: {info:?}");
     }
 }
