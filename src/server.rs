@@ -195,7 +195,8 @@ impl ServerHandler for BillingServer {
         context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, ErrorData> {
         let arguments = request.arguments.unwrap_or_default();
-        crate::prompts::get(&request.name, &arguments, |tool| {
+        let today = self.options().clock.now().date();
+        crate::prompts::get(&request.name, &arguments, today, |tool| {
             self.may_call(tool, &context)
         })
         .map(Into::into)

@@ -7,6 +7,7 @@ pub mod dates;
 pub mod ids;
 pub mod limits;
 pub mod money;
+pub mod month;
 pub mod plan;
 pub mod product;
 pub mod purchase;

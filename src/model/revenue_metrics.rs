@@ -25,11 +25,12 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
-use time::{Date, Month, OffsetDateTime};
+use time::{Date, OffsetDateTime};
 
 use super::FieldError;
 use super::dates::IsoDate;
 use super::money::{Currency, Money};
+use super::month::Month;
 use super::purchase::{PurchaseStatus, PurchaseWire};
 use super::transaction::{TransactionStatus, TransactionWire};
 
@@ -61,17 +62,16 @@ impl Period {
                     "give either period (a month, 2026-11) or fromDate/toDate, not both",
                 ));
             }
-            let (year, month) = month_of(p.trim())?;
-            return Ok(Self::month(year, month));
+            return Ok(Self::month(Month::parse("period", p)?));
         }
         let period = match (from, to) {
-            (None, None) => Self::month(today.year(), today.month()),
+            (None, None) => Self::month(Month::of(today)),
             (Some(f), None) => Self {
                 from: f,
-                to: Self::month(f.start().year(), f.start().month()).to,
+                to: Self::month(Month::of(f.start().date())).to,
             },
             (None, Some(t)) => Self {
-                from: Self::month(t.end().year(), t.end().month()).from,
+                from: Self::month(Month::of(t.end().date())).from,
                 to: t,
             },
             (Some(f), Some(t)) => Self { from: f, to: t },
@@ -90,13 +90,11 @@ impl Period {
     }
 
     /// A whole calendar month (UTC).
-    fn month(year: i32, month: Month) -> Self {
-        let first = Date::from_calendar_date(year, month, 1).unwrap_or(Date::MIN);
-        let last = Date::from_calendar_date(year, month, time::util::days_in_month(month, year))
-            .unwrap_or(first);
+    fn month(month: Month) -> Self {
+        let first = month.first_day().unwrap_or(super::dates::EARLIEST);
         Self {
             from: IsoDate::Day(first),
-            to: IsoDate::Day(last),
+            to: IsoDate::Day(month.last_day().unwrap_or(first)),
         }
     }
 
@@ -104,31 +102,6 @@ impl Period {
     pub fn contains(&self, t: OffsetDateTime) -> bool {
         self.from.start() <= t && t <= self.to.end()
     }
-}
-
-/// `2026-11` → (2026, November), with a message naming what is accepted.
-fn month_of(raw: &str) -> Result<(i32, Month), FieldError> {
-    let bad = || {
-        FieldError::new(
-            "period",
-            format!("{raw:?} is not a month: write YYYY-MM, e.g. 2026-11 (months 01 to 12)"),
-        )
-    };
-    let (y, m) = raw.split_once('-').ok_or_else(bad)?;
-    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
-    if !digits(y, 4) || !digits(m, 2) {
-        return Err(bad());
-    }
-    let year: i32 = y.parse().map_err(|_| bad())?;
-    let month: u8 = m.parse().map_err(|_| bad())?;
-    let month = Month::try_from(month).map_err(|_| bad())?;
-    if !(1970..=2999).contains(&year) {
-        return Err(FieldError::new(
-            "period",
-            format!("{raw:?} is out of range: give a month from 1970-01 to 2999-12"),
-        ));
-    }
-    Ok((year, month))
 }
 
 /// How many times a billing cycle recurs in a year; `None` for a cycle that has no fixed length.
