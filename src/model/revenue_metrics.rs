@@ -4,7 +4,9 @@
 //! The rules, as the tool's description and the README state them:
 //! - A **subscription** is a paid recurring purchase: `isRecurring` (else a `recurring`/`hybrid`
 //!   plan snapshot), a plan snapshot (credit top-ups have none) and a charge above 0.
-//! - Its charge is `originalAmount` in `currency`, else the snapshot's price in its currency.
+//! - Its charge is `originalAmount` in `currency`, else the snapshot's price in its currency; a
+//!   charge (or a transaction) without a currency is in the provider's. One SolvaPay sent no
+//!   amount for, or still `active` past its `endDate`, is in a note, not silently left out.
 //! - **ARR** is exact: the sum of each subscription active at the snapshot instant times its cycles
 //!   per year (weekly 52, monthly 12, quarterly 4, yearly 1). **MRR** is ARR / 12 rounded half up
 //!   to the minor unit, once, on the total (never per purchase).
@@ -139,6 +141,15 @@ fn instant(raw: Option<&str>) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(raw?.trim(), &Rfc3339).ok()
 }
 
+/// The first five of `items`, then how many more.
+fn listed(items: &[String]) -> String {
+    let shown: Vec<&str> = items.iter().take(5).map(String::as_str).collect();
+    match items.len().saturating_sub(shown.len()) {
+        0 => shown.join(", "),
+        more => format!("{} and {more} more", shown.join(", ")),
+    }
+}
+
 fn clamp(v: i128) -> i64 {
     i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX })
 }
@@ -153,8 +164,12 @@ struct Sub<'a> {
     cycle: Option<String>,
 }
 
-/// A paid recurring purchase's charge, currency and cycle; `None` for anything else.
-fn subscription(p: &PurchaseWire) -> Option<Sub<'_>> {
+/// A recurring purchase SolvaPay sent no charge for (no `originalAmount`, no snapshot price).
+struct Unpriced;
+
+/// A paid recurring purchase's charge, currency and cycle (a charge without a currency is in the
+/// provider's, `base`, as a plan's price must be); `None` for anything else.
+fn subscription<'a>(p: &'a PurchaseWire, base: &Currency) -> Option<Result<Sub<'a>, Unpriced>> {
     let snap = p.plan_snapshot.as_ref()?;
     let kind = snap.plan_type.as_deref().unwrap_or("").to_ascii_lowercase();
     let recurring = p
@@ -163,12 +178,11 @@ fn subscription(p: &PurchaseWire) -> Option<Sub<'_>> {
     if !recurring {
         return None;
     }
-    let (charge, currency) = match (&p.original_amount, &p.currency) {
-        (Some(a), Some(c)) => (a.units, c.clone()),
-        _ => (
-            snap.price.as_ref()?.units,
-            snap.currency.clone().unwrap_or_else(|| "USD".to_owned()),
-        ),
+    let (charge, currency) = match (&p.original_amount, &p.currency, &snap.price) {
+        (Some(a), Some(c), _) => (a.units, Some(c)),
+        (_, _, Some(price)) => (price.units, snap.currency.as_ref()),
+        (Some(a), None, None) => (a.units, None),
+        (None, _, None) => return Some(Err(Unpriced)),
     };
     if charge <= 0 {
         return None;
@@ -177,13 +191,14 @@ fn subscription(p: &PurchaseWire) -> Option<Sub<'_>> {
         .billing_cycle
         .clone()
         .or_else(|| snap.billing_cycle.clone());
-    Some(Sub {
+    let currency = currency.map_or_else(|| base.clone(), |c| Currency::from_api(c));
+    Some(Ok(Sub {
         product: p.product_ref.as_deref(),
-        currency: Currency::from_api(&currency).code().to_owned(),
+        currency: currency.code().to_owned(),
         charge,
         per_year: cycle.as_deref().and_then(cycles_per_year),
         cycle,
-    })
+    }))
 }
 
 /// Whether `p` ended where another purchase of the same customer and product began (a plan switch).
@@ -219,6 +234,13 @@ fn active_at(p: &PurchaseWire, t: OffsetDateTime) -> bool {
             Some(PurchaseStatus::Active | PurchaseStatus::PastDue)
         ),
     }
+}
+
+/// The `endDate` of `p` when it passed by `t` while SolvaPay still calls `p` active (a renewal or
+/// expiry not yet recorded): such a purchase is in no figure.
+fn lapsed(p: &PurchaseWire, t: OffsetDateTime) -> Option<&str> {
+    let end = p.end_date.as_deref()?;
+    (still_active(p) && instant(Some(end)).is_some_and(|e| e <= t)).then_some(end)
 }
 
 fn still_active(p: &PurchaseWire) -> bool {
@@ -363,18 +385,38 @@ pub fn compute(inputs: &Inputs<'_>) -> Metrics {
     let reported = inputs.purchases.iter().any(|p| p.reactivated_at.is_some());
     let mut plan_of: BTreeMap<&str, &PurchaseWire> = BTreeMap::new();
     let mut unattributed = 0usize;
+    let mut unknown: Vec<String> = Vec::new();
     for p in inputs.purchases {
         plan_of.insert(p.reference.as_str(), p);
         if let (Some(r), Some(n)) = (&p.product_ref, &p.product_name) {
             names.entry(r.clone()).or_insert_with(|| n.clone());
         }
-        let Some(sub) = subscription(p) else {
-            continue;
-        };
         let period = &inputs.period;
         let within =
             |raw: &Option<String>| instant(raw.as_deref()).is_some_and(|t| period.contains(t));
+        let sub = match subscription(p, inputs.base_currency) {
+            None => continue,
+            Some(Ok(sub)) => sub,
+            Some(Err(Unpriced)) => {
+                if active_at(p, inputs.as_of) || within(&p.start_date) {
+                    notes.push(format!(
+                        "{}: recurring, but SolvaPay sent no amount (no originalAmount, no \
+                         planSnapshot.price); left out of every figure",
+                        p.reference
+                    ));
+                }
+                continue;
+            }
+        };
         let active = active_at(p, inputs.as_of);
+        if let Some(end) = lapsed(p, inputs.as_of) {
+            notes.push(format!(
+                "{}: SolvaPay says {} but its endDate {end} passed before asOf; counted neither \
+                 active nor churned",
+                p.reference,
+                p.status.as_deref().unwrap_or("(no status)")
+            ));
+        }
         if active && sub.per_year.is_none() {
             notes.push(format!(
                 "{}: billing cycle {} has no fixed length; left out of MRR and ARR",
@@ -417,9 +459,23 @@ pub fn compute(inputs: &Inputs<'_>) -> Metrics {
         {
             names.entry(r.to_owned()).or_insert_with(|| n.clone());
         }
-        let currency = t.currency();
+        // No currency on the row: the provider's, which transactions are charged in.
+        let currency = t
+            .currency
+            .as_deref()
+            .or(t.provider_currency.as_deref())
+            .map_or_else(|| inputs.base_currency.clone(), Currency::from_api);
         let amount = i128::from(t.refundable_base());
-        let state = t.state().ok().flatten();
+        let state = match t.state() {
+            Ok(state) => state,
+            Err(raw) => {
+                unknown.push(format!(
+                    "{} ({raw})",
+                    t.canonical_ref().unwrap_or("(no reference)")
+                ));
+                continue;
+            }
+        };
         if t.is_refund() {
             if state == Some(TransactionStatus::Completed) {
                 book.add(product, currency.code(), |x| {
@@ -448,6 +504,13 @@ pub fn compute(inputs: &Inputs<'_>) -> Metrics {
                 x.usage = x.usage.saturating_add(amount);
             }
         });
+    }
+    if !unknown.is_empty() {
+        notes.push(format!(
+            "{} transactions have a status this server does not know, left out of every figure: {}",
+            unknown.len(),
+            listed(&unknown)
+        ));
     }
     if unattributed > 0 {
         notes.push(format!(

@@ -570,3 +570,157 @@ async fn pages_smaller_than_asked_are_followed_by_what_came_back() {
         (25_000, "€250.00")
     );
 }
+
+/// A SolvaPay whose provider currency is `currency`, answering `purchases` and, on one page,
+/// `transactions`.
+async fn odd_solvapay(
+    currency: &str,
+    purchases: Value,
+    transactions: Value,
+) -> (wiremock::MockServer, Client) {
+    let upstream = support::upstream().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/sdk/merchant"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"defaultCurrency": currency})),
+        )
+        .mount(&upstream)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/sdk/purchases"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"purchases": purchases})))
+        .mount(&upstream)
+        .await;
+    let total = transactions.as_array().map_or(0, Vec::len);
+    Mock::given(method("GET"))
+        .and(path("/v1/ui/transactions"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"transactions": transactions, "total": total})),
+        )
+        .mount(&upstream)
+        .await;
+    let client = support::connect(&upstream.uri()).await;
+    (upstream, client)
+}
+
+#[tokio::test]
+async fn odd_but_legal_amounts_currencies_and_offsets_land_in_the_providers_currency() {
+    let (_upstream, client) = odd_solvapay(
+        "EUR",
+        json!([
+            // No currency anywhere: the plan's, which is the provider's (EUR), not USD.
+            {"reference": "pur_A0000001", "status": "active", "isRecurring": true,
+             "productRef": "prd_P0000001", "startDate": "2026-10-05T00:00:00.000Z",
+             "planSnapshot": {"price": 2000, "planType": "recurring", "billingCycle": "monthly"}},
+            // A string amount, a lower-case code, a start with an offset.
+            {"reference": "pur_B0000002", "status": "active", "isRecurring": true,
+             "productRef": "prd_P0000001", "originalAmount": "1500", "currency": "eur",
+             "billingCycle": "monthly", "startDate": "2026-11-10T12:00:00+02:00",
+             "planSnapshot": {"price": 1500, "planType": "recurring"}},
+            // A zero-decimal currency, a float amount, yearly.
+            {"reference": "pur_C0000003", "status": "active", "isRecurring": true,
+             "productRef": "prd_P0000001", "originalAmount": 12000.0, "currency": "jpy",
+             "billingCycle": "yearly", "startDate": "2026-09-01T00:00:00.000Z",
+             "planSnapshot": {"price": 12000, "currency": "JPY", "planType": "recurring"}}
+        ]),
+        json!([
+            // No currency, no providerCurrency: the provider's.
+            {"reference": "txn_T0000001", "type": "payment", "status": "completed",
+             "amount": 2000, "createdAt": "2026-11-05T00:00:00.000Z"},
+            // 30 November 23:00 UTC, written in +02:00; a float amount, lower case.
+            {"reference": "txn_T0000002", "type": "payment", "status": "completed",
+             "amount": 1500.0, "currency": "eur", "createdAt": "2026-12-01T01:00:00+02:00"},
+            // 31 October 23:00 UTC: not November, whatever the local date says.
+            {"reference": "txn_T0000003", "type": "payment", "status": "completed",
+             "amount": 777, "currency": "EUR", "createdAt": "2026-11-01T01:00:00+02:00"},
+            {"reference": "txn_T0000004", "type": "payment", "status": "completed",
+             "amount": "12000", "currency": "JPY", "createdAt": "2026-11-20T00:00:00.000Z"},
+            // A refund bigger than the month's payments: net goes below zero, the rate above 1.
+            {"reference": "txn_T0000005", "type": "refund", "status": "completed",
+             "amount": -5000, "currency": "EUR", "createdAt": "2026-11-06T00:00:00.000Z"}
+        ]),
+    )
+    .await;
+    let out = ok(&client, "get_revenue_metrics", json!({"period": "2026-11"})).await;
+    let currencies: Vec<&Value> = out["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| &t["currency"])
+        .collect();
+    assert_eq!(currencies, [&json!("EUR"), &json!("JPY")], "{out:#}");
+    let eur = of(&out["totals"], "EUR");
+    assert_eq!(money(&eur["mrr"]), (3_500, "€35.00"), "{out:#}");
+    assert_eq!(
+        (&eur["activeSubscriptions"], &eur["newSubscriptions"]),
+        (&json!(2), &json!(1))
+    );
+    assert_eq!(money(&eur["grossRevenue"]), (3_500, "€35.00"), "{out:#}");
+    assert_eq!(money(&eur["refunds"]), (5_000, "€50.00"));
+    assert_eq!(money(&eur["netRevenue"]), (-1_500, "-€15.00"));
+    assert_eq!(eur["refundRate"], "1.4286");
+    let jpy = of(&out["totals"], "JPY");
+    assert_eq!(money(&jpy["arr"]), (12_000, "¥12,000"));
+    assert_eq!(money(&jpy["mrr"]), (1_000, "¥1,000"));
+    assert_eq!(money(&jpy["grossRevenue"]), (12_000, "¥12,000"));
+    assert_eq!(out["complete"], true);
+}
+
+#[tokio::test]
+async fn what_the_figures_cannot_count_is_said_not_dropped() {
+    let (_upstream, client) = odd_solvapay(
+        "USD",
+        json!([
+            // Active and recurring, but no amount anywhere.
+            {"reference": "pur_N0000001", "status": "active", "isRecurring": true,
+             "startDate": "2026-10-05T00:00:00.000Z", "amount": null,
+             "planSnapshot": {"price": null, "planType": "recurring", "billingCycle": "monthly"}},
+            // Its paid period ended on the 20th, yet SolvaPay still says active.
+            {"reference": "pur_E0000002", "status": "active", "isRecurring": true,
+             "originalAmount": 900, "currency": "USD", "billingCycle": "monthly",
+             "startDate": "2026-10-20T00:00:00.000Z", "endDate": "2026-11-20T00:00:00.000Z",
+             "planSnapshot": {"price": 900, "planType": "recurring"}}
+        ]),
+        json!([
+            {"reference": "txn_U0000001", "type": "payment", "status": "settled",
+             "amount": 999, "currency": "USD", "createdAt": "2026-11-05T00:00:00.000Z"},
+            {"reference": "txn_U0000002", "type": "payment", "status": "completed",
+             "amount": 100, "currency": "USD", "createdAt": "2026-11-05T00:00:00.000Z"}
+        ]),
+    )
+    .await;
+    let out = ok(&client, "get_revenue_metrics", json!({"period": "2026-11"})).await;
+    assert_eq!(money(&of(&out["totals"], "USD")["grossRevenue"]).0, 100);
+    let notes = out["notes"].to_string();
+    for (what, why) in [
+        ("pur_N0000001", "amount"),
+        ("pur_E0000002", "endDate"),
+        ("txn_U0000001", "settled"),
+    ] {
+        assert!(
+            notes.contains(what) && notes.contains(why),
+            "{what}: {out:#}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_period_with_dates_besides_and_months_out_of_range_are_refused() {
+    let (_sandbox, client) = support::sandbox(false).await;
+    for args in [
+        json!({"period": "2026-11", "fromDate": "2026-11-01"}),
+        json!({"period": "2026-11", "toDate": "2026-11-30"}),
+    ] {
+        let e = err(&client, "get_revenue_metrics", args.clone()).await;
+        assert_eq!(e["error"]["code"], "VALIDATION_ERROR", "{args}: {e}");
+        assert!(
+            e["error"]["message"].as_str().unwrap().contains("not both"),
+            "{e}"
+        );
+    }
+    for period in ["0000-01", "99999-01", "-2026-01"] {
+        let e = err(&client, "get_revenue_metrics", json!({"period": period})).await;
+        assert_eq!(e["error"]["code"], "VALIDATION_ERROR", "{period}: {e}");
+    }
+}
