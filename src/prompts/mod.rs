@@ -104,10 +104,7 @@ pub(crate) fn get(
         .iter()
         .find(|p| p.name == name && offered(p, &allowed))
         .ok_or_else(|| {
-            ErrorData::invalid_params(
-                format!("prompt not found: {}", crate::text::scrub(name)),
-                None,
-            )
+            ErrorData::invalid_params(format!("prompt not found: {}", shown(name)), None)
         })?;
     if let Some(unknown) = arguments
         .keys()
@@ -115,7 +112,7 @@ pub(crate) fn get(
     {
         let known: Vec<&str> = spec.arguments.iter().map(|a| a.name).collect();
         return Err(invalid(FieldError::new(
-            crate::text::scrub(unknown),
+            shown(unknown),
             format!(
                 "is not an argument of {}; its arguments are {}",
                 spec.name,
@@ -169,6 +166,12 @@ fn listing(spec: &PromptSpec) -> Prompt {
         })
         .collect();
     Prompt::new(spec.name, Some(spec.description), Some(arguments)).with_title(spec.title)
+}
+
+/// A name the client sent, as an error may repeat it: one line of at most 80 characters, without
+/// the characters that hide or reorder text.
+fn shown(name: &str) -> String {
+    crate::text::sanitize(name, 80)
 }
 
 fn invalid(e: FieldError) -> ErrorData {
