@@ -61,13 +61,8 @@ pub(crate) fn not_found(uri: &str) -> ErrorData {
     )
 }
 
-/// `uri` as an error may repeat it: at most 200 characters, with the characters that hide or
-/// reorder text dropped.
+/// `uri` as an error may repeat it: one line of at most 200 characters, with the characters that
+/// hide or reorder text dropped.
 fn quoted(uri: &str) -> String {
-    let shown: String = uri.chars().take(200).collect();
-    let mut shown = crate::text::scrub(&shown).into_owned();
-    if uri.chars().nth(200).is_some() {
-        shown.push('…');
-    }
-    shown
+    crate::text::sanitize(uri, 200)
 }
