@@ -282,3 +282,74 @@ async fn the_workflow_prompts_complete_their_customer_product_and_plan_arguments
         assert!(info.values.is_empty(), "{era:?}: {info:?}");
     }
 }
+
+#[tokio::test]
+async fn odd_prefixes_stay_one_search_value_and_a_long_answer_is_capped_at_a_hundred() {
+    use wiremock::matchers::{method, path, query_param};
+    use wiremock::{Mock, ResponseTemplate};
+    let upstream = crate::support::upstream().await;
+    let hostile = "a&limit=1#x/../%2e?b=%25";
+    Mock::given(method("GET"))
+        .and(path("/v1/ui/customers"))
+        .and(query_param("search", hostile))
+        .and(query_param("limit", "101"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "customers": [{"reference": "cus_H0000001", "name": hostile}], "total": 1
+        })))
+        .expect(1)
+        .mount(&upstream)
+        .await;
+    // 150 customers named "Ann …": the page of 100 (and one more to see that more follow).
+    let rows: Vec<Value> = (0..101)
+        .map(|i| json!({"reference": format!("cus_N{i:07}"), "name": format!("Ann {i}")}))
+        .collect();
+    Mock::given(method("GET"))
+        .and(path("/v1/ui/customers"))
+        .and(query_param("search", "ann"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"customers": rows, "total": 150})),
+        )
+        .mount(&upstream)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/ui/products"))
+        .respond_with(ResponseTemplate::new(500).set_body_json(json!({
+            "statusCode": 500, "message": "Internal server error"
+        })))
+        .mount(&upstream)
+        .await;
+    let client = crate::support::connect(&upstream.uri()).await;
+    let info = client
+        .complete_resource_argument(CUSTOMERS, "reference", hostile, None)
+        .await
+        .unwrap();
+    assert_eq!(seen(&info), (vec!["cus_H0000001"], Some(1), Some(false)));
+    let info = client
+        .complete_resource_argument(CUSTOMERS, "reference", "ann", None)
+        .await
+        .unwrap();
+    assert_eq!(info.values.len(), 100, "{info:?}");
+    assert_eq!((info.total, info.has_more), (Some(150), Some(true)));
+    // A 10 kB prefix is refused before any read, saying why.
+    let error = client
+        .complete_resource_argument(CUSTOMERS, "reference", &"a".repeat(10_000), None)
+        .await
+        .unwrap_err();
+    let error = format!("{error}");
+    assert!(
+        error.contains("argument.value") && error.len() < 400,
+        "{error}"
+    );
+    // SolvaPay failing answers a clear error, promptly (after its retries), not a hang.
+    let error = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        client.complete_resource_argument(PRODUCTS, "reference", "prd_", None),
+    )
+    .await
+    .expect("the completion answers")
+    .unwrap_err();
+    assert!(
+        format!("{error}").contains("could not read products from SolvaPay"),
+        "{error}"
+    );
+}
