@@ -998,3 +998,56 @@ async fn a_sandbox_open_to_the_network_refuses_the_dashboard_to_another_machine(
         .unwrap();
     assert_eq!(res.status(), 200);
 }
+
+#[tokio::test]
+async fn ten_thousand_rows_a_closing_bdi_and_a_get_of_the_clock_form() {
+    let (sb, _dir, db) = on_file(false).await;
+    let cus = sb.customer("first@example.com", "First").await;
+    let mut conn = ledger(&db);
+    let tx = conn.transaction().unwrap();
+    for i in 0..10_000 {
+        tx.execute(
+            "INSERT INTO customers (id, reference, email, name, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
+            rusqlite::params![
+                format!("bulk{i}"),
+                format!("cus_B{i:07}"),
+                format!("bulk{i}@example.com"),
+                format!("Bulk {i}")
+            ],
+        )
+        .unwrap();
+    }
+    // A name that tries to close the isolation it is shown in, then reverse what follows.
+    tx.execute(
+        "UPDATE customers SET name = ?1 WHERE reference = ?2",
+        rusqlite::params!["x</bdi></td><td>\u{202E}evil", cus],
+    )
+    .unwrap();
+    tx.commit().unwrap();
+    let started = std::time::Instant::now();
+    let (status, html) = dashboard(&sb).await;
+    assert_eq!(status, 200);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(!html.contains("x</bdi>"), "the name closed its <bdi>");
+    with_main(&html, |root| {
+        let p = panel(root, "customers");
+        assert_eq!(total(p), 10_001);
+        assert_eq!(rows(p).len(), 50);
+    });
+    // The form is posted, never fetched: a GET neither moves the clock nor shows a page (the
+    // sandbox answers a method without a route as NestJS does, 404).
+    let before = api_now(&sb).await;
+    let res = sb
+        .http
+        .get(sb.url("/dashboard/clock?action=advance&by=30d"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 404);
+    assert_eq!(api_now(&sb).await, before);
+}
