@@ -1049,5 +1049,6 @@ async fn ten_thousand_rows_a_closing_bdi_and_a_get_of_the_clock_form() {
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 404);
-    assert_eq!(api_now(&sb).await, before);
+    // The clock runs: not 30 days on, so still the same day.
+    assert_eq!(api_now(&sb).await[..10], before[..10]);
 }
