@@ -459,12 +459,15 @@ pub fn compute(inputs: &Inputs<'_>) -> Metrics {
         {
             names.entry(r.to_owned()).or_insert_with(|| n.clone());
         }
-        // No currency on the row: the provider's, which transactions are charged in.
-        let currency = t
-            .currency
-            .as_deref()
-            .or(t.provider_currency.as_deref())
-            .map_or_else(|| inputs.base_currency.clone(), Currency::from_api);
+        // `originalAmount` is in `currency`, `amount` in `providerCurrency` (BEHAVIOUR §6.6); a
+        // row that names neither is in the provider's.
+        let (charge, provider) = (t.currency.as_deref(), t.provider_currency.as_deref());
+        let named = if t.original_amount.is_some() {
+            charge.or(provider)
+        } else {
+            provider.or(charge)
+        };
+        let currency = named.map_or_else(|| inputs.base_currency.clone(), Currency::from_api);
         let amount = i128::from(t.refundable_base());
         let state = match t.state() {
             Ok(state) => state,

@@ -251,7 +251,8 @@ fn pages_after_first(first: &TransactionPage) -> (u32, u32, bool) {
         };
     };
     if step == 0 {
-        return (0, PAGE, false);
+        // An empty first page of a list said to hold rows: nothing more to read, but not all.
+        return (0, PAGE, total > 0);
     }
     let pages = u32::try_from(total.div_ceil(u64::from(step))).unwrap_or(u32::MAX);
     if pages > MAX_PAGES {

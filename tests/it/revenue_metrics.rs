@@ -724,3 +724,62 @@ async fn a_period_with_dates_besides_and_months_out_of_range_are_refused() {
         assert_eq!(e["error"]["code"], "VALIDATION_ERROR", "{period}: {e}");
     }
 }
+
+#[tokio::test]
+async fn an_amount_without_its_charge_is_in_the_providers_currency() {
+    // BEHAVIOUR §6.6: `amount` is in the provider's currency, `originalAmount` in `currency`.
+    let (_upstream, client) = odd_solvapay(
+        "USD",
+        json!([]),
+        json!([
+            {"reference": "txn_C0000001", "type": "payment", "status": "completed",
+             "amount": 5300, "currency": "EUR", "providerCurrency": "USD",
+             "createdAt": "2026-11-05T00:00:00.000Z"},
+            {"reference": "txn_C0000002", "type": "payment", "status": "completed",
+             "originalAmount": 4500, "amount": 5300, "currency": "EUR",
+             "providerCurrency": "USD", "createdAt": "2026-11-06T00:00:00.000Z"}
+        ]),
+    )
+    .await;
+    let out = ok(&client, "get_revenue_metrics", json!({"period": "2026-11"})).await;
+    assert_eq!(
+        money(&of(&out["totals"], "USD")["grossRevenue"]),
+        (5_300, "$53.00"),
+        "{out:#}"
+    );
+    assert_eq!(
+        money(&of(&out["totals"], "EUR")["grossRevenue"]),
+        (4_500, "€45.00"),
+        "{out:#}"
+    );
+}
+
+#[tokio::test]
+async fn an_empty_first_page_of_a_non_empty_list_is_not_a_complete_answer() {
+    let upstream = support::upstream().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/sdk/merchant"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"defaultCurrency": "USD"})))
+        .mount(&upstream)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/sdk/purchases"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"purchases": []})))
+        .mount(&upstream)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/ui/transactions"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"transactions": [], "total": 1_000_000_000_000_u64})),
+        )
+        .mount(&upstream)
+        .await;
+    let client = support::connect(&upstream.uri()).await;
+    let out = ok(&client, "get_revenue_metrics", json!({"period": "2026-11"})).await;
+    assert_eq!(out["complete"], false, "{out:#}");
+    assert!(
+        out["truncated"].as_str().unwrap().contains("1000000000000"),
+        "{out:#}"
+    );
+}
