@@ -409,6 +409,16 @@ pub fn compute(inputs: &Inputs<'_>) -> Metrics {
             }
         };
         let active = active_at(p, inputs.as_of);
+        if let Some(raw) = p
+            .start_date
+            .as_deref()
+            .filter(|r| instant(Some(r)).is_none())
+        {
+            notes.push(format!(
+                "{}: startDate {raw:?} is not an RFC 3339 date-time; counted in no figure",
+                p.reference
+            ));
+        }
         if let Some(end) = lapsed(p, inputs.as_of) {
             notes.push(format!(
                 "{}: SolvaPay says {} but its endDate {end} passed before asOf; counted neither \

@@ -680,7 +680,11 @@ async fn what_the_figures_cannot_count_is_said_not_dropped() {
             {"reference": "pur_E0000002", "status": "active", "isRecurring": true,
              "originalAmount": 900, "currency": "USD", "billingCycle": "monthly",
              "startDate": "2026-10-20T00:00:00.000Z", "endDate": "2026-11-20T00:00:00.000Z",
-             "planSnapshot": {"price": 900, "planType": "recurring"}}
+             "planSnapshot": {"price": 900, "planType": "recurring"}},
+            // A start this server cannot place in time.
+            {"reference": "pur_D0000003", "status": "active", "isRecurring": true,
+             "originalAmount": 900, "currency": "USD", "billingCycle": "monthly",
+             "startDate": "10/05/2026", "planSnapshot": {"price": 900, "planType": "recurring"}}
         ]),
         json!([
             {"reference": "txn_U0000001", "type": "payment", "status": "settled",
@@ -697,6 +701,7 @@ async fn what_the_figures_cannot_count_is_said_not_dropped() {
         ("pur_N0000001", "amount"),
         ("pur_E0000002", "endDate"),
         ("txn_U0000001", "settled"),
+        ("pur_D0000003", "startDate"),
     ] {
         assert!(
             notes.contains(what) && notes.contains(why),
