@@ -788,3 +788,20 @@ async fn an_empty_first_page_of_a_non_empty_list_is_not_a_complete_answer() {
         "{out:#}"
     );
 }
+
+#[tokio::test]
+async fn by_product_with_a_product_filter_is_that_product_alone() {
+    let (_sandbox, client) = support::sandbox(true).await;
+    let out = ok(
+        &client,
+        "get_revenue_metrics",
+        json!({"period": "2026-01", "productRef": "prd_P9Q0R1S2", "byProduct": true}),
+    )
+    .await;
+    assert_demo_january(&out);
+    assert_eq!(out["productRef"], "prd_P9Q0R1S2");
+    let products = out["byProduct"].as_array().unwrap();
+    assert_eq!(products.len(), 1, "{out:#}");
+    assert_eq!(products[0]["productRef"], "prd_P9Q0R1S2");
+    assert_eq!(products[0]["currencies"], out["totals"], "{out:#}");
+}
