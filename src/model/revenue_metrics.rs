@@ -3,7 +3,7 @@
 //!
 //! The rules, as the tool's description and the README state them:
 //! - A **subscription** is a paid recurring purchase: `isRecurring` (else a `recurring`/`hybrid`
-//!   plan snapshot), a plan snapshot (credit top-ups have none) and a charge above 0.
+//!   plan snapshot; without either, credit top-ups among them, it is none) and a charge above 0.
 //! - Its charge is `originalAmount` in `currency`, else the snapshot's price in its currency; a
 //!   charge (or a transaction) without a currency is in the provider's. One SolvaPay sent no
 //!   amount for, or still `active` past its `endDate`, is in a note, not silently left out.
@@ -170,17 +170,24 @@ struct Unpriced;
 /// A paid recurring purchase's charge, currency and cycle (a charge without a currency is in the
 /// provider's, `base`, as a plan's price must be); `None` for anything else.
 fn subscription<'a>(p: &'a PurchaseWire, base: &Currency) -> Option<Result<Sub<'a>, Unpriced>> {
-    let snap = p.plan_snapshot.as_ref()?;
-    let kind = snap.plan_type.as_deref().unwrap_or("").to_ascii_lowercase();
-    let recurring = p
-        .is_recurring
-        .unwrap_or(matches!(kind.as_str(), "recurring" | "hybrid"));
+    // Without a snapshot (credit top-ups have none) only SolvaPay's own isRecurring says so.
+    let snap = p.plan_snapshot.as_ref();
+    let recurring = match (p.is_recurring, snap) {
+        (Some(r), _) => r,
+        (None, Some(snap)) => snap.plan_type.as_deref().is_some_and(|k| {
+            ["recurring", "hybrid"]
+                .iter()
+                .any(|r| k.eq_ignore_ascii_case(r))
+        }),
+        (None, None) => false,
+    };
     if !recurring {
         return None;
     }
-    let (charge, currency) = match (&p.original_amount, &p.currency, &snap.price) {
+    let price = snap.and_then(|s| s.price.as_ref());
+    let (charge, currency) = match (&p.original_amount, &p.currency, price) {
         (Some(a), Some(c), _) => (a.units, Some(c)),
-        (_, _, Some(price)) => (price.units, snap.currency.as_ref()),
+        (_, _, Some(price)) => (price.units, snap.and_then(|s| s.currency.as_ref())),
         (Some(a), None, None) => (a.units, None),
         (None, _, None) => return Some(Err(Unpriced)),
     };
@@ -190,7 +197,7 @@ fn subscription<'a>(p: &'a PurchaseWire, base: &Currency) -> Option<Result<Sub<'
     let cycle = p
         .billing_cycle
         .clone()
-        .or_else(|| snap.billing_cycle.clone());
+        .or_else(|| snap.and_then(|s| s.billing_cycle.clone()));
     let currency = currency.map_or_else(|| base.clone(), |c| Currency::from_api(c));
     Some(Ok(Sub {
         product: p.product_ref.as_deref(),

@@ -622,7 +622,14 @@ async fn odd_but_legal_amounts_currencies_and_offsets_land_in_the_providers_curr
             {"reference": "pur_C0000003", "status": "active", "isRecurring": true,
              "productRef": "prd_P0000001", "originalAmount": 12000.0, "currency": "jpy",
              "billingCycle": "yearly", "startDate": "2026-09-01T00:00:00.000Z",
-             "planSnapshot": {"price": 12000, "currency": "JPY", "planType": "recurring"}}
+             "planSnapshot": {"price": 12000, "currency": "JPY", "planType": "recurring"}},
+            // No plan snapshot at all: SolvaPay's isRecurring and the purchase's own charge.
+            {"reference": "pur_D0000004", "status": "active", "isRecurring": true,
+             "productRef": "prd_P0000001", "originalAmount": 1000, "currency": "EUR",
+             "billingCycle": "monthly", "startDate": "2026-10-01T00:00:00.000Z"},
+            // A credit top-up: no snapshot, not recurring.
+            {"reference": "pur_T0000005", "status": "active", "isRecurring": false,
+             "originalAmount": 5000, "currency": "EUR", "startDate": "2026-11-02T00:00:00.000Z"}
         ]),
         json!([
             // No currency, no providerCurrency: the provider's.
@@ -651,10 +658,10 @@ async fn odd_but_legal_amounts_currencies_and_offsets_land_in_the_providers_curr
         .collect();
     assert_eq!(currencies, [&json!("EUR"), &json!("JPY")], "{out:#}");
     let eur = of(&out["totals"], "EUR");
-    assert_eq!(money(&eur["mrr"]), (3_500, "€35.00"), "{out:#}");
+    assert_eq!(money(&eur["mrr"]), (4_500, "€45.00"), "{out:#}");
     assert_eq!(
         (&eur["activeSubscriptions"], &eur["newSubscriptions"]),
-        (&json!(2), &json!(1))
+        (&json!(3), &json!(1))
     );
     assert_eq!(money(&eur["grossRevenue"]), (3_500, "€35.00"), "{out:#}");
     assert_eq!(money(&eur["refunds"]), (5_000, "€50.00"));
