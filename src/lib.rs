@@ -24,6 +24,7 @@
 //! real one, so it shares only `model` with the rest.
 
 pub mod api;
+mod apps;
 pub mod audit;
 pub mod caller;
 pub mod catalog;

@@ -340,6 +340,13 @@ impl BillingServer {
         match self.confirmer.before_call(spec, &request, &context).await {
             Ok(Consent::Given) => {}
             Ok(Consent::Ask(input)) => return Ok(CallToolResponse::InputRequired(input)),
+            // Only tools that confirm themselves have a review form (the catalog's rule).
+            Ok(Consent::Review(_)) => {
+                return into_response(ToolError::of(
+                    ErrorKind::Internal,
+                    format!("{name} was not run: its review form is shown by the tool itself."),
+                ));
+            }
             Err(refused) => return into_response(refused),
         }
         let cancelled = context.ct.clone();
@@ -411,6 +418,9 @@ async fn finish(
     let mut finish = Finish::default();
     let message;
     let outcome = match response {
+        Ok(CallToolResponse::Complete(result)) if crate::apps::is_review(result.meta.as_ref()) => {
+            Audited::Asked
+        }
         Ok(CallToolResponse::Complete(result)) if result.is_error != Some(true) => {
             finish.references = result
                 .structured_content
@@ -478,6 +488,9 @@ fn counted(
     match response {
         Ok(CallToolResponse::Complete(result)) if result.is_error == Some(true) => {
             failure.map_or(metrics::CallOutcome::InternalError, |e| e.kind().counted())
+        }
+        Ok(CallToolResponse::Complete(result)) if crate::apps::is_review(result.meta.as_ref()) => {
+            metrics::CallOutcome::Asked
         }
         Ok(CallToolResponse::InputRequired(_)) => metrics::CallOutcome::Asked,
         Ok(_) => metrics::CallOutcome::Ok,
