@@ -11,10 +11,12 @@
 //! `_meta`. Sealing, binding and spending the token are [`crate::confirm`]'s.
 
 use rmcp::RoleServer;
-use rmcp::model::MetaObject;
+use rmcp::model::{MetaObject, Tool};
 use rmcp::service::RequestContext;
 use serde::Serialize;
 use serde_json::{Map, Value};
+
+use crate::catalog;
 
 /// The extension's identifier in client capabilities.
 pub(crate) const EXTENSION: &str = "io.modelcontextprotocol/ui";
@@ -37,6 +39,20 @@ pub(crate) fn renders(context: &RequestContext<RoleServer>) -> bool {
             _ => None,
         })
         .is_some_and(|types| types.iter().any(|t| t.as_str() == Some(MIME_TYPE)))
+}
+
+/// `tools` as a host that renders Apps lists them: the tools with a review form name it in
+/// `_meta.ui.resourceUri` (other hosts get the list without, which keeps it small).
+pub(crate) fn with_views(tools: &mut [Tool]) {
+    for tool in tools {
+        let Some((key, value)) = catalog::find(&tool.name).and_then(|t| t.view_meta()) else {
+            continue;
+        };
+        tool.meta
+            .get_or_insert_with(MetaObject::new)
+            .0
+            .insert(key.to_owned(), value);
+    }
 }
 
 /// The review token the request carries in its `_meta`: a submit from the review form.

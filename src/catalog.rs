@@ -171,8 +171,8 @@ impl ToolSpec {
             .open_world(true)
     }
 
-    /// The `_meta` of the listed tool: its search hint, `alwaysLoad` on the tools loaded up front,
-    /// and `ui.resourceUri` on the tools with a review form.
+    /// The `_meta` of the listed tool: its search hint, and `alwaysLoad` on the tools loaded up
+    /// front. (`ui.resourceUri` is added for hosts that render MCP Apps: [`Self::view_meta`].)
     pub fn meta(&self) -> MetaObject {
         let mut meta = MetaObject::new();
         meta.0
@@ -180,11 +180,13 @@ impl ToolSpec {
         if self.loading == Loading::Always {
             meta.0.insert(ALWAYS_LOAD_KEY.to_owned(), Value::Bool(true));
         }
-        if let Some(uri) = self.review {
-            meta.0
-                .insert(UI_KEY.to_owned(), serde_json::json!({ "resourceUri": uri }));
-        }
         meta
+    }
+
+    /// The `_meta` entry naming the tool's review form, for hosts that render MCP Apps.
+    pub fn view_meta(&self) -> Option<(&'static str, Value)> {
+        self.review
+            .map(|uri| (UI_KEY, serde_json::json!({ "resourceUri": uri })))
     }
 
     /// The same row, with the review form at `uri`.

@@ -172,6 +172,9 @@ impl ServerHandler for BillingServer {
         if let Some(caller) = Caller::of(&context) {
             tools.retain(|t| caller.policy.allows(&t.name));
         }
+        if crate::apps::renders(&context) {
+            crate::apps::with_views(&mut tools);
+        }
         Ok(ListToolsResult::with_all_items(tools).cached(&context))
     }
 
