@@ -3,7 +3,9 @@
 #   1. MCP Inspector CLI 2.12.0 (Node 22 from the `node@22` npm package)
 #   2. Python `mcp` 2.3.0, legacy era (initialize) and 2026-07-28 era (Client mode="auto"), and
 #      confirmation on 2026-07-28 (MRTR) with an elicitation callback
-#   3. headless Chromium (Debian's /usr/bin/chromium, playwright-core): checkout Pay, portal cancel
+#   3. headless Chromium (Debian's /usr/bin/chromium, playwright-core): checkout Pay, portal cancel;
+#      and the sandbox dashboard (e2e/dashboard_flow.py + dashboard.mjs): each panel's figures against
+#      the API's, the clock moved from its form
 #   4. the MCP conformance suite (0.1.16 at 2025-11-25, 0.2.0-alpha.12 at 2026-07-28) against
 #      `serve --http` (e2e/conformance/)
 #   5. a real deployment: PostgreSQL, two `serve --http` replicas, nginx (deploy/nginx.conf) in
@@ -15,12 +17,12 @@
 # nginx and postgresql.
 # Usage: e2e/run.sh [path/to/solvapay-mcp]   (default: target/release/solvapay-mcp, built if missing)
 # Env: E2E_SKIP_INSTALL=1 to skip the installs;
-#      E2E_ONLY="inspector python confirm browser conformance deploy apps" to pick suites.
+#      E2E_ONLY="inspector python confirm browser dashboard conformance deploy apps" to pick suites.
 set -uo pipefail
 E2E="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(dirname "$E2E")"
 BIN="${1:-$ROOT/target/release/solvapay-mcp}"
-ONLY="${E2E_ONLY:-inspector python confirm browser conformance deploy apps}"
+ONLY="${E2E_ONLY:-inspector python confirm browser dashboard conformance deploy apps}"
 start=$(date +%s)
 
 log() { printf '== e2e: %s\n' "$*"; }
@@ -103,6 +105,7 @@ for suite in $ONLY; do
     python) run "python-mcp-client (legacy + 2026-07-28)" "$PY" client.py "$BIN" ;;
     confirm) run "python-mcp-client confirmation (2026-07-28 MRTR)" "$PY" confirm.py "$BIN" ;;
     browser) run "chromium checkout + portal" "$PY" browser_flow.py "$BIN" ;;
+    dashboard) run "chromium sandbox dashboard (panels vs API, clock form)" "$PY" dashboard_flow.py "$BIN" ;;
     conformance) run "MCP conformance (0.1.16 at 2025-11-25, 0.2.0-alpha.12 at 2026-07-28)" bash conformance/run.sh "$BIN" ;;
     deploy) run "deployment: PostgreSQL + 2 replicas + nginx (both eras)" bash deploy/run.sh "$BIN" "$PY" ;;
     apps) run "MCP Apps review form (ext-apps host bridge, chromium)" "$NODE" apps/review.mjs "$BIN" ;;

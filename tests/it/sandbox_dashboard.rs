@@ -197,6 +197,7 @@ async fn every_panel_of_a_demo_sandbox_shows_what_the_api_lists() {
             );
             for plan in plans {
                 let row = plan_rows[plan["reference"].as_str().unwrap()];
+                assert_eq!(row.attribute("data-status"), plan["status"].as_str());
                 let cells = money_cells(row);
                 let currency = plan["currency"].as_str().unwrap();
                 let price = plan["price"].as_i64().unwrap();

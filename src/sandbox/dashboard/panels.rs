@@ -158,17 +158,17 @@ fn plan_row(p: &Plan) -> String {
         flags.push("hidden");
     }
     format!(
-        "<tr data-ref=\"{r}\" data-kind=\"{k}\"><td><code>{r}</code></td><td>{}</td><td>{k}</td>{}\
-         <td>{}</td><td class=\"num\" data-field=\"limit\" data-units=\"{}\">{limit}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+        "<tr data-ref=\"{r}\" data-kind=\"{k}\" data-status=\"{st}\"><td><code>{r}</code></td><td>{}</td><td>{k}</td>{}\
+         <td>{}</td><td class=\"num\" data-field=\"limit\" data-units=\"{}\">{limit}</td><td class=\"num\">{}</td><td>{st}</td><td>{}</td></tr>",
         user(&p.name),
         money_cell(amount, &p.currency),
         esc(p.billing_cycle.as_deref().unwrap_or("—")),
         p.limit_units,
         p.free_units,
-        esc(&p.status),
         flags.join(", "),
         r = esc(&p.reference),
         k = esc(&p.kind),
+        st = esc(&p.status),
     )
 }
 
