@@ -419,3 +419,110 @@ async fn a_host_without_apps_keeps_the_confirmation_of_today() {
         client.cancel().await.unwrap();
     }
 }
+
+mod over_http {
+    //! Over `serve --http` (2026-07-28 requests): a review token belongs to the caller it was
+    //! given to, and with replicas sharing their state it submits once across all of them.
+
+    use serde_json::{Value, json};
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer};
+
+    use crate::credits::{CREDITS_PATH, grant, grant_keys, granted, with_balance};
+    use crate::support::http::{Auth, HttpServer, STATELESS, call, client, post};
+    use crate::support::postgres;
+
+    const KEY_A: &str = "sk_test_ALICECANARY_0a1b2c3d4e";
+    const KEY_B: &str = "sk_test_BOBCANARY_9z8y7x6w5v";
+    const SEALING_KEY: &str = "7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a";
+
+    /// An upstream with Jane's balance that grants.
+    async fn upstream() -> MockServer {
+        let upstream = with_balance().await;
+        Mock::given(method("POST"))
+            .and(path(CREDITS_PATH))
+            .respond_with(granted(2500, 6700))
+            .mount(&upstream)
+            .await;
+        upstream
+    }
+
+    /// `grant_credits` of 2500 from a host that renders Apps; with `token`, the form's submit.
+    async fn grant_call(url: &str, auth: Auth<'_>, token: Option<&str>) -> Value {
+        let mut params = call("grant_credits", grant(2500));
+        params["_meta"] = json!({
+            "io.modelcontextprotocol/protocolVersion": STATELESS,
+            "io.modelcontextprotocol/clientCapabilities": {
+                "extensions": {"io.modelcontextprotocol/ui": {"mimeTypes": [super::MIME]}}
+            },
+        });
+        if let Some(token) = token {
+            params["_meta"]["solvapay/reviewToken"] = json!(token);
+        }
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params});
+        let headers = [
+            ("mcp-protocol-version", STATELESS),
+            ("mcp-method", "tools/call"),
+            ("mcp-name", "grant_credits"),
+        ];
+        post(&client(), url, auth, &headers, body.to_string())
+            .await
+            .result()
+    }
+
+    /// The first call: the review and its token; nothing granted.
+    async fn reviewed(url: &str, auth: Auth<'_>) -> String {
+        let first = grant_call(url, auth, None).await;
+        assert_ne!(first["isError"], true, "{first}");
+        first["_meta"]["solvapay/reviewToken"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    fn refused(result: &Value) {
+        assert_eq!(result["isError"], true, "{result}");
+        let text = result["content"][0]["text"].as_str().unwrap_or_default();
+        assert!(text.contains("review form"), "{result}");
+    }
+
+    #[tokio::test]
+    async fn a_review_given_to_one_caller_is_no_good_for_another() {
+        let upstream = upstream().await;
+        let server = HttpServer::start(&[], &[("SOLVAPAY_API_BASE_URL", &upstream.uri())]).await;
+        let token = reviewed(&server.url, Auth::Bearer(KEY_A)).await;
+        assert!(grant_keys(&upstream).await.is_empty());
+        // Bob submits Alice's form: refused, nothing granted.
+        refused(&grant_call(&server.url, Auth::Bearer(KEY_B), Some(&token)).await);
+        assert!(grant_keys(&upstream).await.is_empty());
+        // Alice's own submit goes through, once.
+        let done = grant_call(&server.url, Auth::Bearer(KEY_A), Some(&token)).await;
+        assert_eq!(done["structuredContent"]["balance"], 6700, "{done}");
+        refused(&grant_call(&server.url, Auth::Bearer(KEY_A), Some(&token)).await);
+        assert_eq!(grant_keys(&upstream).await.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_review_submitted_at_one_replica_is_refused_at_the_other() {
+        let Some(db) = postgres::database().await else {
+            return;
+        };
+        let upstream = upstream().await;
+        let env = [
+            ("SOLVAPAY_API_BASE_URL", upstream.uri()),
+            ("SOLVAPAY_STATE_URL", db.url.clone()),
+            ("SOLVAPAY_REQUEST_STATE_KEY", SEALING_KEY.to_owned()),
+        ];
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (one, two) = tokio::join!(HttpServer::start(&[], &env), HttpServer::start(&[], &env));
+        let token = reviewed(&one.url, Auth::Bearer(KEY_A)).await;
+        let done = grant_call(&two.url, Auth::Bearer(KEY_A), Some(&token)).await;
+        assert_eq!(done["structuredContent"]["balance"], 6700, "{done}");
+        refused(&grant_call(&one.url, Auth::Bearer(KEY_A), Some(&token)).await);
+        assert_eq!(
+            grant_keys(&upstream).await.len(),
+            1,
+            "one grant in the deployment"
+        );
+    }
+}
