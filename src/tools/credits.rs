@@ -8,7 +8,7 @@ use rmcp::service::RequestContext;
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::Map;
+use serde_json::{Map, Value};
 
 use super::{Json, Reply, Summary, opt_text};
 use crate::api::ApiError;
@@ -306,49 +306,9 @@ impl BillingServer {
                     self.api().customer_balance(customer).await?,
                     customer.as_str(),
                 );
-                let value = credit_value(args.credits, balance.credits_per_minor_unit);
-                let mut arguments = understood;
-                arguments.retain(|_, v| !v.is_null());
-                let review = Review::new(
-                    "grant_credits",
-                    format!(
-                        "Grant {} credits ({}) to {customer}",
-                        args.credits, value.formatted
-                    ),
-                    "Grant credits",
-                    arguments,
-                )
-                .row("Customer", customer.as_str())
-                .row("Credits", args.credits.to_string())
-                .row("Worth", value.formatted.clone())
-                .row(
-                    "Balance now",
-                    format!("{} credits ({})", balance.credits, balance.value.formatted),
-                )
-                .row(
-                    "Balance after",
-                    format!("{} credits", balance.credits.saturating_add(args.credits)),
-                )
-                .row(
-                    "Reason",
-                    reason.clone().unwrap_or_else(|| "none given".into()),
-                );
-                let pending = CreditGrant {
-                    customer_ref: customer.to_string(),
-                    credits: args.credits,
-                    value,
-                    balance: None,
-                    balance_value: None,
-                    reason,
-                    idempotency_key: None,
-                    resent: false,
-                    message: Some(
-                        "Not granted yet: the person reviews this grant in the review form and \
-                         submits it there."
-                            .to_owned(),
-                    ),
-                };
-                Ok(Reply::review(pending, review, token))
+                Ok(pending_grant(
+                    customer, args, reason, &balance, understood, token,
+                ))
             }
         }
     }
@@ -408,6 +368,60 @@ impl BillingServer {
             message: None,
         })
     }
+}
+
+/// The grant awaiting its review form's submit (nothing sent), with the customer's `balance` now.
+fn pending_grant(
+    customer: &CustomerRef,
+    args: &GrantCreditsArgs,
+    reason: Option<String>,
+    balance: &CustomerBalance,
+    mut arguments: Map<String, Value>,
+    token: String,
+) -> Reply<CreditGrant> {
+    let value = credit_value(args.credits, balance.credits_per_minor_unit);
+    // The submit sends the arguments the tool takes: none that were left out.
+    arguments.retain(|_, v| !v.is_null());
+    let review = Review::new(
+        "grant_credits",
+        format!(
+            "Grant {} credits ({}) to {customer}",
+            args.credits, value.formatted
+        ),
+        "Grant credits",
+        arguments,
+    )
+    .row("Customer", customer.as_str())
+    .row("Credits", args.credits.to_string())
+    .row("Worth", value.formatted.clone())
+    .row(
+        "Balance now",
+        format!("{} credits ({})", balance.credits, balance.value.formatted),
+    )
+    .row(
+        "Balance after",
+        format!("{} credits", balance.credits.saturating_add(args.credits)),
+    )
+    .row(
+        "Reason",
+        reason.clone().unwrap_or_else(|| "none given".into()),
+    );
+    let pending = CreditGrant {
+        customer_ref: customer.to_string(),
+        credits: args.credits,
+        value,
+        balance: None,
+        balance_value: None,
+        reason,
+        idempotency_key: None,
+        resent: false,
+        message: Some(
+            "Not granted yet: the person reviews this grant in the review form and submits it \
+             there."
+                .to_owned(),
+        ),
+    };
+    Reply::review(pending, review, token)
 }
 
 fn duplicate(customer: &CustomerRef, prior: &GrantPrior) -> ToolError {

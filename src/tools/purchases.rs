@@ -247,18 +247,7 @@ impl BillingServer {
             Consent::Ask(input) => return Ok(Reply::Ask(input)),
             Consent::Review(token) => {
                 let purchase = Purchase::from(self.api().get_purchase(&reference).await?);
-                let review = renewal_review(&purchase, understood);
-                let pending = CancelledRenewal {
-                    already_cancelled: purchase.cancelled_at.is_some(),
-                    message: Some(
-                        "Not cancelled yet: the person reviews this in the review form and \
-                         submits it there."
-                            .to_owned(),
-                    ),
-                    purchase,
-                    pending: true,
-                };
-                return Ok(Reply::review(pending, review, token));
+                return Ok(pending_cancellation(purchase, understood, token));
             }
         }
         let api = self.api();
@@ -286,6 +275,25 @@ impl BillingServer {
             _ => Err(refused.into()),
         }
     }
+}
+
+/// The cancellation of `purchase`'s renewal awaiting its review form's submit (nothing sent).
+fn pending_cancellation(
+    purchase: Purchase,
+    arguments: Map<String, Value>,
+    token: String,
+) -> Reply<CancelledRenewal> {
+    let review = renewal_review(&purchase, arguments);
+    let pending = CancelledRenewal {
+        already_cancelled: purchase.cancelled_at.is_some(),
+        message: Some(
+            "Not cancelled yet: the person reviews this in the review form and submits it there."
+                .to_owned(),
+        ),
+        purchase,
+        pending: true,
+    };
+    Reply::review(pending, review, token)
 }
 
 /// The review form of a cancellation: the purchase, its customer and product, and until when the
