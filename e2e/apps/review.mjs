@@ -4,7 +4,8 @@
 // forwards the view's tools/call to the real binary over stdio (@modelcontextprotocol/sdk's Node
 // client, declaring the Apps extension). Checks: the tools name their form, the resource reads
 // as text/html;profile=mcp-app, the first call moves nothing, the person's click makes the refund
-// exactly once, and a second submit of the same form is refused with nothing more moved.
+// exactly once, and a second submit of the same form is refused with nothing more moved; the
+// credits and renewal forms, each clicked once, make their move.
 // Usage: node apps/review.mjs <binary>   (from e2e/; screenshots in e2e/artifacts/apps-review-*.png)
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -146,6 +147,32 @@ try {
   check("it reached the tool, which refused it", submitted.length === 2, submitted.length);
   check("still exactly one refund", (await refundCount()) === 1);
   await page.screenshot({ path: join(artifacts, "apps-review-refund-again.png"), fullPage: true });
+
+  // The other two forms, each clicked once: the move is made, and only then.
+  const structured = async (name, args) => (await client.callTool({ name, arguments: args })).structuredContent ?? {};
+  const jane = "cus_A1B2C3D4";
+  const before = (await structured("get_customer_balance", { customerRef: jane })).credits;
+  const others = [
+    { tool: "grant_credits", shot: "credits", button: "Grant credits", input: { customerRef: jane, credits: 2500, reason: "Goodwill" },
+      moved: async () => (await structured("get_customer_balance", { customerRef: jane })).credits === before + 2500 },
+    { tool: "cancel_renewal", shot: "renewal", button: "Cancel renewal", input: { purchaseRef: "pur_T3U4V5W6" },
+      moved: async () => typeof (await structured("get_purchase", { purchaseRef: "pur_T3U4V5W6" })).cancelledAt === "string" },
+  ];
+  for (const other of others) {
+    const form = await client.readResource({ uri: uriOf(other.tool) });
+    const result = await client.callTool({ name: other.tool, arguments: other.input });
+    check(`${other.tool}: the first call moves nothing`, result.isError !== true && !(await other.moved()), result.content?.[0]?.text);
+    await page.evaluate(() => document.getElementById("views").replaceChildren());
+    const frame = page.frameLocator("iframe").nth(
+      await page.evaluate((v) => window.mountView(v), { html: form.contents[0].text, toolInput: other.input, toolResult: result }),
+    );
+    const submit = frame.getByRole("button", { name: other.button, exact: true });
+    await page.screenshot({ path: join(artifacts, `apps-review-${other.shot}.png`), fullPage: true });
+    const calls = submitted.length;
+    await submit.click();
+    await frame.locator("#status.done").waitFor();
+    check(`${other.tool}: the click made the move, once`, submitted.length === calls + 1 && (await other.moved()));
+  }
   check("no script error on the page", consoleErrors.length === 0, consoleErrors);
 } catch (e) {
   check("the scenario ran", false, String(e?.stack ?? e).split("\n").slice(0, 3).join(" | "));
