@@ -29,7 +29,7 @@ async def scenario(c: Checks, era: str, session: Any) -> None:
 
     tools = (await session.list_tools()).tools
     # SolvaPay's 32 hosted tools and the 4 of the credits toolset.
-    c.check(f"[{era}] tools/list: 36 tools", len(tools) == 36, len(tools))
+    c.check(f"[{era}] tools/list: 37 tools", len(tools) == 37, len(tools))
     c.check(f"[{era}] every tool has an outputSchema", all(t.output_schema for t in tools))
 
     # Demo data: Jane's active purchase.

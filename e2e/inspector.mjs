@@ -53,7 +53,7 @@ const list = inspect(["--method", "tools/list", "--format", "json"], ["--demo"])
 const tools = list.json?.result?.tools ?? [];
 check("tools/list exits 0", list.code === 0, short(list));
 // SolvaPay's 32 hosted tools and the 4 of the credits toolset.
-check("tools/list returns 36 tools", tools.length === 36, `got ${tools.length}`);
+check("tools/list returns 37 tools", tools.length === 37, `got ${tools.length}`);
 check("tool names are unique", new Set(tools.map((t) => t.name)).size === tools.length);
 for (const name of ["create_customer", "get_customer", "list_customers", "create_checkout_session", "record_bulk_usage", "get_purchases_by_customer"]) {
   check(`tools/list has ${name}`, tools.some((t) => t.name === name));
@@ -113,6 +113,104 @@ const invalid = call("create_customer", { name: "no email" });
 check("create_customer without email exits 5 (tool error)", invalid.code === 5, short(invalid));
 const unknown = call("no_such_tool", {});
 check("unknown tool exits 5 (tool_not_found)", unknown.code === 5 && /tool_not_found/.test(unknown.stderr), short(unknown));
+
+// 6. prompts: listed with their arguments in both eras, rendered with the arguments filled in, a
+// bad argument refused naming it. completion/complete is not a --cli method of Inspector 2.12.0
+// (its help lists none, and `--method completion/complete` answers "Unsupported method"), so
+// completion is checked by the Python suite (e2e/prompts.py) only.
+const promptArgs = {
+  onboard_customer: ["email", "name", "product", "plan"],
+  refund_request: ["customer", "payment", "reason"],
+  month_end_usage: ["product", "month", "customer"],
+  blocked_customer: ["customer", "product", "plan"],
+};
+for (const era of ["legacy", "modern"]) {
+  const listedPrompts = inspect(["--method", "prompts/list", "--protocol-era", era, "--format", "json"], ["--demo"]);
+  const prompts = listedPrompts.json?.result?.prompts ?? [];
+  check(`[${era}] prompts/list exits 0`, listedPrompts.code === 0, short(listedPrompts));
+  check(
+    `[${era}] prompts/list: the four prompts, in order`,
+    JSON.stringify(prompts.map((p) => p.name)) === JSON.stringify(Object.keys(promptArgs)),
+    JSON.stringify(prompts.map((p) => p.name)),
+  );
+  for (const [name, args] of Object.entries(promptArgs)) {
+    const p = prompts.find((x) => x.name === name);
+    check(
+      `[${era}] prompts/list: ${name} has arguments ${args.join(", ")}`,
+      JSON.stringify((p?.arguments ?? []).map((a) => a.name)) === JSON.stringify(args),
+      JSON.stringify(p?.arguments),
+    );
+  }
+}
+
+function getPrompt(name, args, era = "legacy") {
+  const pairs = Object.entries(args).map(([k, v]) => `${k}=${v}`);
+  return inspect(["--method", "prompts/get", "--protocol-era", era, "--prompt-name", name, "--prompt-args", ...pairs, "--format", "json"]);
+}
+const text = (r) => r.json?.result?.messages?.[0]?.content?.text ?? "";
+const inOrder = (t, parts) => {
+  let from = 0;
+  for (const part of parts) {
+    const at = t.indexOf(part, from);
+    if (at < 0) return false;
+    from = at + part.length;
+  }
+  return true;
+};
+const rendered = [
+  [
+    "onboard_customer",
+    { email: "new@acme.com", product: "prd_P9Q0R1S2", plan: "pln_K5L6M7N8" },
+    ['`ensure_customer` with arguments {"email":"new@acme.com"}', "`create_checkout_session` with arguments"],
+  ],
+  [
+    "refund_request",
+    { customer: "cus_A1B2C3D4", payment: "txn_D7E8F9G0" },
+    [
+      '`get_customer` with arguments {"reference":"cus_A1B2C3D4"}',
+      '`get_transaction` with arguments {"transactionRef":"txn_D7E8F9G0"}',
+      '`get_purchases_by_customer` with arguments {"customerRef":"cus_A1B2C3D4"}',
+      '`create_refund` with arguments {"sourceTransactionRef":"txn_D7E8F9G0"}',
+    ],
+  ],
+  [
+    "month_end_usage",
+    { product: "prd_P9Q0R1S2", month: "2026-01" },
+    [
+      '`get_product` with arguments {"reference":"prd_P9Q0R1S2"}',
+      '`get_purchases_by_product` with arguments {"productRef":"prd_P9Q0R1S2"}',
+      '`list_transactions` with arguments {"fromDate":"2026-01-01","toDate":"2026-01-31"}',
+    ],
+  ],
+  [
+    "blocked_customer",
+    { customer: "cus_X7Y8Z9W0", product: "prd_P9Q0R1S2" },
+    [
+      '`check_limits` with arguments {"customerRef":"cus_X7Y8Z9W0","productRef":"prd_P9Q0R1S2"}',
+      "Only after their yes",
+      "`create_checkout_session` with arguments",
+    ],
+  ],
+];
+for (const era of ["legacy", "modern"]) {
+  for (const [name, args, parts] of rendered) {
+    const got = getPrompt(name, args, era);
+    check(`[${era}] prompts/get ${name} exits 0`, got.code === 0, short(got));
+    check(`[${era}] prompts/get ${name}: the tools in order, values as JSON literals`, inOrder(text(got), parts), text(got).slice(0, 600));
+  }
+}
+const badMonth = getPrompt("month_end_usage", { product: "prd_P9Q0R1S2", month: "2026-13" });
+check(
+  "prompts/get month_end_usage month=2026-13 fails naming `month`",
+  badMonth.code !== 0 && /Invalid argument `month`/.test(badMonth.stdout + badMonth.stderr),
+  short(badMonth),
+);
+const noRefund = inspect(["--method", "prompts/list", "--format", "json"], ["--demo", "--read-only"]);
+check(
+  "prompts/list --read-only: no refund_request (it needs create_refund)",
+  noRefund.code === 0 && !(noRefund.json?.result?.prompts ?? []).some((p) => p.name === "refund_request"),
+  short(noRefund),
+);
 
 if (failures) {
   console.log(`inspector: ${failures} check(s) failed`);

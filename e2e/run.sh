@@ -3,26 +3,29 @@
 #   1. MCP Inspector CLI 2.12.0 (Node 22 from the `node@22` npm package)
 #   2. Python `mcp` 2.3.0, legacy era (initialize) and 2026-07-28 era (Client mode="auto"), and
 #      confirmation on 2026-07-28 (MRTR) with an elicitation callback
-#   3. headless Chromium (Debian's /usr/bin/chromium, playwright-core): checkout Pay, portal cancel;
+#   3. prompts and completion through the Python `mcp` client, both eras: prompts/list, prompts/get
+#      of each prompt, completion/complete of customer/product/plan/payment arguments on the demo
+#      sandbox (e2e/prompts.py; the Inspector CLI checks prompts too, but has no completion/complete)
+#   4. headless Chromium (Debian's /usr/bin/chromium, playwright-core): checkout Pay, portal cancel;
 #      and the sandbox dashboard (e2e/dashboard_flow.py + dashboard.mjs): each panel's figures against
 #      the API's, the clock moved from its form
-#   4. the MCP conformance suite (0.1.16 at 2025-11-25, 0.2.0-alpha.12 at 2026-07-28) against
+#   5. the MCP conformance suite (0.1.16 at 2025-11-25, 0.2.0-alpha.12 at 2026-07-28) against
 #      `serve --http` (e2e/conformance/)
-#   5. a real deployment: PostgreSQL, two `serve --http` replicas, nginx (deploy/nginx.conf) in
+#   6. a real deployment: PostgreSQL, two `serve --http` replicas, nginx (deploy/nginx.conf) in
 #      front, the Python client in both eras through it (e2e/deploy/)
-#   6. the MCP Apps review form: a minimal host page (@modelcontextprotocol/ext-apps's AppBridge,
-#      bundled by esbuild) renders ui://solvapay/review/refund in headless Chromium; the click
-#      refunds once, a second submit is refused (e2e/apps/)
+#   7. the MCP Apps review forms: a minimal host page (@modelcontextprotocol/ext-apps's AppBridge,
+#      bundled by esbuild) renders the ui://solvapay/review/… forms in headless Chromium; a click
+#      moves once, a second submit is refused (e2e/apps/)
 # Installs what it needs (idempotent): `npm ci` in e2e/, a virtualenv in e2e/.venv, Debian chromium,
 # nginx and postgresql.
 # Usage: e2e/run.sh [path/to/solvapay-mcp]   (default: target/release/solvapay-mcp, built if missing)
 # Env: E2E_SKIP_INSTALL=1 to skip the installs;
-#      E2E_ONLY="inspector python confirm browser dashboard conformance deploy apps" to pick suites.
+#      E2E_ONLY="inspector python confirm prompts browser dashboard conformance deploy apps" to pick suites.
 set -uo pipefail
 E2E="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(dirname "$E2E")"
 BIN="${1:-$ROOT/target/release/solvapay-mcp}"
-ONLY="${E2E_ONLY:-inspector python confirm browser dashboard conformance deploy apps}"
+ONLY="${E2E_ONLY:-inspector python confirm prompts browser dashboard conformance deploy apps}"
 start=$(date +%s)
 
 log() { printf '== e2e: %s\n' "$*"; }
@@ -104,6 +107,7 @@ for suite in $ONLY; do
     inspector) run "inspector-cli" "$NODE" inspector.mjs "$BIN" ;;
     python) run "python-mcp-client (legacy + 2026-07-28)" "$PY" client.py "$BIN" ;;
     confirm) run "python-mcp-client confirmation (2026-07-28 MRTR)" "$PY" confirm.py "$BIN" ;;
+    prompts) run "python-mcp-client prompts + completion (legacy + 2026-07-28)" "$PY" prompts.py "$BIN" ;;
     browser) run "chromium checkout + portal" "$PY" browser_flow.py "$BIN" ;;
     dashboard) run "chromium sandbox dashboard (panels vs API, clock form)" "$PY" dashboard_flow.py "$BIN" ;;
     conformance) run "MCP conformance (0.1.16 at 2025-11-25, 0.2.0-alpha.12 at 2026-07-28)" bash conformance/run.sh "$BIN" ;;

@@ -302,6 +302,8 @@ pub const TOOLS: &[ToolSpec] = &[
         "prepaid credits left wallet"),
     spec("grant_credits", "Grant credits", Credits, MoneyMoving,
         "add prepaid credits top up wallet").reviewed_in("ui://solvapay/review/credits"),
+    spec("get_revenue_metrics", "Revenue metrics", Payments, Read,
+        "mrr arr churn net revenue refund rate kpi"),
     spec("reactivate_renewal", "Reactivate renewal", Credits, Overwrite,
         "undo cancellation resume subscription"),
     spec("activate_plan", "Activate plan", Credits, Overwrite,

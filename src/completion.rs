@@ -2,18 +2,20 @@
 //! prompts' arguments and the record templates' `reference` variable, read from SolvaPay in one
 //! bounded request (a page of at most 100), by prefix (`cus_A1…`) or by name (and, for customers,
 //! email). A plan is completed among the plans of the product already chosen in the request's
-//! `context.arguments.product`.
+//! `context.arguments.product`. A payment is completed among the 100 newest completed payments, by
+//! reference prefix or by the payer's name.
 //!
 //! Values come only from reads the caller could make with the list tools (`list_customers`,
-//! `list_products`, `list_plans_for_product`): without that tool, or for an argument this server
+//! `list_products`, `list_plans_for_product`, `list_transactions`): without that tool, or for an argument this server
 //! does not complete, the answer is an empty list (as the spec asks for an unknown argument). An
 //! upstream failure is a protocol error saying what could not be read, never an empty list.
 
 use rmcp::ErrorData;
 use rmcp::model::{CompleteRequestParams, CompleteResult, CompletionInfo, Reference};
 
-use crate::api::{ApiError, ProductQuery};
+use crate::api::{ApiError, ProductQuery, TransactionQuery};
 use crate::model::ids::check_reference;
+use crate::model::transaction::TransactionStatus;
 use crate::model::validate::{self, FieldError};
 use crate::model::{CustomerRef, ProductRef};
 use crate::prompts::{self, Completes};
@@ -55,6 +57,7 @@ pub(crate) async fn complete(
                 None => Ok(Found::default()),
             }
         }
+        Completes::Payment => payments(server, &typed).await,
     };
     found.map(answer).map_err(|e| upstream(server, kind, &e))
 }
@@ -65,6 +68,7 @@ fn lister(kind: Completes) -> &'static str {
         Completes::Customer => "list_customers",
         Completes::Product => "list_products",
         Completes::Plan => "list_plans_for_product",
+        Completes::Payment => "list_transactions",
     }
 }
 
@@ -166,6 +170,31 @@ async fn plans(
     Ok(Found::of(typed, rows, page.has_more, page.total))
 }
 
+async fn payments(server: &BillingServer, typed: &str) -> Result<Found, ApiError> {
+    // SolvaPay's transaction list has no search: the newest page of completed transactions,
+    // without the refunds among them.
+    let query = TransactionQuery {
+        limit: PAGE,
+        offset: 0,
+        status: Some(TransactionStatus::Completed),
+        transaction_type: None,
+        from: None,
+        to: None,
+    };
+    let page = server.api().list_transactions(&query).await?;
+    let read = page.transactions.len() + page.warnings.len();
+    let has_more = page
+        .total
+        .map_or(read >= PAGE as usize, |t| (read as u64) < t);
+    let rows = page
+        .transactions
+        .iter()
+        .filter(|t| !t.is_refund())
+        .map(|t| [t.reference.as_deref(), t.from_entity_name.as_deref(), None]);
+    // Refunds dropped here make SolvaPay's total no count of payments.
+    Ok(Found::of(typed, rows, has_more, None))
+}
+
 fn answer(found: Found) -> CompleteResult {
     let mut values = found.values;
     values.truncate(CompletionInfo::MAX_VALUES);
@@ -188,6 +217,7 @@ fn upstream(server: &BillingServer, kind: Completes, error: &ApiError) -> ErrorD
         Completes::Customer => "customers",
         Completes::Product => "products",
         Completes::Plan => "the product's plans",
+        Completes::Payment => "transactions",
     };
     let message = format!("completion failed: could not read {what} from SolvaPay: {error}");
     let message = server.api().redactor().scrub_str(&message).into_owned();

@@ -198,6 +198,7 @@ pub const ALIASES: &[Alias] = &[
         "productRef",
         &["productReference", "reference"],
     ),
+    alias("get_revenue_metrics", "productRef", &["productReference"]),
 ];
 
 /// Every older enum value the tools accept.

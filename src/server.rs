@@ -77,6 +77,7 @@ impl BillingServer {
                 + Self::transaction_tools()
                 + Self::refund_tools()
                 + Self::revenue_tools()
+                + Self::revenue_metrics_tools()
                 + Self::credit_tools(),
         );
         // The schemas as clients get them: standard, plain, with the older argument names.
@@ -197,7 +198,8 @@ impl ServerHandler for BillingServer {
         context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, ErrorData> {
         let arguments = request.arguments.unwrap_or_default();
-        crate::prompts::get(&request.name, &arguments, |tool| {
+        let today = self.options().clock.now().date();
+        crate::prompts::get(&request.name, &arguments, today, |tool| {
             self.may_call(tool, &context)
         })
         .map(Into::into)

@@ -240,7 +240,7 @@ async def legacy_through_nginx(c: Checks, d: Deployment) -> None:
             init = await session.initialize()
             c.check("[2025-11-25] initialize through nginx", init.protocol_version == "2025-11-25", init.protocol_version)
             tools = (await session.list_tools()).tools
-            c.check("[2025-11-25] tools/list: 36 tools", len(tools) == 36, len(tools))
+            c.check("[2025-11-25] tools/list: 37 tools", len(tools) == 37, len(tools))
             r = await session.call_tool("create_refund", refund_args(LEGACY_AMOUNT))
             c.check("[2025-11-25] the refund was confirmed by elicitation on the session", len(person.questions) == 1, person.questions)
             c.check("[2025-11-25] the refund is made", not is_error(r), brief(r))

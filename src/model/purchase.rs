@@ -124,6 +124,8 @@ pub struct PurchaseWire {
     #[serde(default)]
     pub currency: Option<String>,
     #[serde(default)]
+    pub is_recurring: Option<bool>,
+    #[serde(default)]
     pub billing_cycle: Option<String>,
     #[serde(default)]
     pub start_date: Option<String>,
@@ -137,6 +139,10 @@ pub struct PurchaseWire {
     pub cancelled_at: Option<String>,
     #[serde(default)]
     pub cancellation_reason: Option<String>,
+    /// When a cancelled renewal was reactivated: not in SolvaPay's schema (the local sandbox sends
+    /// it), so absent means "not reported", not "never".
+    #[serde(default)]
+    pub reactivated_at: Option<String>,
     /// Null for credit top-ups.
     #[serde(default)]
     pub plan_snapshot: Option<PlanSnapshotWire>,
@@ -262,6 +268,13 @@ pub struct Purchase {
     pub cancelled_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cancellation_reason: Option<String>,
+    /// When a cancelled renewal was reactivated (when SolvaPay says: the local sandbox does).
+    /// Left out of the listed schema, as `Money::exact` is: rare, and a property in every purchase
+    /// result's schema would push the hosted tool list over its budget (the schema does not
+    /// forbid extra properties).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(skip)]
+    pub reactivated_at: Option<String>,
     /// After a cancellation: when access ends.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_until: Option<String>,
@@ -305,6 +318,7 @@ impl From<PurchaseWire> for Purchase {
             auto_renew: w.auto_renew,
             cancelled_at: w.cancelled_at,
             cancellation_reason: w.cancellation_reason,
+            reactivated_at: w.reactivated_at,
             access_until,
             plan_snapshot: w.plan_snapshot.map(PlanSnapshot::from),
             usage: w.usage.map(PurchaseUsage::from),

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::{Allowed, ArgSpec, Arguments, Completes, PromptSpec, call, quoted};
+use super::{ArgSpec, Arguments, Completes, PromptSpec, Setting, call, quoted};
 use crate::model::validate::{self, FieldError};
 use crate::model::{PlanRef, ProductRef};
 
@@ -44,10 +44,11 @@ pub(super) const PROMPT: PromptSpec = PromptSpec {
         "list_plans_for_product",
         "create_checkout_session",
     ],
+    optional: &[],
     render,
 };
 
-fn render(args: &Arguments<'_>, _allowed: Allowed<'_>) -> Result<String, FieldError> {
+fn render(args: &Arguments<'_>, _setting: &Setting<'_>) -> Result<String, FieldError> {
     let email = validate::email("email", args.required("email")?)?;
     let name = args
         .optional("name")?

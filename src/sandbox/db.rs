@@ -18,7 +18,7 @@ use super::clock::ClockSetting;
 use super::error::{ApiError, ApiResult};
 
 /// Schema version written by [`migrate`].
-pub(crate) const SCHEMA_VERSION: i64 = 3;
+pub(crate) const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA: &str = r#"
 CREATE TABLE customers (
@@ -103,6 +103,12 @@ const SCHEMA_V3: &str = r#"
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 "#;
 
+/// Version 4: when a purchase's cancelled renewal was last reactivated (`reactivatedAt`, an extra
+/// field beside SolvaPay's `SdkPurchaseResponse`; the revenue metrics count reactivations by it).
+const SCHEMA_V4: &str = r#"
+ALTER TABLE purchases ADD COLUMN reactivated_at TEXT;
+"#;
+
 /// Open (creating if needed) the database and bring its schema up to date.
 pub(crate) fn open(path: Option<&Path>) -> rusqlite::Result<Connection> {
     let conn = match path {
@@ -145,7 +151,10 @@ pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     if version < 2 {
         tx.execute_batch(SCHEMA_V2)?;
     }
-    tx.execute_batch(SCHEMA_V3)?;
+    if version < 3 {
+        tx.execute_batch(SCHEMA_V3)?;
+    }
+    tx.execute_batch(SCHEMA_V4)?;
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()
 }
@@ -396,6 +405,17 @@ mod tests {
             .unwrap();
         assert_eq!(version, SCHEMA_VERSION);
         assert_eq!(Census::take(&mut conn).unwrap().customers, 1);
+        let reactivated: Option<String> = conn
+            .query_row("SELECT reactivated_at FROM purchases LIMIT 1", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .unwrap()
+            .flatten();
+        assert_eq!(
+            reactivated, None,
+            "the purchases table has the version 4 column"
+        );
         assert_eq!(load_clock(&conn).unwrap(), None);
         let frozen = ClockSetting::Frozen {
             at: time::macros::datetime!(2026-03-01 00:00 UTC),

@@ -200,6 +200,8 @@ pub(crate) fn purchase(
     put(&mut m, "nextBillingDate", p.next_billing_date.clone());
     put(&mut m, "cancelledAt", p.cancelled_at.clone());
     put(&mut m, "cancellationReason", p.cancellation_reason.clone());
+    // Not in SolvaPay's schema (an extra field is legal there): when the renewal was reactivated.
+    put(&mut m, "reactivatedAt", p.reactivated_at.clone());
     if let Some(u) = usage(tx, p, &customer_ref, &product_ref, now)? {
         m.insert(
             "usage".into(),

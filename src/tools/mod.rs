@@ -12,6 +12,7 @@ mod products;
 mod purchases;
 mod refunds;
 mod revenue;
+mod revenue_metrics;
 mod transactions;
 pub(crate) mod usage;
 mod usage_bulk;

@@ -190,7 +190,7 @@ fn formatted(money: Option<&Money>) -> &str {
 
 /// The provider's default currency, or USD when SolvaPay does not tell (any failure included: the
 /// currency only labels the number, so it must not sink the call).
-async fn provider_currency(api: &SolvaPayClient) -> (Currency, CurrencySource) {
+pub(super) async fn provider_currency(api: &SolvaPayClient) -> (Currency, CurrencySource) {
     match api.merchant_currency().await {
         Ok(Some(c)) => (c, CurrencySource::Merchant),
         Ok(None) => (Currency::usd(), CurrencySource::Fallback),

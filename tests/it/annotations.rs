@@ -131,6 +131,7 @@ fn examples(tool: &str) -> Option<Vec<Example>> {
         }
         "create_customer_session" => one(|_| json!({"customerRef": JANE})),
         "get_product_balance" => one(|_| json!({"productRef": PRODUCT})),
+        "get_revenue_metrics" => one(|_| json!({"period": "2026-01", "byProduct": true})),
         "record_usage" => {
             one(|_| json!({"customerRef": BOB, "productRef": PRODUCT, "outcome": "success"}))
         }
@@ -471,8 +472,8 @@ async fn every_listed_tool_has_example_arguments() {
         missing.is_empty(),
         "no example arguments in tests/it/annotations.rs for {missing:?}"
     );
-    // The hosted 32 and the four of the credits toolset.
-    assert_eq!(tools.len(), 36);
+    // The hosted 32, the four of the credits toolset and get_revenue_metrics.
+    assert_eq!(tools.len(), 37);
 }
 
 #[tokio::test]

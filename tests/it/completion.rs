@@ -213,3 +213,72 @@ async fn a_completion_that_cannot_read_solvapay_is_a_protocol_error() {
         assert!(!error.message.contains("COMPLETIONCANARY"), "{error:?}");
     }
 }
+
+#[tokio::test]
+async fn the_workflow_prompts_complete_their_customer_product_and_plan_arguments() {
+    for era in ERAS {
+        let (_home, client) = demo(era, &[]).await;
+        let jane = (vec!["cus_A1B2C3D4"], Some(1), Some(false));
+        let support = (vec!["prd_P9Q0R1S2"], Some(1), Some(false));
+        assert_eq!(
+            seen(&prompt(&client, "refund_request", "customer", "jane", &[]).await),
+            jane,
+            "{era:?}"
+        );
+        assert_eq!(
+            seen(&prompt(&client, "blocked_customer", "customer", "cus_A1", &[]).await),
+            jane
+        );
+        assert_eq!(
+            seen(&prompt(&client, "month_end_usage", "customer", "acme", &[]).await),
+            jane
+        );
+        assert_eq!(
+            seen(&prompt(&client, "month_end_usage", "product", "Support", &[]).await),
+            support
+        );
+        assert_eq!(
+            seen(&prompt(&client, "blocked_customer", "product", "prd_", &[]).await),
+            support
+        );
+        let pro = prompt(
+            &client,
+            "blocked_customer",
+            "plan",
+            "pln_K",
+            &[("product", "prd_P9Q0R1S2")],
+        )
+        .await;
+        assert_eq!(seen(&pro), (vec!["pln_K5L6M7N8"], Some(1), Some(false)));
+        // Payments by reference prefix or payer name, among the newest completed payments.
+        let payment = (vec!["txn_D7E8F9G0"], Some(1), Some(false));
+        assert_eq!(
+            seen(&prompt(&client, "refund_request", "payment", "txn_D", &[]).await),
+            payment
+        );
+        assert_eq!(
+            seen(&prompt(&client, "refund_request", "payment", "Jane", &[]).await),
+            payment
+        );
+        let none = (vec![], Some(0), Some(false));
+        assert_eq!(
+            seen(&prompt(&client, "refund_request", "payment", "bob", &[]).await),
+            none
+        );
+        // Free-text arguments are not completed.
+        for (name, argument, value) in [
+            ("refund_request", "reason", "dup"),
+            ("month_end_usage", "month", "2026-"),
+        ] {
+            let info = prompt(&client, name, argument, value, &[]).await;
+            assert!(
+                info.values.is_empty(),
+                "{era:?} {name}.{argument}: {info:?}"
+            );
+        }
+        // Without list_transactions, no payment reference leaks through completion.
+        let (_home, client) = demo(era, &["--exclude-tools", "list_transactions"]).await;
+        let info = prompt(&client, "refund_request", "payment", "txn_", &[]).await;
+        assert!(info.values.is_empty(), "{era:?}: {info:?}");
+    }
+}

@@ -42,6 +42,7 @@ mod redaction;
 mod refund_safety;
 mod resources;
 mod revenue;
+mod revenue_metrics;
 mod sandbox_dashboard;
 mod sandbox_pages;
 mod sandbox_routes;

@@ -108,8 +108,8 @@ async fn tools_list_for_each_flag_combination() {
             .collect();
         listed.insert(name, names);
     }
-    // The hosted 32 and the credits toolset's four.
-    assert_eq!(listed["local sandbox, no flags"].len(), 36);
+    // The hosted 32, the credits toolset's four and get_revenue_metrics.
+    assert_eq!(listed["local sandbox, no flags"].len(), 37);
     insta::assert_json_snapshot!("tools_by_flags", listed);
 }
 

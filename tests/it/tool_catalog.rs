@@ -80,11 +80,13 @@ const EXPECTED: [(&str, &str, bool, bool, bool, bool); 32] = [
     ("update_product",           "Update product",             false, true,  true,  true),
 ];
 
-/// The tools beyond the hosted 32: the `credits` toolset (SolvaPay's 2026 endpoints), same columns.
+/// The tools beyond the hosted 32: the `credits` toolset (SolvaPay's 2026 endpoints) and
+/// `get_revenue_metrics` (composed from the reads), same columns.
 #[rustfmt::skip]
-const BEYOND_HOSTED: [(&str, &str, bool, bool, bool, bool); 4] = [
+const BEYOND_HOSTED: [(&str, &str, bool, bool, bool, bool); 5] = [
     ("activate_plan",            "Activate plan",              false, true,  true,  true),
     ("get_customer_balance",     "Customer credit balance",    true,  false, true,  true),
+    ("get_revenue_metrics",      "Revenue metrics",            true,  false, true,  true),
     ("grant_credits",            "Grant credits",              false, true,  false, true),
     ("reactivate_renewal",       "Reactivate renewal",         false, true,  true,  true),
 ];

@@ -65,10 +65,12 @@ impl std::fmt::Display for Figures {
     }
 }
 
-/// The tools beyond SolvaPay's hosted 32 (the `credits` toolset), measured apart.
-const BEYOND_HOSTED: [&str; 4] = [
+/// The tools beyond SolvaPay's hosted 32 (the `credits` toolset and `get_revenue_metrics`),
+/// measured apart.
+const BEYOND_HOSTED: [&str; 5] = [
     "activate_plan",
     "get_customer_balance",
+    "get_revenue_metrics",
     "grant_credits",
     "reactivate_renewal",
 ];

@@ -232,7 +232,15 @@ fn state(r: &PurchaseRow) -> (String, String) {
         ),
         "active" | "trialing" if p.is_recurring && p.auto_renew => {
             let next = p.next_billing_date.as_deref().map(day).unwrap_or("");
-            ("renewing".into(), format!("{}, renews {next}", p.status))
+            let again = p
+                .reactivated_at
+                .as_deref()
+                .map(|d| format!(" (reactivated {})", day(d)))
+                .unwrap_or_default();
+            (
+                "renewing".into(),
+                format!("{}, renews {next}{again}", p.status),
+            )
         }
         "active" | "trialing" => (p.status.clone(), p.status.clone()),
         "expired" => ("expired".into(), format!("expired {end}")),

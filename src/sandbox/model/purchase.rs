@@ -26,6 +26,8 @@ pub(crate) struct Purchase {
     pub(crate) period_end: Option<String>,
     pub(crate) cancelled_at: Option<String>,
     pub(crate) cancellation_reason: Option<String>,
+    /// When a cancelled renewal was last reactivated.
+    pub(crate) reactivated_at: Option<String>,
     pub(crate) origin: String,
     pub(crate) plan_snapshot: Value,
     pub(crate) metadata: Value,
@@ -53,6 +55,7 @@ impl Purchase {
             period_end: r.get("period_end")?,
             cancelled_at: r.get("cancelled_at")?,
             cancellation_reason: r.get("cancellation_reason")?,
+            reactivated_at: r.get("reactivated_at")?,
             origin: r.get("origin")?,
             plan_snapshot: json_col(r, "plan_snapshot")?,
             metadata: json_col(r, "metadata")?,

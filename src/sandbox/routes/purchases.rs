@@ -175,7 +175,8 @@ async fn reactivate(State(st): St, Path(r): Path<String>) -> ApiResult<Json<Valu
         }
         tx.execute(
             "UPDATE purchases SET cancelled_at = NULL, cancellation_reason = NULL,
-                   auto_renew = is_recurring, end_date = NULL, updated_at = ?1 WHERE id = ?2",
+                   auto_renew = is_recurring, end_date = NULL, reactivated_at = ?1, updated_at = ?1
+             WHERE id = ?2",
             params![fmt_ts(now), p.id],
         )?;
         let p = model::require_purchase(tx, &p.id)?;
