@@ -400,15 +400,20 @@ impl BillingServer {
 const LIST_TTL_MS: u64 = 60_000;
 
 /// The cache scope of a list answered on `context`, for 2026-07-28 peers (older ones get no hint).
-/// The lists change only with the server's configuration and, over HTTP, with the caller, whose
-/// list no one else may be served from a cache.
+/// The lists change only with the server's configuration, over HTTP with the caller, and with
+/// whether the client renders MCP Apps; a list of the latter two no one else may be served from a
+/// cache.
 fn cache_scope(context: &RequestContext<RoleServer>) -> Option<CacheScope> {
     let modern = context
         .protocol_version()
         .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
-    modern.then(|| match Caller::of(context) {
-        Some(_) => CacheScope::Private,
-        None => CacheScope::Public,
+    // A list that depends on who asks (an HTTP caller's grant) or on what the client declared
+    // (the MCP Apps forms on the tools) is this client's own: a shared cache must not hand it on.
+    let own = Caller::of(context).is_some() || crate::apps::renders(context);
+    modern.then_some(if own {
+        CacheScope::Private
+    } else {
+        CacheScope::Public
     })
 }
 

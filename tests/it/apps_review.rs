@@ -7,9 +7,9 @@
 use std::sync::{Arc, Mutex};
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, ElicitRequestParams,
-    ElicitResult, ElicitationAction, Implementation, ProtocolVersion, ReadResourceRequestParams,
-    ReadResourceResponse, RequestMetaObject, ResourceContents,
+    CacheScope, CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig,
+    ElicitRequestParams, ElicitResult, ElicitationAction, Implementation, ProtocolVersion,
+    ReadResourceRequestParams, ReadResourceResponse, RequestMetaObject, ResourceContents,
 };
 use rmcp::service::{ClientLifecycleMode, ClientServiceExt, RequestContext, RunningService};
 use rmcp::transport::{ConfigureCommandExt, TokioChildProcess};
@@ -218,6 +218,30 @@ async fn a_host_that_renders_apps_sees_and_reads_the_three_review_forms() {
             assert!(!text.contains("src=\"http"), "{uri}");
             assert_eq!(meta.as_ref().unwrap().0["ui"]["csp"], json!({}), "{uri}");
         }
+        client.cancel().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn the_tool_list_with_the_forms_is_the_hosts_own_to_cache() {
+    // 2026-07-28 lists carry a cache scope: a list with the forms must not reach a plain client
+    // through a shared cache, nor a plain list an Apps host.
+    for (apps, scope) in [(true, CacheScope::Private), (false, CacheScope::Public)] {
+        let home = Home::new();
+        let host = Host {
+            apps,
+            ..Host::default()
+        };
+        let client = start(&home, Era::Stateless, host, &[]).await;
+        let listed = client.list_tools(None).await.unwrap();
+        let forms = listed
+            .tools
+            .iter()
+            .filter(|t| t.meta.as_ref().is_some_and(|m| m.0.contains_key("ui")))
+            .count();
+        assert_eq!(forms, if apps { 3 } else { 0 }, "apps host: {apps}");
+        assert_eq!(listed.cache_scope, Some(scope), "apps host: {apps}");
+        assert!(listed.ttl_ms.is_some(), "apps host: {apps}");
         client.cancel().await.unwrap();
     }
 }
