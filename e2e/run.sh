@@ -13,16 +13,19 @@
 #      `serve --http` (e2e/conformance/)
 #   6. a real deployment: PostgreSQL, two `serve --http` replicas, nginx (deploy/nginx.conf) in
 #      front, the Python client in both eras through it (e2e/deploy/)
+#   7. the MCP Apps review forms: a minimal host page (@modelcontextprotocol/ext-apps's AppBridge,
+#      bundled by esbuild) renders the ui://solvapay/review/… forms in headless Chromium; a click
+#      moves once, a second submit is refused (e2e/apps/)
 # Installs what it needs (idempotent): `npm ci` in e2e/, a virtualenv in e2e/.venv, Debian chromium,
 # nginx and postgresql.
 # Usage: e2e/run.sh [path/to/solvapay-mcp]   (default: target/release/solvapay-mcp, built if missing)
 # Env: E2E_SKIP_INSTALL=1 to skip the installs;
-#      E2E_ONLY="inspector python confirm prompts browser dashboard conformance deploy" to pick suites.
+#      E2E_ONLY="inspector python confirm prompts browser dashboard conformance deploy apps" to pick suites.
 set -uo pipefail
 E2E="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(dirname "$E2E")"
 BIN="${1:-$ROOT/target/release/solvapay-mcp}"
-ONLY="${E2E_ONLY:-inspector python confirm prompts browser dashboard conformance deploy}"
+ONLY="${E2E_ONLY:-inspector python confirm prompts browser dashboard conformance deploy apps}"
 start=$(date +%s)
 
 log() { printf '== e2e: %s\n' "$*"; }
@@ -63,7 +66,7 @@ if [[ "${E2E_SKIP_INSTALL:-0}" != 1 ]]; then
   # node_modules is reused while package-lock.json is unchanged.
   stamp="$E2E/node_modules/.lock-stamp"
   if [[ ! -f "$stamp" ]] || ! cmp -s "$stamp" "$E2E/package-lock.json"; then
-    log "npm ci (node@22, @modelcontextprotocol/inspector@2.12.0, conformance 0.1.16 + 0.2.0-alpha.12, playwright-core)"
+    log "npm ci (node@22, @modelcontextprotocol/inspector@2.12.0, conformance 0.1.16 + 0.2.0-alpha.12, playwright-core, ext-apps, sdk, esbuild)"
     (cd "$E2E" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci"
     cp "$E2E/package-lock.json" "$stamp"
   fi
@@ -109,6 +112,7 @@ for suite in $ONLY; do
     dashboard) run "chromium sandbox dashboard (panels vs API, clock form)" "$PY" dashboard_flow.py "$BIN" ;;
     conformance) run "MCP conformance (0.1.16 at 2025-11-25, 0.2.0-alpha.12 at 2026-07-28)" bash conformance/run.sh "$BIN" ;;
     deploy) run "deployment: PostgreSQL + 2 replicas + nginx (both eras)" bash deploy/run.sh "$BIN" "$PY" ;;
+    apps) run "MCP Apps review form (ext-apps host bridge, chromium)" "$NODE" apps/review.mjs "$BIN" ;;
     *) die "unknown suite $suite" ;;
   esac
 done

@@ -12,6 +12,8 @@ use serde_json::Value;
 pub const SEARCH_HINT_KEY: &str = "anthropic/searchHint";
 /// `_meta` key set to `true` on the few tools such clients should load up front.
 pub const ALWAYS_LOAD_KEY: &str = "anthropic/alwaysLoad";
+/// `_meta` key of a tool's MCP Apps view (`{"resourceUri": "ui://…"}`).
+pub const UI_KEY: &str = "ui";
 
 /// The toolset a tool belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -91,6 +93,9 @@ pub struct ToolSpec {
     pub search_hint: &'static str,
     /// Loaded up front or found by search (`_meta` `anthropic/alwaysLoad`).
     pub loading: Loading,
+    /// The MCP Apps review form (`ui://…`) a host that renders Apps shows before the call runs
+    /// (`_meta` `ui.resourceUri`; see [`crate::apps`]).
+    pub review: Option<&'static str>,
 }
 
 impl ToolSpec {
@@ -131,8 +136,10 @@ impl ToolSpec {
     /// Who confirms a call with the person: removing data or ending service is asked before the
     /// call; moving money is asked by the tool, once the amount is known. Overwrites are not asked:
     /// they change values the caller names and can be set back.
+    /// A tool with a review form confirms itself, once it has resolved what the form shows.
     pub fn confirmation(&self) -> Confirmation {
         match self.effect {
+            Effect::Destructive if self.review.is_some() => Confirmation::ByTool,
             Effect::Destructive => Confirmation::BeforeCall,
             Effect::MoneyMoving => Confirmation::ByTool,
             Effect::Read
@@ -164,7 +171,8 @@ impl ToolSpec {
             .open_world(true)
     }
 
-    /// The `_meta` of the listed tool: its search hint, and `alwaysLoad` on the tools loaded up front.
+    /// The `_meta` of the listed tool: its search hint, and `alwaysLoad` on the tools loaded up
+    /// front. (`ui.resourceUri` is added for hosts that render MCP Apps: [`Self::view_meta`].)
     pub fn meta(&self) -> MetaObject {
         let mut meta = MetaObject::new();
         meta.0
@@ -173,6 +181,20 @@ impl ToolSpec {
             meta.0.insert(ALWAYS_LOAD_KEY.to_owned(), Value::Bool(true));
         }
         meta
+    }
+
+    /// The `_meta` entry naming the tool's review form, for hosts that render MCP Apps.
+    pub fn view_meta(&self) -> Option<(&'static str, Value)> {
+        self.review
+            .map(|uri| (UI_KEY, serde_json::json!({ "resourceUri": uri })))
+    }
+
+    /// The same row, with the review form at `uri`.
+    const fn reviewed_in(self, uri: &'static str) -> Self {
+        Self {
+            review: Some(uri),
+            ..self
+        }
     }
 
     /// The same row, loaded up front.
@@ -198,6 +220,7 @@ const fn spec(
         effect,
         search_hint,
         loading: Loading::OnDemand,
+        review: None,
     }
 }
 
@@ -253,7 +276,7 @@ pub const TOOLS: &[ToolSpec] = &[
     spec("get_purchases_by_product", "Product's purchases", Purchases, Read,
         "subscribers buyers of a service"),
     spec("cancel_renewal", "Cancel renewal", Purchases, Destructive,
-        "stop subscription unsubscribe"),
+        "stop subscription unsubscribe").reviewed_in("ui://solvapay/review/renewal"),
     spec("check_limits", "Check usage limits", Usage, Read,
         "quota remaining allowance paywall").always_loaded(),
     spec("create_checkout_session", "Create checkout link", Checkout, Write,
@@ -273,12 +296,12 @@ pub const TOOLS: &[ToolSpec] = &[
     spec("get_transaction_stats", "Transaction statistics", Payments, Read,
         "revenue totals failed refunded payments"),
     spec("create_refund", "Refund a transaction", Payments, MoneyMoving,
-        "money back reverse charge"),
+        "money back reverse charge").reviewed_in("ui://solvapay/review/refund"),
     // Beyond the hosted 32: SolvaPay's 2026 endpoints (openapi.json).
     spec("get_customer_balance", "Customer credit balance", Credits, Read,
         "prepaid credits left wallet"),
     spec("grant_credits", "Grant credits", Credits, MoneyMoving,
-        "add prepaid credits top up wallet"),
+        "add prepaid credits top up wallet").reviewed_in("ui://solvapay/review/credits"),
     spec("get_revenue_metrics", "Revenue metrics", Payments, Read,
         "mrr arr churn net revenue refund rate kpi"),
     spec("reactivate_renewal", "Reactivate renewal", Credits, Overwrite,

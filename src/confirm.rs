@@ -13,6 +13,12 @@
 //!
 //! Clients that declare no form elicitation are not asked: their own approval prompt, driven by the
 //! tool annotations (`destructiveHint`), is the confirmation.
+//!
+//! Hosts that render MCP Apps ([`crate::apps`]) are not asked either, for the tools with a review
+//! form: the first call answers with the review and a sealed single-use token ([`review`]), and
+//! the form's submit, carrying the token, is the confirmation.
+
+mod review;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -59,6 +65,9 @@ pub(crate) enum Consent {
     Given,
     /// Answer the call with this input-required result (2026-07-28): nothing is sent yet.
     Ask(InputRequiredResult),
+    /// Answer the call with its review form and this sealed token (a host that renders MCP
+    /// Apps): nothing is sent yet.
+    Review(String),
 }
 
 /// Why a confirmation did not lead to the call: nothing was sent.
@@ -73,6 +82,9 @@ pub(crate) enum Refusal {
     /// The answer's state expired before the call came back, does not belong to this call (other
     /// tool, arguments or amount), was altered, or was already used.
     Stale,
+    /// The review form's token expired, does not belong to this call (other tool, arguments,
+    /// amount or caller), was altered, or was already used.
+    StaleReview,
 }
 
 impl Refusal {
@@ -85,12 +97,16 @@ impl Refusal {
                 "the confirmation has expired or does not belong to this call (other arguments or \
                  amount, altered, or already used)"
             }
+            Self::StaleReview => {
+                "the review form was already submitted, has expired, or does not belong to this \
+                 call (other tool, arguments, amount or caller)"
+            }
         }
     }
 
     fn advice(self) -> Advice {
         match self {
-            Self::Stale => Advice::AskAgain,
+            Self::Stale | Self::StaleReview => Advice::AskAgain,
             Self::Declined | Self::Cancelled | Self::Unanswered => Advice::None,
         }
     }
@@ -317,6 +333,10 @@ impl Confirmer {
         if self.mode == ConfirmMode::Off {
             return Ok(Consent::Given);
         }
+        let reviewed = catalog::find(binding.tool).is_some_and(|t| t.review.is_some());
+        if reviewed && crate::apps::renders(context) {
+            return self.review(context, binding, question).await;
+        }
         let stateless = context
             .protocol_version()
             .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
@@ -451,7 +471,8 @@ impl Confirmer {
                 if !self.spend(&state.nonce) {
                     return Err(refused(Refusal::Stale, question));
                 }
-                self.spend_shared(&state.nonce, question).await?;
+                self.spend_shared(&state.nonce, question, Refusal::Stale)
+                    .await?;
                 Ok(Consent::Given)
             }
             ElicitationAction::Cancel => Err(refused(Refusal::Cancelled, question)),
@@ -472,15 +493,20 @@ impl Confirmer {
         spent.insert(nonce.to_owned(), now + self.timeout).is_none()
     }
 
-    /// With a shared state, spends `nonce` for the deployment: refused as stale when another
+    /// With a shared state, spends `nonce` for the deployment: refused as `stale` when another
     /// replica already accepted it, and not done at all when the database cannot say.
-    async fn spend_shared(&self, nonce: &str, question: &str) -> Result<(), ToolError> {
+    async fn spend_shared(
+        &self,
+        nonce: &str,
+        question: &str,
+        stale: Refusal,
+    ) -> Result<(), ToolError> {
         let Some(shared) = &self.spent_shared else {
             return Ok(());
         };
         match shared.spend(nonce, self.timeout).await {
             Ok(true) => Ok(()),
-            Ok(false) => Err(refused(Refusal::Stale, question)),
+            Ok(false) => Err(refused(stale, question)),
             Err(e) => {
                 tracing::error!("confirmation state: {e}");
                 Err(ToolError::of(

@@ -15,7 +15,8 @@
 //!   from the failure's kind).
 //! - **MCP**: `catalog` (the table of per-tool facts: annotations, confirmation, search hints),
 //!   `schema` (the tool list made lean and standard), `tools` (one file per domain), `caller`
-//!   (who is calling, over HTTP), `confirm`, `policy` (which tools are on), `server` (the handler
+//!   (who is calling, over HTTP), `apps` (MCP Apps: does the host render them, the review
+//!   form's content), `confirm`, `policy` (which tools are on), `server` (the handler
 //!   every call passes through), `stdio` and `http` (the transports).
 //! - **process**: `config` and `cli` (environment and flags, parsed once), `options`, `telemetry`
 //!   (logs on stderr) and `serve` (the process run by `main`: modes, signals, shutdown).
@@ -24,6 +25,7 @@
 //! real one, so it shares only `model` with the rest.
 
 pub mod api;
+mod apps;
 pub mod audit;
 pub mod caller;
 pub mod catalog;

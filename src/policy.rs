@@ -331,8 +331,13 @@ mod tests {
                 "{t}"
             );
         }
+        // Cancelling a renewal is asked by the tool itself (it has a review form), still guarded.
         assert_eq!(
             catalog::find("cancel_renewal").unwrap().confirmation(),
+            Confirmation::ByTool
+        );
+        assert_eq!(
+            catalog::find("delete_plan").unwrap().confirmation(),
             Confirmation::BeforeCall
         );
         let unknown_prefix = ToolSelection::default()

@@ -173,6 +173,9 @@ impl ServerHandler for BillingServer {
         if let Some(caller) = Caller::of(&context) {
             tools.retain(|t| caller.policy.allows(&t.name));
         }
+        if crate::apps::renders(&context) {
+            crate::apps::with_views(&mut tools);
+        }
         Ok(ListToolsResult::with_all_items(tools).cached(&context))
     }
 
@@ -342,6 +345,13 @@ impl BillingServer {
         match self.confirmer.before_call(spec, &request, &context).await {
             Ok(Consent::Given) => {}
             Ok(Consent::Ask(input)) => return Ok(CallToolResponse::InputRequired(input)),
+            // Only tools that confirm themselves have a review form (the catalog's rule).
+            Ok(Consent::Review(_)) => {
+                return into_response(ToolError::of(
+                    ErrorKind::Internal,
+                    format!("{name} was not run: its review form is shown by the tool itself."),
+                ));
+            }
             Err(refused) => return into_response(refused),
         }
         let cancelled = context.ct.clone();
@@ -390,15 +400,20 @@ impl BillingServer {
 const LIST_TTL_MS: u64 = 60_000;
 
 /// The cache scope of a list answered on `context`, for 2026-07-28 peers (older ones get no hint).
-/// The lists change only with the server's configuration and, over HTTP, with the caller, whose
-/// list no one else may be served from a cache.
+/// The lists change only with the server's configuration, over HTTP with the caller, and with
+/// whether the client renders MCP Apps; a list of the latter two no one else may be served from a
+/// cache.
 fn cache_scope(context: &RequestContext<RoleServer>) -> Option<CacheScope> {
     let modern = context
         .protocol_version()
         .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
-    modern.then(|| match Caller::of(context) {
-        Some(_) => CacheScope::Private,
-        None => CacheScope::Public,
+    // A list that depends on who asks (an HTTP caller's grant) or on what the client declared
+    // (the MCP Apps forms on the tools) is this client's own: a shared cache must not hand it on.
+    let own = Caller::of(context).is_some() || crate::apps::renders(context);
+    modern.then_some(if own {
+        CacheScope::Private
+    } else {
+        CacheScope::Public
     })
 }
 
@@ -413,6 +428,9 @@ async fn finish(
     let mut finish = Finish::default();
     let message;
     let outcome = match response {
+        Ok(CallToolResponse::Complete(result)) if crate::apps::is_review(result.meta.as_ref()) => {
+            Audited::Asked
+        }
         Ok(CallToolResponse::Complete(result)) if result.is_error != Some(true) => {
             finish.references = result
                 .structured_content
@@ -480,6 +498,9 @@ fn counted(
     match response {
         Ok(CallToolResponse::Complete(result)) if result.is_error == Some(true) => {
             failure.map_or(metrics::CallOutcome::InternalError, |e| e.kind().counted())
+        }
+        Ok(CallToolResponse::Complete(result)) if crate::apps::is_review(result.meta.as_ref()) => {
+            metrics::CallOutcome::Asked
         }
         Ok(CallToolResponse::InputRequired(_)) => metrics::CallOutcome::Asked,
         Ok(_) => metrics::CallOutcome::Ok,

@@ -7,6 +7,7 @@
 //! resource whose tool the caller may not call is neither listed nor readable (as unknown as a
 //! resource the server does not have).
 
+pub(crate) mod apps;
 pub(crate) mod records;
 
 use rmcp::model::{ReadResourceResult, Resource, ResourceTemplate};
@@ -17,8 +18,7 @@ use crate::server::BillingServer;
 
 /// The fixed resources `context`'s caller may read.
 pub(crate) fn list(server: &BillingServer, context: &RequestContext<RoleServer>) -> Vec<Resource> {
-    let _ = (server, context);
-    Vec::new()
+    apps::list(|tool| server.may_call(tool, context))
 }
 
 /// The resource templates `context`'s caller may read.
@@ -39,6 +39,10 @@ pub(crate) async fn read(
 ) -> Result<ReadResourceResult, ErrorData> {
     if let Some(path) = after_scheme(uri, records::SCHEME) {
         return records::read(server, uri, path, context).await;
+    }
+    if after_scheme(uri, apps::SCHEME).is_some() {
+        return apps::read(uri, |tool| server.may_call(tool, context))
+            .ok_or_else(|| not_found(uri));
     }
     Err(not_found(uri))
 }

@@ -8,10 +8,11 @@ use rmcp::service::RequestContext;
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::Map;
+use serde_json::{Map, Value};
 
 use super::{Json, Reply, Summary, opt_text};
 use crate::api::ApiError;
+use crate::apps::Review;
 use crate::confirm::{Binding, Consent};
 use crate::error::{Advice, ErrorCode, ErrorKind, Outcome, ToolError};
 use crate::journal::{GrantAdmission, GrantIntent, GrantOutcome, GrantPrior, JournalError};
@@ -78,13 +79,23 @@ pub(crate) struct CreditGrant {
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
     /// The key SolvaPay deduplicates this grant by.
-    idempotency_key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    idempotency_key: Option<String>,
     /// True when this call resent an earlier grant whose outcome was unknown, with its key.
     resent: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
 }
 
 impl Summary for CreditGrant {
     fn summary(&self) -> String {
+        if self.idempotency_key.is_none() {
+            return format!(
+                "Not granted yet: a grant of {} credits ({}) to {} awaits the person's review in \
+                 the form shown to them; nothing was sent to SolvaPay.",
+                self.credits, self.value.formatted, self.customer_ref
+            );
+        }
         let balance = match (&self.balance, &self.balance_value) {
             (Some(b), Some(v)) => format!("; balance now {b} credits ({})", v.formatted),
             _ => String::new(),
@@ -203,7 +214,9 @@ impl BillingServer {
             .reserve(args.credits)
             .await
             .map_err(|e| e.into_tool_error("credits"))?;
-        let sent = self.guarded_grant(&customer, &args, reason, &context).await;
+        let sent = self
+            .confirmed_grant(&customer, &args, reason, &context)
+            .await;
         if !matches!(sent, Ok(Reply::Done(_))) {
             limits.release(args.credits).await;
         }
@@ -260,31 +273,53 @@ impl BillingServer {
 }
 
 impl BillingServer {
-    /// Confirmation, the customer's scale, journal admission, the grant with its key, and its
-    /// recorded outcome.
-    async fn guarded_grant(
+    /// The person's confirmation (or, on a host that renders MCP Apps, the review form), then the
+    /// grant.
+    async fn confirmed_grant(
         &self,
         customer: &CustomerRef,
         args: &GrantCreditsArgs,
         reason: Option<String>,
         context: &RequestContext<RoleServer>,
     ) -> Result<Reply<CreditGrant>, ToolError> {
-        let understood = serde_json::json!({
-            "customerRef": customer.as_str(),
-            "credits": args.credits,
-            "reason": reason,
-            "newGrant": args.new_grant == Some(true),
-        });
-        let no_arguments = Map::new();
+        let mut understood = Map::new();
+        understood.insert("customerRef".into(), customer.as_str().into());
+        understood.insert("credits".into(), args.credits.into());
+        understood.insert("reason".into(), reason.clone().into());
+        understood.insert("newGrant".into(), (args.new_grant == Some(true)).into());
         let binding = Binding {
             tool: "grant_credits",
-            arguments: understood.as_object().unwrap_or(&no_arguments),
+            arguments: &understood,
             amount: Some(args.credits),
         };
         let question = format!("Grant {} credits to {customer}?", args.credits);
-        if let Consent::Ask(input) = self.confirmer().ask(context, &binding, &question).await? {
-            return Ok(Reply::Ask(input));
+        match self.confirmer().ask(context, &binding, &question).await? {
+            Consent::Given => self
+                .guarded_grant(customer, args, reason)
+                .await
+                .map(Reply::Done),
+            Consent::Ask(input) => Ok(Reply::Ask(input)),
+            Consent::Review(token) => {
+                // The balance as it is now, for the form (and an unknown customer is refused
+                // before any form is shown).
+                let balance = CustomerBalance::new(
+                    self.api().customer_balance(customer).await?,
+                    customer.as_str(),
+                );
+                Ok(pending_grant(
+                    customer, args, reason, &balance, understood, token,
+                ))
+            }
         }
+    }
+
+    /// The customer's scale, journal admission, the grant with its key, and its recorded outcome.
+    async fn guarded_grant(
+        &self,
+        customer: &CustomerRef,
+        args: &GrantCreditsArgs,
+        reason: Option<String>,
+    ) -> Result<CreditGrant, ToolError> {
         // A read first: an unknown customer is refused before any grant is sent, and the answer
         // gives the scale the credits are valued at.
         let scale = self.api().customer_balance(customer).await?.scale();
@@ -321,17 +356,72 @@ impl BillingServer {
         }
         let answer = answer.map_err(grant_error)?;
         let credits = answer.credits.unwrap_or(args.credits);
-        Ok(Reply::Done(CreditGrant {
+        Ok(CreditGrant {
             customer_ref: customer.to_string(),
             credits,
             value: credit_value(credits, scale),
             balance: answer.balance,
             balance_value: answer.balance.map(|b| credit_value(b, scale)),
             reason,
-            idempotency_key: key,
+            idempotency_key: Some(key),
             resent,
-        }))
+            message: None,
+        })
     }
+}
+
+/// The grant awaiting its review form's submit (nothing sent), with the customer's `balance` now.
+fn pending_grant(
+    customer: &CustomerRef,
+    args: &GrantCreditsArgs,
+    reason: Option<String>,
+    balance: &CustomerBalance,
+    mut arguments: Map<String, Value>,
+    token: String,
+) -> Reply<CreditGrant> {
+    let value = credit_value(args.credits, balance.credits_per_minor_unit);
+    // The submit sends the arguments the tool takes: none that were left out.
+    arguments.retain(|_, v| !v.is_null());
+    let review = Review::new(
+        "grant_credits",
+        format!(
+            "Grant {} credits ({}) to {customer}",
+            args.credits, value.formatted
+        ),
+        "Grant credits",
+        arguments,
+    )
+    .row("Customer", customer.as_str())
+    .row("Credits", args.credits.to_string())
+    .row("Worth", value.formatted.clone())
+    .row(
+        "Balance now",
+        format!("{} credits ({})", balance.credits, balance.value.formatted),
+    )
+    .row(
+        "Balance after",
+        format!("{} credits", balance.credits.saturating_add(args.credits)),
+    )
+    .row(
+        "Reason",
+        reason.clone().unwrap_or_else(|| "none given".into()),
+    );
+    let pending = CreditGrant {
+        customer_ref: customer.to_string(),
+        credits: args.credits,
+        value,
+        balance: None,
+        balance_value: None,
+        reason,
+        idempotency_key: None,
+        resent: false,
+        message: Some(
+            "Not granted yet: the person reviews this grant in the review form and submits it \
+             there."
+                .to_owned(),
+        ),
+    };
+    Reply::review(pending, review, token)
 }
 
 fn duplicate(customer: &CustomerRef, prior: &GrantPrior) -> ToolError {

@@ -7,6 +7,7 @@ use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock};
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::apps::Review;
 use crate::text;
 
 /// A one-line, human-readable account of a result ("Created customer cus_… (jane@acme.com)").
@@ -34,6 +35,13 @@ pub(crate) struct Json<T>(pub(crate) T);
 
 impl<T: Serialize + JsonSchema + Summary + 'static> IntoCallToolResult for Json<T> {
     fn into_call_tool_result(self) -> Result<CallToolResponse, rmcp::ErrorData> {
+        self.into_result().map(Into::into)
+    }
+}
+
+impl<T: Serialize + Summary> Json<T> {
+    /// The result: the summary, the structured content, and the same JSON as text.
+    fn into_result(self) -> Result<CallToolResult, rmcp::ErrorData> {
         let summary = text::scrub(&self.0.summary()).into_owned();
         let mut value = serde_json::to_value(&self.0).map_err(|e| {
             rmcp::ErrorData::internal_error(format!("result could not be serialised: {e}"), None)
@@ -51,7 +59,7 @@ impl<T: Serialize + JsonSchema + Summary + 'static> IntoCallToolResult for Json<
         let mut result =
             CallToolResult::success(vec![ContentBlock::text(summary), ContentBlock::text(text)]);
         result.structured_content = Some(value);
-        Ok(result.into())
+        Ok(result)
     }
 }
 
@@ -62,6 +70,31 @@ pub(crate) enum Reply<T> {
     Done(T),
     /// Nothing was sent: the client must ask the person and call again.
     Ask(rmcp::model::InputRequiredResult),
+    /// Nothing was sent: the move as it would be made (in the tool's own output type, so the
+    /// result matches its `outputSchema`), and the review form with its token in `_meta`, which
+    /// a host that renders MCP Apps shows; the form's submit calls again.
+    Review(Box<Pending<T>>),
+}
+
+/// A move awaiting its review (see [`Reply::Review`]).
+pub(crate) struct Pending<T> {
+    /// The tool's result as it would be, marked as not done.
+    pub(crate) result: T,
+    /// What the form shows and submits.
+    pub(crate) review: Review,
+    /// The sealed single-use token its submit carries.
+    pub(crate) token: String,
+}
+
+impl<T> Reply<T> {
+    /// A reply awaiting `review`, its submit carrying `token`.
+    pub(crate) fn review(result: T, review: Review, token: String) -> Self {
+        Self::Review(Box::new(Pending {
+            result,
+            review,
+            token,
+        }))
+    }
 }
 
 impl<T: Serialize + JsonSchema + Summary + 'static> IntoCallToolResult for Reply<T> {
@@ -69,6 +102,16 @@ impl<T: Serialize + JsonSchema + Summary + 'static> IntoCallToolResult for Reply
         match self {
             Self::Done(result) => Json(result).into_call_tool_result(),
             Self::Ask(input) => Ok(CallToolResponse::InputRequired(input)),
+            Self::Review(pending) => {
+                let Pending {
+                    result,
+                    review,
+                    token,
+                } = *pending;
+                let mut result = Json(result).into_result()?;
+                result.meta = Some(review.meta(&token));
+                Ok(result.into())
+            }
         }
     }
 }

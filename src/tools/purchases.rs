@@ -6,8 +6,14 @@ use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Json, Summary, first_items, opt_text};
+use rmcp::RoleServer;
+use rmcp::service::RequestContext;
+use serde_json::{Map, Value};
+
+use super::{Json, Reply, Summary, first_items, opt_text};
 use crate::api::PurchaseQuery;
+use crate::apps::Review;
+use crate::confirm::{Binding, Consent};
 use crate::error::ToolError;
 use crate::model::purchase::{CancelPurchase, Purchase, PurchaseStatus, PurchaseWire};
 use crate::model::{CustomerRef, ProductRef, PurchaseRef};
@@ -81,6 +87,10 @@ pub(crate) struct CancelledRenewal {
     message: Option<String>,
     #[serde(flatten)]
     purchase: Purchase,
+    /// Not sent yet: awaiting the review form's submit.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pending: bool,
 }
 
 impl Summary for Purchase {
@@ -110,6 +120,13 @@ impl Summary for PurchaseList {
 
 impl Summary for CancelledRenewal {
     fn summary(&self) -> String {
+        if self.pending {
+            return format!(
+                "Not cancelled yet: cancelling the renewal of {} awaits the person's review in \
+                 the form shown to them; nothing was sent to SolvaPay.",
+                self.purchase.reference
+            );
+        }
         let until = self
             .purchase
             .access_until
@@ -202,23 +219,45 @@ impl BillingServer {
     }
 
     #[tool(
-        description = "Stop a purchase from renewing. The customer keeps access until accessUntil (end of the paid period). Safe to repeat: a renewal already cancelled answers alreadyCancelled true."
+        description = "Stop a purchase from renewing. The customer keeps access until accessUntil (end of the paid period). Safe to repeat: a renewal already cancelled answers alreadyCancelled true.",
+        output_schema = rmcp::handler::server::tool::schema_for_output::<CancelledRenewal>()
     )]
     async fn cancel_renewal(
         &self,
         Parameters(args): Parameters<CancelRenewalArgs>,
-    ) -> Result<Json<CancelledRenewal>, ToolError> {
+        context: RequestContext<RoleServer>,
+    ) -> Result<Reply<CancelledRenewal>, ToolError> {
         let reference = PurchaseRef::parse("purchaseRef", &args.purchase_ref)?;
         let body = CancelPurchase {
             reason: opt_text("reason", args.reason.as_deref(), 500)?,
         };
+        let mut understood = Map::new();
+        understood.insert("purchaseRef".into(), reference.as_str().into());
+        if let Some(reason) = &body.reason {
+            understood.insert("reason".into(), reason.as_str().into());
+        }
+        let binding = Binding {
+            tool: "cancel_renewal",
+            arguments: &understood,
+            amount: None,
+        };
+        let question = format!("Cancel the renewal of purchase {reference}?");
+        match self.confirmer().ask(&context, &binding, &question).await? {
+            Consent::Given => {}
+            Consent::Ask(input) => return Ok(Reply::Ask(input)),
+            Consent::Review(token) => {
+                let purchase = Purchase::from(self.api().get_purchase(&reference).await?);
+                return Ok(pending_cancellation(purchase, understood, token));
+            }
+        }
         let api = self.api();
         let refused = match api.cancel_purchase(&reference, &body).await {
             Ok((purchase, message)) => {
-                return Ok(Json(CancelledRenewal {
+                return Ok(Reply::Done(CancelledRenewal {
                     already_cancelled: false,
                     message,
                     purchase: purchase.into(),
+                    pending: false,
                 }));
             }
             // SolvaPay answers 400 for a purchase it cannot cancel, for whatever reason; the
@@ -227,12 +266,70 @@ impl BillingServer {
             Err(e) => return Err(e.into()),
         };
         match api.get_purchase(&reference).await {
-            Ok(purchase) if purchase.cancelled_at.is_some() => Ok(Json(CancelledRenewal {
+            Ok(purchase) if purchase.cancelled_at.is_some() => Ok(Reply::Done(CancelledRenewal {
                 already_cancelled: true,
                 message: Some("The renewal was already cancelled; nothing changed.".to_owned()),
                 purchase: purchase.into(),
+                pending: false,
             })),
             _ => Err(refused.into()),
         }
     }
+}
+
+/// The cancellation of `purchase`'s renewal awaiting its review form's submit (nothing sent).
+fn pending_cancellation(
+    purchase: Purchase,
+    arguments: Map<String, Value>,
+    token: String,
+) -> Reply<CancelledRenewal> {
+    let review = renewal_review(&purchase, arguments);
+    let pending = CancelledRenewal {
+        already_cancelled: purchase.cancelled_at.is_some(),
+        message: Some(
+            "Not cancelled yet: the person reviews this in the review form and submits it there."
+                .to_owned(),
+        ),
+        purchase,
+        pending: true,
+    };
+    Reply::review(pending, review, token)
+}
+
+/// The review form of a cancellation: the purchase, its customer and product, and until when the
+/// customer keeps access.
+fn renewal_review(purchase: &Purchase, arguments: Map<String, Value>) -> Review {
+    let customer = purchase
+        .customer_email
+        .as_deref()
+        .or(purchase.customer_ref.as_deref())
+        .unwrap_or("not named");
+    let product = purchase
+        .product_name
+        .as_deref()
+        .or(purchase.product_ref.as_deref())
+        .unwrap_or("not named");
+    let until = purchase
+        .next_billing_date
+        .as_deref()
+        .or(purchase.end_date.as_deref())
+        .unwrap_or("the end of the current period");
+    Review::new(
+        "cancel_renewal",
+        format!("Cancel the renewal of {product} for {customer}"),
+        "Cancel renewal",
+        arguments,
+    )
+    .row("Purchase", purchase.reference.clone())
+    .row("Customer", customer)
+    .row("Product", product)
+    .row("Status", purchase.status.clone())
+    .row(
+        "Charged",
+        purchase
+            .amount
+            .as_ref()
+            .map_or_else(|| "not given".to_owned(), |m| m.formatted.clone()),
+    )
+    .row("Access until", until)
 }

@@ -7,11 +7,12 @@ use rmcp::service::RequestContext;
 use rmcp::{tool, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::Map;
+use serde_json::{Map, Value};
 
 use super::transactions::resolve;
 use super::{Reply, Summary, opt_text};
 use crate::api::{ApiError, RefundAnswer, RefundRequest};
+use crate::apps::Review;
 use crate::confirm::{Binding, Consent};
 use crate::error::{Advice, ErrorCode, ErrorKind, ToolError};
 use crate::journal::{Admission, Prior, RefundIntent, RefundOutcome};
@@ -32,6 +33,9 @@ pub(crate) struct CreateRefundArgs {
     /// true only to make a second, identical refund on purpose.
     new_refund: Option<bool>,
 }
+
+/// The `status` of a refund awaiting its review form's submit.
+const AWAITING_REVIEW: &str = "awaiting_review";
 
 /// The outcome of `create_refund`.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -57,6 +61,13 @@ pub(crate) struct RefundResult {
 
 impl Summary for RefundResult {
     fn summary(&self) -> String {
+        if self.status == AWAITING_REVIEW {
+            return format!(
+                "Not refunded yet: a refund of {} for {} awaits the person's review in the form \
+                 shown to them; nothing was sent to SolvaPay.",
+                self.amount.formatted, self.source_transaction_ref
+            );
+        }
         let kind = if self.partial {
             "Partial"
         } else {
@@ -117,21 +128,19 @@ impl BillingServer {
             .await
             .map_err(|e| e.into_tool_error("amount"))?;
         let sent = self
-            .guarded_refund(&key, &source, &plan, &args, &reason, &context)
+            .confirmed_refund(&key, &source, &plan, &args, &reason, &context)
             .await;
         if !matches!(sent, Ok(Reply::Done(_))) {
             limits.release(plan.amount).await;
         }
-        Ok(match sent? {
-            Reply::Done(answer) => Reply::Done(refund_result(key, &plan, reason, answer)),
-            Reply::Ask(input) => Reply::Ask(input),
-        })
+        sent
     }
 }
 
 impl BillingServer {
-    /// Confirmation, journal admission, the one request, and its recorded outcome.
-    async fn guarded_refund(
+    /// The person's confirmation (or, on a host that renders MCP Apps, the review form), then the
+    /// refund.
+    async fn confirmed_refund(
         &self,
         key: &TransactionRef,
         source: &TransactionWire,
@@ -139,25 +148,43 @@ impl BillingServer {
         args: &CreateRefundArgs,
         reason: &str,
         context: &RequestContext<RoleServer>,
-    ) -> Result<Reply<RefundAnswer>, ToolError> {
+    ) -> Result<Reply<RefundResult>, ToolError> {
         // Bound to the call as understood (the payment however named, the amount resolved), so a
         // confirmation holds for this refund only.
-        let understood = serde_json::json!({
-            "sourceTransactionRef": key.as_str(),
-            "amount": args.amount,
-            "reason": reason,
-            "newRefund": args.new_refund == Some(true),
-        });
-        let no_arguments = Map::new();
+        let understood = understood(key, args, reason);
         let binding = Binding {
             tool: "create_refund",
-            arguments: understood.as_object().unwrap_or(&no_arguments),
+            arguments: &understood,
             amount: Some(plan.amount),
         };
         let question = question(key, source, plan);
-        if let Consent::Ask(input) = self.confirmer().ask(context, &binding, &question).await? {
-            return Ok(Reply::Ask(input));
+        match self.confirmer().ask(context, &binding, &question).await? {
+            Consent::Given => {}
+            Consent::Ask(input) => return Ok(Reply::Ask(input)),
+            Consent::Review(token) => {
+                let review = review(key, source, plan, understood.clone());
+                let pending = refund_result(key.clone(), plan, reason.to_owned(), None);
+                return Ok(Reply::review(pending, review, token));
+            }
         }
+        let answer = self.guarded_refund(key, source, plan, args, reason).await?;
+        Ok(Reply::Done(refund_result(
+            key.clone(),
+            plan,
+            reason.to_owned(),
+            Some(answer),
+        )))
+    }
+
+    /// Journal admission, the one request, and its recorded outcome.
+    async fn guarded_refund(
+        &self,
+        key: &TransactionRef,
+        source: &TransactionWire,
+        plan: &RefundPlan,
+        args: &CreateRefundArgs,
+        reason: &str,
+    ) -> Result<RefundAnswer, ToolError> {
         let intent = RefundIntent {
             source: key.to_string(),
             amount: args.amount,
@@ -195,8 +222,50 @@ impl BillingServer {
         if let Err(e) = journal.record(&id, outcome).await {
             tracing::error!("refund {id}: outcome not journaled: {e}");
         }
-        answer.map(Reply::Done).map_err(refund_error)
+        answer.map_err(refund_error)
     }
+}
+
+/// The call as understood: the payment however named, the amount and reason as given.
+fn understood(key: &TransactionRef, args: &CreateRefundArgs, reason: &str) -> Map<String, Value> {
+    let mut understood = Map::new();
+    understood.insert("sourceTransactionRef".into(), key.as_str().into());
+    understood.insert("amount".into(), args.amount.into());
+    understood.insert("reason".into(), reason.into());
+    understood.insert("newRefund".into(), (args.new_refund == Some(true)).into());
+    understood
+}
+
+/// The review form of a refund: the payment, its customer, the amount, and what remains.
+fn review(
+    key: &TransactionRef,
+    source: &TransactionWire,
+    plan: &RefundPlan,
+    understood: Map<String, Value>,
+) -> Review {
+    let amount = plan.currency.format(plan.amount);
+    let customer = source.from_entity_name.as_deref().unwrap_or("not named");
+    let mut arguments = understood;
+    // The submit sends the arguments the tool takes: no amount when it was left out (refund
+    // everything left), which binds the token to the amount resolved now.
+    arguments.retain(|_, v| !v.is_null());
+    Review::new(
+        "create_refund",
+        format!("Refund {amount} to {customer}"),
+        "Refund",
+        arguments,
+    )
+    .row(
+        "Payment",
+        format!("{key} ({})", plan.currency.format(plan.base)),
+    )
+    .row("Customer", customer)
+    .row("Refund now", amount)
+    .row("Refunded before", plan.currency.format(plan.already))
+    .row(
+        "Refundable after",
+        plan.currency.format(plan.remaining_after()),
+    )
 }
 
 /// "Refund $25.00 of txn_D7E8F9G0 (payment of $49.00) to Jane Smith?"
@@ -262,16 +331,28 @@ fn refund_error(e: ApiError) -> ToolError {
     }
 }
 
+/// The result of the refund SolvaPay answered `answer` for; with none, the refund awaiting its
+/// review (nothing sent).
 fn refund_result(
     key: TransactionRef,
     plan: &RefundPlan,
     reason: String,
-    answer: RefundAnswer,
+    answer: Option<RefundAnswer>,
 ) -> RefundResult {
-    let refund_reference = answer.reference();
+    let refund_reference = answer.as_ref().and_then(RefundAnswer::reference);
     let (status, message) = match answer {
-        RefundAnswer::Transaction(t) => (t.status.unwrap_or_else(|| "initiated".into()), None),
-        RefundAnswer::Message(m) => (
+        None => (
+            AWAITING_REVIEW.to_owned(),
+            Some(
+                "Nothing was refunded yet: the person reviews this refund in the review form \
+                 and submits it there."
+                    .to_owned(),
+            ),
+        ),
+        Some(RefundAnswer::Transaction(t)) => {
+            (t.status.unwrap_or_else(|| "initiated".into()), None)
+        }
+        Some(RefundAnswer::Message(m)) => (
             "initiated".to_owned(),
             Some(format!(
                 "SolvaPay accepted the refund{} but named no refund transaction; it settles \
