@@ -79,6 +79,12 @@ impl IsoDate {
         start.checked_to_offset(UtcOffset::UTC).unwrap_or(start)
     }
 
+    /// The last instant covered, in UTC.
+    pub fn end_utc(self) -> OffsetDateTime {
+        let end = self.end();
+        end.checked_to_offset(UtcOffset::UTC).unwrap_or(end)
+    }
+
     /// The value as given, echoed back in results (`2026-01-11`, or the instant in RFC 3339).
     pub fn wire(self) -> String {
         match self {

@@ -68,12 +68,13 @@ impl Period {
         }
         let period = match (from, to) {
             (None, None) => Self::month(Month::of(today)),
+            // The other bound is of the UTC month (`-05:00` evenings are the next UTC day).
             (Some(f), None) => Self {
                 from: f,
-                to: Self::month(Month::of(f.start().date())).to,
+                to: Self::month(Month::of(f.start_utc().date())).to,
             },
             (None, Some(t)) => Self {
-                from: Self::month(Month::of(t.end().date())).from,
+                from: Self::month(Month::of(t.end_utc().date())).from,
                 to: t,
             },
             (Some(f), Some(t)) => Self { from: f, to: t },

@@ -812,3 +812,24 @@ async fn by_product_with_a_product_filter_is_that_product_alone() {
     assert_eq!(products[0]["productRef"], "prd_P9Q0R1S2");
     assert_eq!(products[0]["currencies"], out["totals"], "{out:#}");
 }
+
+#[tokio::test]
+async fn one_bound_with_an_offset_is_completed_by_its_utc_month() {
+    let (_sandbox, client) = support::sandbox(false).await;
+    // 30 November 20:00 at -05:00 is 1 December 01:00 UTC: the rest of December.
+    let out = ok(
+        &client,
+        "get_revenue_metrics",
+        json!({"fromDate": "2026-11-30T20:00:00-05:00"}),
+    )
+    .await;
+    assert_eq!(out["toDate"], "2026-12-31", "{out:#}");
+    // 1 December 01:00 at +02:00 is 30 November 23:00 UTC: November up to then.
+    let out = ok(
+        &client,
+        "get_revenue_metrics",
+        json!({"toDate": "2026-12-01T01:00:00+02:00"}),
+    )
+    .await;
+    assert_eq!(out["fromDate"], "2026-11-01", "{out:#}");
+}
