@@ -5,10 +5,7 @@
 // return:   screenshot, click Pay, expect to land on <return-url> (another origin: the page's
 //           Content-Security-Policy form-action must allow the redirect), screenshot.
 // Prints one JSON line on stdout; exit 0 on success, 1 on failure.
-import { chromium } from "playwright-core";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { launch } from "./chromium.mjs";
 
 const [mode, url, prefix, returnUrl] = process.argv.slice(2);
 if (!["checkout", "portal", "return"].includes(mode) || !url || !prefix || (mode === "return") !== Boolean(returnUrl)) {
@@ -16,27 +13,11 @@ if (!["checkout", "portal", "return"].includes(mode) || !url || !prefix || (mode
   process.exit(2);
 }
 
-const profile = mkdtempSync(join(tmpdir(), "solvapay-e2e-chromium-"));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  headless: true,
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
-  viewport: { width: 900, height: 700 },
-  timeout: 30_000,
-});
+const browser = await launch({ width: 900, height: 700 });
 
 const out = { mode, ok: false };
 try {
-  const page = context.pages()[0] ?? (await context.newPage());
+  const page = await browser.page();
   page.setDefaultTimeout(15_000);
   const response = await page.goto(url, { waitUntil: "load" });
   out.status = response?.status();
@@ -73,8 +54,7 @@ try {
 } catch (e) {
   out.error = String(e?.message ?? e).split("\n")[0];
 } finally {
-  await context.close();
-  rmSync(profile, { recursive: true, force: true });
+  await browser.close();
 }
 console.log(JSON.stringify(out));
 process.exit(out.ok ? 0 : 1);

@@ -16,10 +16,11 @@ import time
 
 from mcp import Client
 
-from common import Checks, binary_arg, brief, is_error, sc, server_params
+from common import brief, Checks, is_error, run_suite, sc, server_params
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ARTIFACTS = os.path.join(HERE, "artifacts")
+os.makedirs(ARTIFACTS, exist_ok=True)
 NODE = os.path.join(HERE, "node_modules", ".bin", "node")
 
 
@@ -92,16 +93,9 @@ async def flow(c: Checks, binary: str) -> None:
         c.check("Chromium: Pay on a checkout with a returnUrl lands on the return URL", code == 0 and page.get("after") == "ok", page)
 
 
-async def main() -> int:
-    binary = binary_arg()
-    os.makedirs(ARTIFACTS, exist_ok=True)
-    c = Checks("browser")
-    try:
-        await asyncio.wait_for(flow(c, binary), timeout=240)
-    except Exception as e:  # noqa: BLE001
-        c.check("browser flow completed", False, repr(e))
-    return c.done()
+def main() -> int:
+    return run_suite("browser", [("browser flow", flow)], timeout=240)
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    sys.exit(main())

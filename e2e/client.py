@@ -9,7 +9,6 @@ Usage: python client.py <solvapay-mcp binary>
 
 from __future__ import annotations
 
-import asyncio
 import re
 import sys
 import time
@@ -18,7 +17,7 @@ from typing import Any
 from mcp import Client, ClientSession
 from mcp.client.stdio import stdio_client
 
-from common import Checks, binary_arg, brief, envelope, is_error, sc, server_params, texts
+from common import brief, Checks, envelope, is_error, run_suite, sc, server_params, texts
 
 
 async def scenario(c: Checks, era: str, session: Any) -> None:
@@ -131,16 +130,9 @@ async def modern(c: Checks, binary: str) -> None:
         await usage(c, "modern", client)
 
 
-async def main() -> int:
-    binary = binary_arg()
-    c = Checks("python-client")
-    for name, run in (("legacy", legacy), ("modern", modern)):
-        try:
-            await asyncio.wait_for(run(c, binary), timeout=120)
-        except Exception as e:  # noqa: BLE001 - any failure of a run is a failed check
-            c.check(f"[{name}] run completed", False, repr(e))
-    return c.done()
+def main() -> int:
+    return run_suite("python-client", [("legacy", legacy), ("modern", modern)], timeout=120)
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    sys.exit(main())

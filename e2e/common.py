@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sys
 import tempfile
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from mcp import StdioServerParameters
 
@@ -85,3 +86,23 @@ def binary_arg() -> str:
         print(f"usage: {sys.argv[0]} <solvapay-mcp binary>", file=sys.stderr)
         sys.exit(2)
     return os.path.abspath(sys.argv[1])
+
+
+Run = Callable[[Checks, str], Awaitable[None]]
+
+
+def run_suite(title: str, runs: list[tuple[str, Run]], timeout: float = 120) -> int:
+    """The suite's exit code: each run given the binary from the command line, within `timeout`
+    seconds; a run that raises or times out is one failed check, and the next run still goes."""
+
+    async def all_runs() -> int:
+        binary = binary_arg()
+        c = Checks(title)
+        for name, run in runs:
+            try:
+                await asyncio.wait_for(run(c, binary), timeout=timeout)
+            except Exception as e:  # noqa: BLE001 - any failure of a run is a failed check
+                c.check(f"[{name}] run completed", False, repr(e))
+        return c.done()
+
+    return asyncio.run(all_runs())

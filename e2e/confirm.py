@@ -17,7 +17,7 @@ from typing import Any
 from mcp import Client
 from mcp_types import ElicitResult, InputRequiredResult
 
-from common import Checks, binary_arg, brief, envelope, is_error, sc, server_params
+from common import brief, Checks, envelope, is_error, run_suite, sc, server_params
 
 JANE_PAYMENT = "txn_D7E8F9G0"
 
@@ -98,16 +98,9 @@ async def replayed_and_expired(c: Checks, binary: str) -> None:
         c.check("... and Jane still exists", not is_error(r), brief(r))
 
 
-async def main() -> int:
-    binary = binary_arg()
-    c = Checks("python-confirm (2026-07-28 MRTR)")
-    for name, run in (("accept/decline", accepted_and_declined), ("replay/expiry", replayed_and_expired)):
-        try:
-            await asyncio.wait_for(run(c, binary), timeout=120)
-        except Exception as e:  # noqa: BLE001 - any failure of a run is a failed check
-            c.check(f"[{name}] run completed", False, repr(e))
-    return c.done()
+def main() -> int:
+    return run_suite("python-confirm (2026-07-28 MRTR)", [("accept/decline", accepted_and_declined), ("replay/expiry", replayed_and_expired)], timeout=120)
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    sys.exit(main())

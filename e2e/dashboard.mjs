@@ -5,9 +5,7 @@
 // clock form's "Advance by", clicks Advance, and reads the page it lands on again
 // (dashboard-after-<panel>.png).
 // Prints one JSON line on stdout: {ok, before: figures, after: figures, ...}; exit 0 on success.
-import { chromium } from "playwright-core";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { launch } from "./chromium.mjs";
 import { join } from "node:path";
 
 const [url, dir, by] = process.argv.slice(2);
@@ -120,27 +118,11 @@ async function shoot(page, prefix) {
   }
 }
 
-const profile = mkdtempSync(join(tmpdir(), "solvapay-e2e-chromium-"));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  headless: true,
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
-  viewport: { width: 1200, height: 900 },
-  timeout: 30_000,
-});
+const browser = await launch({ width: 1200, height: 900 });
 
 const out = { ok: false };
 try {
-  const page = context.pages()[0] ?? (await context.newPage());
+  const page = await browser.page();
   page.setDefaultTimeout(15_000);
   const response = await page.goto(url, { waitUntil: "load" });
   out.status = response?.status();
@@ -164,8 +146,7 @@ try {
 } catch (e) {
   out.error = String(e?.message ?? e).split("\n")[0];
 } finally {
-  await context.close();
-  rmSync(profile, { recursive: true, force: true });
+  await browser.close();
 }
 console.log(JSON.stringify(out));
 process.exit(out.ok ? 0 : 1);

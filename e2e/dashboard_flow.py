@@ -26,10 +26,11 @@ from typing import Any
 
 from mcp import Client
 
-from common import Checks, binary_arg, brief, is_error, sc, server_params
+from common import brief, Checks, is_error, run_suite, sc, server_params
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ARTIFACTS = os.path.join(HERE, "artifacts")
+os.makedirs(ARTIFACTS, exist_ok=True)
 NODE = os.path.join(HERE, "node_modules", ".bin", "node")
 
 # The --demo data (src/sandbox/demo.rs).
@@ -350,16 +351,9 @@ async def flow(c: Checks, binary: str) -> None:
         c.check("after the move: the cancelled renewal has ended (expired)", jane.get("state") == "expired", jane)
 
 
-async def main() -> int:
-    binary = binary_arg()
-    os.makedirs(ARTIFACTS, exist_ok=True)
-    c = Checks("dashboard")
-    try:
-        await asyncio.wait_for(flow(c, binary), timeout=120)
-    except Exception as e:  # noqa: BLE001
-        c.check("dashboard flow completed", False, repr(e))
-    return c.done()
+def main() -> int:
+    return run_suite("dashboard", [("dashboard flow", flow)], timeout=120)
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    sys.exit(main())

@@ -13,7 +13,6 @@ Usage: python prompts.py <solvapay-mcp binary>
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from typing import Any
@@ -22,7 +21,7 @@ from mcp import Client, ClientSession, MCPError
 from mcp.client.stdio import stdio_client
 from mcp.types import PromptReference
 
-from common import Checks, binary_arg, brief, is_error, sc, server_params
+from common import brief, Checks, is_error, run_suite, sc, server_params
 
 ARGUMENTS = {
     "onboard_customer": [("email", True), ("name", False), ("product", True), ("plan", False)],
@@ -171,16 +170,9 @@ async def modern(c: Checks, binary: str) -> None:
         await scenario(c, "modern", client)
 
 
-async def main() -> int:
-    binary = binary_arg()
-    c = Checks("prompts")
-    for name, run in (("legacy", legacy), ("modern", modern)):
-        try:
-            await asyncio.wait_for(run(c, binary), timeout=120)
-        except Exception as e:  # noqa: BLE001 - any failure of a run is a failed check
-            c.check(f"[{name}] run completed", False, repr(e))
-    return c.done()
+def main() -> int:
+    return run_suite("prompts", [("legacy", legacy), ("modern", modern)], timeout=120)
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    sys.exit(main())

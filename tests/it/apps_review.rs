@@ -467,7 +467,6 @@ mod over_http {
 
     const KEY_A: &str = "sk_test_ALICECANARY_0a1b2c3d4e";
     const KEY_B: &str = "sk_test_BOBCANARY_9z8y7x6w5v";
-    const SEALING_KEY: &str = "7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a";
 
     /// An upstream with Jane's balance that grants.
     async fn upstream() -> MockServer {
@@ -541,13 +540,7 @@ mod over_http {
             return;
         };
         let upstream = upstream().await;
-        let env = [
-            ("SOLVAPAY_API_BASE_URL", upstream.uri()),
-            ("SOLVAPAY_STATE_URL", db.url.clone()),
-            ("SOLVAPAY_REQUEST_STATE_KEY", SEALING_KEY.to_owned()),
-        ];
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let (one, two) = tokio::join!(HttpServer::start(&[], &env), HttpServer::start(&[], &env));
+        let (one, two) = HttpServer::replicas(&upstream.uri(), &db.url).await;
         let token = reviewed(&one.url, Auth::Bearer(KEY_A)).await;
         let done = grant_call(&two.url, Auth::Bearer(KEY_A), Some(&token)).await;
         assert_eq!(done["structuredContent"]["balance"], 6700, "{done}");

@@ -10,8 +10,6 @@ use crate::support::postgres;
 
 const KEY_A: &str = "sk_test_ALICECANARY_0a1b2c3d4e";
 const KEY_B: &str = "sk_test_BOBCANARY_9z8y7x6w5v";
-/// The replicas' shared sealing key (64 hex digits: 32 bytes).
-const SEALING_KEY: &str = "5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e";
 
 async fn deletes(upstream: &MockServer) -> usize {
     let requests = upstream.received_requests().await.unwrap_or_default();
@@ -81,13 +79,7 @@ async fn a_confirmation_accepted_at_one_replica_is_refused_at_the_other() {
         return;
     };
     let upstream = deletable().await;
-    let env = [
-        ("SOLVAPAY_API_BASE_URL", upstream.uri()),
-        ("SOLVAPAY_STATE_URL", db.url.clone()),
-        ("SOLVAPAY_REQUEST_STATE_KEY", SEALING_KEY.to_owned()),
-    ];
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let (one, two) = tokio::join!(HttpServer::start(&[], &env), HttpServer::start(&[], &env));
+    let (one, two) = HttpServer::replicas(&upstream.uri(), &db.url).await;
 
     let state = asked(&one.url, Auth::Bearer(KEY_A)).await;
     let done = delete_customer(&one.url, Auth::Bearer(KEY_A), Some(&state)).await;

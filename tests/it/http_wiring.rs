@@ -385,15 +385,7 @@ async fn a_session_opened_on_one_replica_is_served_by_the_other_and_the_audit_na
     })
     .await
     .unwrap();
-    let env = [
-        ("SOLVAPAY_API_BASE_URL", sandbox.base_url()),
-        ("SOLVAPAY_STATE_URL", db.url.as_str()),
-        (
-            "SOLVAPAY_REQUEST_STATE_KEY",
-            "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
-        ),
-    ];
-    let (a, b) = tokio::join!(HttpServer::start(&[], &env), HttpServer::start(&[], &env));
+    let (a, b) = HttpServer::replicas(sandbox.base_url(), &db.url).await;
     let http = client();
     let alice = Auth::Bearer(KEY_A);
 
@@ -419,7 +411,7 @@ async fn a_session_opened_on_one_replica_is_served_by_the_other_and_the_audit_na
     assert_eq!(listed["isError"], false, "{listed}");
     assert!(listed.to_string().contains("replica@x.io"), "{listed}");
     // A server without the store does not know the session: B's answer came from the store.
-    let lone = HttpServer::start(&[], &env[..1]).await;
+    let lone = HttpServer::start(&[], &[("SOLVAPAY_API_BASE_URL", sandbox.base_url())]).await;
     let unknown = in_session(&http, &lone.url, alice, &session.id, list).await;
     assert_eq!(unknown.status, 404, "{}", unknown.body);
 

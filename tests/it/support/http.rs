@@ -17,6 +17,10 @@ pub(crate) const STATELESS: &str = "2026-07-28";
 /// The era with `initialize` and sessions.
 pub(crate) const SESSION: &str = "2025-11-25";
 
+/// The sealing key the [`HttpServer::replicas`] share.
+const REPLICAS_SEALING_KEY: &str =
+    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
 /// A running `solvapay-mcp serve --http`, stopped (killed) when dropped.
 pub(crate) struct HttpServer {
     child: Child,
@@ -31,6 +35,17 @@ impl HttpServer {
     /// environment, and waits for the line naming the bound address.
     pub(crate) async fn start(args: &[&str], env: &[(&str, &str)]) -> Self {
         Self::start_in(Home::new(), args, env).await
+    }
+
+    /// Two replicas of one deployment: each its own home, both calling `upstream` and sharing the
+    /// state in PostgreSQL at `state_url` and one sealing key, as behind a load balancer.
+    pub(crate) async fn replicas(upstream: &str, state_url: &str) -> (Self, Self) {
+        let env = [
+            ("SOLVAPAY_API_BASE_URL", upstream),
+            ("SOLVAPAY_STATE_URL", state_url),
+            ("SOLVAPAY_REQUEST_STATE_KEY", REPLICAS_SEALING_KEY),
+        ];
+        tokio::join!(Self::start(&[], &env), Self::start(&[], &env))
     }
 
     /// [`start`](Self::start) in `home`.
