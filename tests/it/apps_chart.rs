@@ -1,7 +1,8 @@
 //! The MCP Apps chart of `get_revenue_metrics`, through the real binary on the demo sandbox in
 //! both protocol eras: a host that declares the Apps extension sees `ui://solvapay/metrics/revenue`
 //! on the tool, finds it in `resources/list` and reads it as one self-contained HTML page; a host
-//! without the extension sees no view; the tool's result is the same for both.
+//! without the extension sees no view; the tool's result is the same for both; a caller who may
+//! not call the tool can neither list nor read the chart.
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, Implementation,
@@ -41,8 +42,13 @@ type Connected = RunningService<RoleClient, Host>;
 
 /// The binary on its demo sandbox in `home`, connected in `era` as `host`.
 async fn start(home: &Home, era: Era, host: Host) -> Connected {
+    start_with(home, era, host, &[]).await
+}
+
+/// [`start`] with `extra` flags.
+async fn start_with(home: &Home, era: Era, host: Host, extra: &[&str]) -> Connected {
     let command = home.command().configure(|c| {
-        c.env("RUST_LOG", "warn").arg("--demo");
+        c.env("RUST_LOG", "warn").arg("--demo").args(extra);
     });
     let transport = TokioChildProcess::new(command).unwrap();
     match era {
@@ -148,5 +154,31 @@ async fn a_plain_host_sees_no_chart_and_both_get_the_same_result() {
             serde_json::to_value(&without).unwrap(),
             "{era:?}"
         );
+    }
+}
+
+#[tokio::test]
+async fn without_the_tool_the_chart_is_neither_listed_nor_readable() {
+    for era in ERAS {
+        let home = Home::new();
+        let extra = ["--exclude-tools", TOOL];
+        let client = start_with(&home, era, Host { apps: true }, &extra).await;
+        let resources = client.list_all_resources().await.unwrap();
+        assert!(resources.iter().all(|r| r.uri != CHART), "{era:?}");
+        // The review forms stay: only the excluded tool's view goes.
+        assert!(
+            resources
+                .iter()
+                .any(|r| r.uri.starts_with("ui://solvapay/review/")),
+            "{era:?}"
+        );
+        let read = client
+            .read_resource_once(ReadResourceRequestParams::new(CHART))
+            .await;
+        let Err(rmcp::ServiceError::McpError(error)) = read else {
+            panic!("{era:?}: {read:?}");
+        };
+        assert_eq!(error.code.0, era.resource_not_found(), "{era:?}");
+        client.cancel().await.unwrap();
     }
 }
