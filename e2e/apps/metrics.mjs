@@ -145,6 +145,26 @@ try {
   check("an incomplete result shows the banner", (await banner.isVisible()) && ((await banner.textContent()) ?? "").includes(`Incomplete: ${truncated}`));
   await page.screenshot({ path: join(artifacts, "apps-metrics-incomplete.png"), fullPage: true });
 
+  // Two currencies, the second with refunds over gross (a negative net): a group each, the
+  // negative bar below the axis.
+  const usd = totals[0];
+  const eur = {
+    ...usd, currency: "EUR",
+    mrr: { amount: 0, currency: "EUR", formatted: "€0.00" },
+    arr: { amount: 0, currency: "EUR", formatted: "€0.00" },
+    grossRevenue: { amount: 1000, currency: "EUR", formatted: "€10.00" },
+    refunds: { amount: 2500, currency: "EUR", formatted: "€25.00" },
+    netRevenue: { amount: -1500, currency: "EUR", formatted: "-€15.00" },
+  };
+  const two = await mount({ ...result, structuredContent: { ...metrics, totals: [usd, eur] } });
+  check("two currencies: two groups of bars", (await two.locator("svg#chart g.bars").count()) === 2);
+  const eurBars = two.locator('svg#chart g.bars[data-currency="EUR"]');
+  const y = async (bar) => Number(await eurBars.locator(`rect[data-bar="${bar}"]`).getAttribute("y"));
+  const axisY = Number(await eurBars.locator("line.axis").getAttribute("y1"));
+  check("a negative net is drawn below the axis", (await y("net")) === axisY && (await y("gross")) < axisY, { net: await y("net"), axisY });
+  check("EUR: the net shown is the result's", ((await two.locator('section[data-currency="EUR"] dd[data-figure="net"]').textContent()) ?? "") === "-€15.00");
+  await page.screenshot({ path: join(artifacts, "apps-metrics-two-currencies.png"), fullPage: true });
+
   check("the chart called no tool (read-only)", called.length === 0, called);
   check("no script error on the page", pageErrors.length === 0, pageErrors);
 } catch (e) {
