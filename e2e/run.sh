@@ -15,7 +15,8 @@
 #      front, the Python client in both eras through it (e2e/deploy/)
 #   7. the MCP Apps review forms: a minimal host page (@modelcontextprotocol/ext-apps's AppBridge,
 #      bundled by esbuild) renders the ui://solvapay/review/… forms in headless Chromium; a click
-#      moves once, a second submit is refused (e2e/apps/)
+#      moves once, a second submit is refused; and the get_revenue_metrics chart: figures and bars
+#      against the result (e2e/apps/)
 # Installs what it needs (idempotent): `npm ci` in e2e/, a virtualenv in e2e/.venv, Debian chromium,
 # nginx and postgresql.
 # Usage: e2e/run.sh [path/to/solvapay-mcp]   (default: target/release/solvapay-mcp, built if missing)
@@ -112,7 +113,8 @@ for suite in $ONLY; do
     dashboard) run "chromium sandbox dashboard (panels vs API, clock form)" "$PY" dashboard_flow.py "$BIN" ;;
     conformance) run "MCP conformance (0.1.16 at 2025-11-25, 0.2.0-alpha.12 at 2026-07-28)" bash conformance/run.sh "$BIN" ;;
     deploy) run "deployment: PostgreSQL + 2 replicas + nginx (both eras)" bash deploy/run.sh "$BIN" "$PY" ;;
-    apps) run "MCP Apps review form (ext-apps host bridge, chromium)" "$NODE" apps/review.mjs "$BIN" ;;
+    apps) run "MCP Apps review form (ext-apps host bridge, chromium)" "$NODE" apps/review.mjs "$BIN"
+      run "MCP Apps revenue chart (ext-apps host bridge, chromium)" "$NODE" apps/metrics.mjs "$BIN" ;;
     *) die "unknown suite $suite" ;;
   esac
 done

@@ -9,6 +9,9 @@
 //! single-use token in the result's `_meta`; the view (`ui://solvapay/review/…`) shows it, and on
 //! the person's click calls the same tool with the same arguments and the token in the request's
 //! `_meta`. Sealing, binding and spending the token are [`crate::confirm`]'s.
+//!
+//! `get_revenue_metrics` names a read-only view too (`ui://solvapay/metrics/revenue`): its result
+//! is today's, and the host draws it (figures and bars per currency).
 
 use rmcp::RoleServer;
 use rmcp::model::{MetaObject, Tool};
@@ -41,8 +44,9 @@ pub(crate) fn renders(context: &RequestContext<RoleServer>) -> bool {
         .is_some_and(|types| types.iter().any(|t| t.as_str() == Some(MIME_TYPE)))
 }
 
-/// `tools` as a host that renders Apps lists them: the tools with a review form name it in
-/// `_meta.ui.resourceUri` (other hosts get the list without, which keeps it small).
+/// `tools` as a host that renders Apps lists them: the tools with a view (a review form, the
+/// revenue chart) name it in `_meta.ui.resourceUri` (other hosts get the list without, which
+/// keeps it small).
 pub(crate) fn with_views(tools: &mut [Tool]) {
     for tool in tools {
         let Some((key, value)) = catalog::find(&tool.name).and_then(|t| t.view_meta()) else {

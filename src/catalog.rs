@@ -93,9 +93,27 @@ pub struct ToolSpec {
     pub search_hint: &'static str,
     /// Loaded up front or found by search (`_meta` `anthropic/alwaysLoad`).
     pub loading: Loading,
-    /// The MCP Apps review form (`ui://…`) a host that renders Apps shows before the call runs
-    /// (`_meta` `ui.resourceUri`; see [`crate::apps`]).
-    pub review: Option<&'static str>,
+    /// The MCP Apps view (`ui://…`) a host that renders Apps shows for the tool (`_meta`
+    /// `ui.resourceUri`; see [`crate::apps`]).
+    pub view: Option<View>,
+}
+
+/// A tool's MCP Apps view, by what it does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// A review form, shown before the call runs: the person's click runs it.
+    Review(&'static str),
+    /// A read-only chart of the call's result.
+    Chart(&'static str),
+}
+
+impl View {
+    /// The view's `ui://` URI.
+    pub fn uri(&self) -> &'static str {
+        match self {
+            Self::Review(uri) | Self::Chart(uri) => uri,
+        }
+    }
 }
 
 impl ToolSpec {
@@ -139,7 +157,7 @@ impl ToolSpec {
     /// A tool with a review form confirms itself, once it has resolved what the form shows.
     pub fn confirmation(&self) -> Confirmation {
         match self.effect {
-            Effect::Destructive if self.review.is_some() => Confirmation::ByTool,
+            Effect::Destructive if self.review().is_some() => Confirmation::ByTool,
             Effect::Destructive => Confirmation::BeforeCall,
             Effect::MoneyMoving => Confirmation::ByTool,
             Effect::Read
@@ -183,16 +201,32 @@ impl ToolSpec {
         meta
     }
 
-    /// The `_meta` entry naming the tool's review form, for hosts that render MCP Apps.
+    /// The tool's review form (`ui://…`), when it has one.
+    pub fn review(&self) -> Option<&'static str> {
+        match self.view {
+            Some(View::Review(uri)) => Some(uri),
+            Some(View::Chart(_)) | None => None,
+        }
+    }
+
+    /// The `_meta` entry naming the tool's view, for hosts that render MCP Apps.
     pub fn view_meta(&self) -> Option<(&'static str, Value)> {
-        self.review
-            .map(|uri| (UI_KEY, serde_json::json!({ "resourceUri": uri })))
+        self.view
+            .map(|view| (UI_KEY, serde_json::json!({ "resourceUri": view.uri() })))
     }
 
     /// The same row, with the review form at `uri`.
     const fn reviewed_in(self, uri: &'static str) -> Self {
         Self {
-            review: Some(uri),
+            view: Some(View::Review(uri)),
+            ..self
+        }
+    }
+
+    /// The same row, with the chart of its result at `uri`.
+    const fn charted_in(self, uri: &'static str) -> Self {
+        Self {
+            view: Some(View::Chart(uri)),
             ..self
         }
     }
@@ -220,7 +254,7 @@ const fn spec(
         effect,
         search_hint,
         loading: Loading::OnDemand,
-        review: None,
+        view: None,
     }
 }
 
@@ -303,7 +337,7 @@ pub const TOOLS: &[ToolSpec] = &[
     spec("grant_credits", "Grant credits", Credits, MoneyMoving,
         "add prepaid credits top up wallet").reviewed_in("ui://solvapay/review/credits"),
     spec("get_revenue_metrics", "Revenue metrics", Payments, Read,
-        "mrr arr churn net revenue refund rate kpi"),
+        "mrr arr churn net revenue refund rate kpi").charted_in("ui://solvapay/metrics/revenue"),
     spec("reactivate_renewal", "Reactivate renewal", Credits, Overwrite,
         "undo cancellation resume subscription"),
     spec("activate_plan", "Activate plan", Credits, Overwrite,

@@ -333,7 +333,7 @@ impl Confirmer {
         if self.mode == ConfirmMode::Off {
             return Ok(Consent::Given);
         }
-        let reviewed = catalog::find(binding.tool).is_some_and(|t| t.review.is_some());
+        let reviewed = catalog::find(binding.tool).is_some_and(|t| t.review().is_some());
         if reviewed && crate::apps::renders(context) {
             return self.review(context, binding, question).await;
         }

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { chromium } from "playwright-core";
+import { launch } from "../chromium.mjs";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 
@@ -56,8 +56,7 @@ const client = new Client(
   { name: "solvapay-e2e-apps-host", version: "1.0.0" },
   { capabilities: { extensions: { "io.modelcontextprotocol/ui": { mimeTypes: [MIME] } } } },
 );
-const profile = mkdtempSync(join(tmpdir(), "solvapay-e2e-chromium-"));
-let context;
+let browser;
 const submitted = [];
 
 async function refundCount() {
@@ -89,14 +88,9 @@ try {
     && !JSON.stringify(first.content).includes(first._meta?.["solvapay/reviewToken"] ?? "-"));
   check("nothing was refunded by the review", (await refundCount()) === 0);
 
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    viewport: { width: 640, height: 820 },
-    timeout: 30_000,
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
+  browser = await launch({ width: 640, height: 820 });
+  const { context } = browser;
+  const page = await browser.page();
   page.setDefaultTimeout(15_000);
   // The host page is served by the test itself: nothing leaves the machine.
   await context.route("**/*", (route) => {
@@ -177,9 +171,8 @@ try {
 } catch (e) {
   check("the scenario ran", false, String(e?.stack ?? e).split("\n").slice(0, 3).join(" | "));
 } finally {
-  await context?.close().catch(() => {});
+  await browser?.close().catch(() => {});
   await client.close().catch(() => {});
-  rmSync(profile, { recursive: true, force: true });
   rmSync(dataDir, { recursive: true, force: true });
 }
 console.log(failures ? `apps review: ${failures} check(s) failed` : "apps review: all checks passed");

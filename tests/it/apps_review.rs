@@ -25,6 +25,8 @@ const FORMS: [(&str, &str); 3] = [
     ("create_refund", "ui://solvapay/review/refund"),
     ("grant_credits", "ui://solvapay/review/credits"),
 ];
+/// The other view a host that renders Apps sees in the list (tests/it/apps_chart.rs).
+const CHART: (&str, &str) = ("get_revenue_metrics", "ui://solvapay/metrics/revenue");
 
 /// A host: declares form elicitation (accepting every confirmation, and counting them) and, when
 /// `apps`, the MCP Apps extension.
@@ -176,7 +178,10 @@ async fn a_host_that_renders_apps_sees_and_reads_the_three_review_forms() {
         let tools = client.list_all_tools().await.unwrap();
         for tool in &tools {
             let ui = tool.meta.as_ref().and_then(|m| m.0.get("ui"));
-            let expected = FORMS.iter().find(|(name, _)| *name == tool.name);
+            let expected = FORMS
+                .iter()
+                .chain([&CHART])
+                .find(|(name, _)| *name == tool.name);
             match expected {
                 Some((_, uri)) => assert_eq!(ui, Some(&json!({"resourceUri": uri})), "{era:?}"),
                 None => assert_eq!(ui, None, "{era:?} {}", tool.name),
@@ -239,7 +244,11 @@ async fn the_tool_list_with_the_forms_is_the_hosts_own_to_cache() {
             .iter()
             .filter(|t| t.meta.as_ref().is_some_and(|m| m.0.contains_key("ui")))
             .count();
-        assert_eq!(forms, if apps { 3 } else { 0 }, "apps host: {apps}");
+        assert_eq!(
+            forms,
+            if apps { FORMS.len() + 1 } else { 0 },
+            "apps host: {apps}"
+        );
         assert_eq!(listed.cache_scope, Some(scope), "apps host: {apps}");
         assert!(listed.ttl_ms.is_some(), "apps host: {apps}");
         client.cancel().await.unwrap();

@@ -11,6 +11,7 @@
 mod support;
 
 mod annotations;
+mod apps_chart;
 mod apps_review;
 mod checkout;
 mod completion;
