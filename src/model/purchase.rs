@@ -140,9 +140,10 @@ pub struct PurchaseWire {
     #[serde(default)]
     pub cancellation_reason: Option<String>,
     /// When a cancelled renewal was reactivated: not in SolvaPay's schema (the local sandbox sends
-    /// it), so absent means "not reported", not "never".
-    #[serde(default)]
-    pub reactivated_at: Option<String>,
+    /// it on every purchase, null when never). `None`: not reported (absent), not "never";
+    /// `Some(None)`: reported, never reactivated.
+    #[serde(default, deserialize_with = "reported")]
+    pub reactivated_at: Option<Option<String>>,
     /// Null for credit top-ups.
     #[serde(default)]
     pub plan_snapshot: Option<PlanSnapshotWire>,
@@ -318,7 +319,7 @@ impl From<PurchaseWire> for Purchase {
             auto_renew: w.auto_renew,
             cancelled_at: w.cancelled_at,
             cancellation_reason: w.cancellation_reason,
-            reactivated_at: w.reactivated_at,
+            reactivated_at: w.reactivated_at.flatten(),
             access_until,
             plan_snapshot: w.plan_snapshot.map(PlanSnapshot::from),
             usage: w.usage.map(PurchaseUsage::from),
@@ -369,10 +370,33 @@ pub struct CancelPurchase {
     pub reason: Option<String>,
 }
 
+/// A field SolvaPay may leave out: present (null included) is `Some`, absent is `None` (through
+/// `#[serde(default)]`).
+fn reported<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    <Option<String> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn reactivated_at_tells_never_from_not_reported() {
+        let wire = |v: Value| {
+            serde_json::from_value::<PurchaseWire>(v)
+                .unwrap()
+                .reactivated_at
+        };
+        let base = json!({"reference": "pur_A1B2C3D4", "status": "active"});
+        assert_eq!(wire(base.clone()), None, "absent: not reported");
+        let mut never = base.clone();
+        never["reactivatedAt"] = Value::Null;
+        assert_eq!(wire(never), Some(None), "null: reported, never");
+        let mut once = base;
+        once["reactivatedAt"] = json!("2026-11-20T10:00:00Z");
+        assert_eq!(wire(once), Some(Some("2026-11-20T10:00:00Z".to_owned())));
+    }
 
     fn read(v: Value) -> Purchase {
         Purchase::from(serde_json::from_value::<PurchaseWire>(v).unwrap())

@@ -449,7 +449,7 @@ pub fn compute(inputs: &Inputs<'_>) -> Metrics {
         let new = within(&p.start_date);
         let ended = within(&p.end_date) && !still_active(p) && !switched(p, inputs.purchases);
         let churned = within(&p.cancelled_at) || ended;
-        let reactivated = within(&p.reactivated_at);
+        let reactivated = p.reactivated_at.as_ref().is_some_and(within);
         book.add(sub.product, &sub.currency, |t| {
             t.arr = t.arr.saturating_add(annual);
             t.active += u64::from(active);

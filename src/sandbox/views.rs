@@ -200,8 +200,9 @@ pub(crate) fn purchase(
     put(&mut m, "nextBillingDate", p.next_billing_date.clone());
     put(&mut m, "cancelledAt", p.cancelled_at.clone());
     put(&mut m, "cancellationReason", p.cancellation_reason.clone());
-    // Not in SolvaPay's schema (an extra field is legal there): when the renewal was reactivated.
-    put(&mut m, "reactivatedAt", p.reactivated_at.clone());
+    // Not in SolvaPay's schema (an extra field is legal there): when the renewal was reactivated,
+    // null when never, so a reader can tell "never" from "not reported".
+    m.insert("reactivatedAt".into(), p.reactivated_at.clone().into());
     if let Some(u) = usage(tx, p, &customer_ref, &product_ref, now)? {
         m.insert(
             "usage".into(),

@@ -393,7 +393,9 @@ fn assert_demo_january(out: &Value) {
     assert_eq!(money(&usd["refunds"]).0, 0);
     assert_eq!(money(&usd["netRevenue"]).0, 4_900);
     assert_eq!(usd["refundRate"], "0.0000");
-    assert_eq!(out["reactivationsReported"], false);
+    // The sandbox says reactivatedAt on every purchase (null: never): reported, and none.
+    assert_eq!(out["reactivationsReported"], true);
+    assert_eq!(usd["reactivatedSubscriptions"], 0);
     assert_eq!(out["purchasesRead"], 2);
     assert_eq!(out["transactionsRead"], 1);
 }
