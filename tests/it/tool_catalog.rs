@@ -228,3 +228,44 @@ async fn every_tool_carries_a_search_hint_and_five_are_loaded_up_front() {
         ]
     );
 }
+
+#[tokio::test]
+async fn the_claude_desktop_bundle_lists_the_tools_the_server_lists() {
+    // packaging/mcpb/manifest.json (names and first sentences) is what Claude Desktop shows before
+    // it starts the server; the bundle check compares it with the release binary, this test already
+    // with the test build.
+    // A difference: run `bash packaging/mcpb/update-tools.sh target/debug/solvapay-mcp`.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/packaging/mcpb/manifest.json");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut bundled: Vec<(String, String)> = manifest["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let field = |k: &str| t[k].as_str().unwrap().to_owned();
+            (field("name"), field("description"))
+        })
+        .collect();
+    let upstream = support::upstream().await;
+    let client = support::connect(&upstream.uri()).await;
+    let mut listed: Vec<(String, String)> = client
+        .list_all_tools()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t: Tool| {
+            // The bundle keeps the first sentence (packaging/mcpb/tools.py).
+            let text = t.description.as_deref().unwrap_or_default();
+            let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            let first = text.find(". ").map_or(text.as_str(), |end| &text[..=end]);
+            (t.name.into_owned(), first.to_owned())
+        })
+        .collect();
+    bundled.sort();
+    listed.sort();
+    assert_eq!(
+        bundled, listed,
+        "run: bash packaging/mcpb/update-tools.sh target/debug/solvapay-mcp"
+    );
+}
