@@ -7,60 +7,18 @@
 // three bars per currency, the "incomplete" banner shows only for an incomplete result, and the
 // view calls no tool.
 // Usage: node apps/metrics.mjs <binary>   (from e2e/; screenshot e2e/artifacts/apps-metrics.png)
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { launch } from "../chromium.mjs";
+import { join } from "node:path";
+import { artifacts, checks, demoClient, hostPage, MIME } from "./harness.mjs";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const artifacts = join(here, "..", "artifacts");
-const bin = process.argv[2];
-if (!bin) {
-  console.error("usage: node apps/metrics.mjs <binary>");
-  process.exit(2);
-}
-const MIME = "text/html;profile=mcp-app";
+const { check, done } = checks("apps metrics");
+const { client, connect, close } = demoClient("metrics.mjs");
 const CHART = "ui://solvapay/metrics/revenue";
 
-let failures = 0;
-function check(name, cond, detail = "") {
-  console.log(cond ? `  ok   ${name}` : `  FAIL ${name}: ${typeof detail === "string" ? detail : JSON.stringify(detail)}`);
-  if (!cond) failures += 1;
-  return cond;
-}
-
-const bundle = await build({
-  entryPoints: [join(here, "host.js")],
-  bundle: true,
-  format: "esm",
-  platform: "browser",
-  target: "es2022",
-  write: false,
-  logLevel: "error",
-});
-const hostJs = bundle.outputFiles[0].text;
-const hostHtml = readFileSync(join(here, "host.html"), "utf8");
-
-const dataDir = mkdtempSync(join(tmpdir(), "solvapay-e2e-chart-"));
-const transport = new StdioClientTransport({
-  command: bin,
-  args: ["--demo"],
-  env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", SOLVAPAY_DATA_DIR: dataDir, RUST_LOG: "warn" },
-  stderr: "inherit",
-});
-const client = new Client(
-  { name: "solvapay-e2e-apps-host", version: "1.0.0" },
-  { capabilities: { extensions: { "io.modelcontextprotocol/ui": { mimeTypes: [MIME] } } } },
-);
 let browser;
 const called = [];
 
 try {
-  await client.connect(transport);
+  await connect();
   const { tools } = await client.listTools();
   const uri = tools.find((t) => t.name === "get_revenue_metrics")?._meta?.ui?.resourceUri;
   check("get_revenue_metrics names its chart", uri === CHART, uri);
@@ -79,26 +37,9 @@ try {
   const totals = metrics.totals ?? [];
   check("the call answers metrics", result.isError !== true && totals.length > 0, result.content?.[0]?.text);
 
-  browser = await launch({ width: 640, height: 820 });
-  const { context } = browser;
-  const page = await browser.page();
-  page.setDefaultTimeout(15_000);
-  // The host page is served by the test itself: nothing leaves the machine.
-  await context.route("**/*", (route) => {
-    const url = new URL(route.request().url());
-    if (url.origin !== "http://host.test") return route.abort();
-    if (url.pathname === "/") return route.fulfill({ status: 200, contentType: "text/html", body: hostHtml });
-    if (url.pathname === "/host.js") return route.fulfill({ status: 200, contentType: "text/javascript", body: hostJs });
-    return route.fulfill({ status: 404, body: "" });
-  });
-  await page.exposeFunction("hostCallTool", async (params) => {
-    called.push(params);
-    return await client.callTool(params);
-  });
-  const pageErrors = [];
-  page.on("pageerror", (e) => pageErrors.push(String(e)));
-  await page.goto("http://host.test/", { waitUntil: "load" });
-  await page.waitForFunction(() => window.hostReady === true);
+  const opened = await hostPage(client, called);
+  browser = opened.browser;
+  const { page, errors: pageErrors } = opened;
 
   const mount = async (toolResult) => {
     await page.evaluate(() => document.getElementById("views").replaceChildren());
@@ -171,8 +112,6 @@ try {
   check("the scenario ran", false, String(e?.stack ?? e).split("\n").slice(0, 3).join(" | "));
 } finally {
   await browser?.close().catch(() => {});
-  await client.close().catch(() => {});
-  rmSync(dataDir, { recursive: true, force: true });
+  await close();
 }
-console.log(failures ? `apps metrics: ${failures} check(s) failed` : "apps metrics: all checks passed");
-process.exit(failures ? 1 : 0);
+done();

@@ -7,55 +7,13 @@
 // exactly once, and a second submit of the same form is refused with nothing more moved; the
 // credits and renewal forms, each clicked once, make their move.
 // Usage: node apps/review.mjs <binary>   (from e2e/; screenshots in e2e/artifacts/apps-review-*.png)
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
-import { launch } from "../chromium.mjs";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { join } from "node:path";
+import { artifacts, checks, demoClient, hostPage, MIME } from "./harness.mjs";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const artifacts = join(here, "..", "artifacts");
-const bin = process.argv[2];
-if (!bin) {
-  console.error("usage: node apps/review.mjs <binary>");
-  process.exit(2);
-}
-const MIME = "text/html;profile=mcp-app";
+const { check, done } = checks("apps review");
+const { client, connect, close } = demoClient("review.mjs");
 const PAYMENT = "txn_D7E8F9G0";
 
-let failures = 0;
-function check(name, cond, detail = "") {
-  console.log(cond ? `  ok   ${name}` : `  FAIL ${name}: ${typeof detail === "string" ? detail : JSON.stringify(detail)}`);
-  if (!cond) failures += 1;
-  return cond;
-}
-
-const bundle = await build({
-  entryPoints: [join(here, "host.js")],
-  bundle: true,
-  format: "esm",
-  platform: "browser",
-  target: "es2022",
-  write: false,
-  logLevel: "error",
-});
-const hostJs = bundle.outputFiles[0].text;
-const hostHtml = readFileSync(join(here, "host.html"), "utf8");
-
-const dataDir = mkdtempSync(join(tmpdir(), "solvapay-e2e-apps-"));
-const transport = new StdioClientTransport({
-  command: bin,
-  args: ["--demo"],
-  env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", SOLVAPAY_DATA_DIR: dataDir, RUST_LOG: "warn" },
-  stderr: "inherit",
-});
-const client = new Client(
-  { name: "solvapay-e2e-apps-host", version: "1.0.0" },
-  { capabilities: { extensions: { "io.modelcontextprotocol/ui": { mimeTypes: [MIME] } } } },
-);
 let browser;
 const submitted = [];
 
@@ -65,7 +23,7 @@ async function refundCount() {
 }
 
 try {
-  await client.connect(transport);
+  await connect();
   const { tools } = await client.listTools();
   const uriOf = (name) => tools.find((t) => t.name === name)?._meta?.ui?.resourceUri;
   check("create_refund names its review form", uriOf("create_refund") === "ui://solvapay/review/refund", uriOf("create_refund"));
@@ -88,26 +46,9 @@ try {
     && !JSON.stringify(first.content).includes(first._meta?.["solvapay/reviewToken"] ?? "-"));
   check("nothing was refunded by the review", (await refundCount()) === 0);
 
-  browser = await launch({ width: 640, height: 820 });
-  const { context } = browser;
-  const page = await browser.page();
-  page.setDefaultTimeout(15_000);
-  // The host page is served by the test itself: nothing leaves the machine.
-  await context.route("**/*", (route) => {
-    const url = new URL(route.request().url());
-    if (url.origin !== "http://host.test") return route.abort();
-    if (url.pathname === "/") return route.fulfill({ status: 200, contentType: "text/html", body: hostHtml });
-    if (url.pathname === "/host.js") return route.fulfill({ status: 200, contentType: "text/javascript", body: hostJs });
-    return route.fulfill({ status: 404, body: "" });
-  });
-  await page.exposeFunction("hostCallTool", async (params) => {
-    submitted.push(params);
-    return await client.callTool(params);
-  });
-  const consoleErrors = [];
-  page.on("pageerror", (e) => consoleErrors.push(String(e)));
-  await page.goto("http://host.test/", { waitUntil: "load" });
-  await page.waitForFunction(() => window.hostReady === true);
+  const opened = await hostPage(client, submitted);
+  browser = opened.browser;
+  const { page, errors: consoleErrors } = opened;
 
   const mount = () => page.evaluate((v) => window.mountView(v), { html: content.text, toolInput: input, toolResult: first });
   const index = await mount();
@@ -172,8 +113,6 @@ try {
   check("the scenario ran", false, String(e?.stack ?? e).split("\n").slice(0, 3).join(" | "));
 } finally {
   await browser?.close().catch(() => {});
-  await client.close().catch(() => {});
-  rmSync(dataDir, { recursive: true, force: true });
+  await close();
 }
-console.log(failures ? `apps review: ${failures} check(s) failed` : "apps review: all checks passed");
-process.exit(failures ? 1 : 0);
+done();
