@@ -5,64 +5,17 @@
 //! not call the tool can neither list nor read the chart.
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, Implementation,
-    ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse, ResourceContents,
+    CallToolRequestParams, CallToolResult, ReadResourceRequestParams, ReadResourceResponse,
+    ResourceContents,
 };
-use rmcp::service::{ClientLifecycleMode, ClientServiceExt, RunningService};
-use rmcp::transport::{ConfigureCommandExt, TokioChildProcess};
-use rmcp::{ClientHandler, RoleClient, ServiceExt};
 use serde_json::{Value, json};
 
+use crate::support::apps::{Connected, Host, MIME, start};
 use crate::support::bin::Home;
-use crate::support::eras::{ERAS, Era};
+use crate::support::eras::ERAS;
 
-const MIME: &str = "text/html;profile=mcp-app";
 const CHART: &str = "ui://solvapay/metrics/revenue";
 const TOOL: &str = "get_revenue_metrics";
-
-/// A host that declares the MCP Apps extension when `apps`.
-#[derive(Clone, Copy)]
-struct Host {
-    apps: bool,
-}
-
-impl ClientHandler for Host {
-    fn get_info(&self) -> ClientConfig {
-        let mut capabilities = json!({});
-        if self.apps {
-            capabilities["extensions"] =
-                json!({"io.modelcontextprotocol/ui": {"mimeTypes": [MIME]}});
-        }
-        let capabilities: ClientCapabilities = serde_json::from_value(capabilities).unwrap();
-        ClientConfig::new(capabilities, Implementation::new("chart-host", "1"))
-    }
-}
-
-type Connected = RunningService<RoleClient, Host>;
-
-/// The binary on its demo sandbox in `home`, connected in `era` as `host`.
-async fn start(home: &Home, era: Era, host: Host) -> Connected {
-    start_with(home, era, host, &[]).await
-}
-
-/// [`start`] with `extra` flags.
-async fn start_with(home: &Home, era: Era, host: Host, extra: &[&str]) -> Connected {
-    let command = home.command().configure(|c| {
-        c.env("RUST_LOG", "warn").arg("--demo").args(extra);
-    });
-    let transport = TokioChildProcess::new(command).unwrap();
-    match era {
-        Era::Session => host.serve(transport).await.unwrap(),
-        Era::Stateless => {
-            let lifecycle = ClientLifecycleMode::Discover {
-                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
-            };
-            host.serve_with_lifecycle(transport, lifecycle)
-                .await
-                .unwrap()
-        }
-    }
-}
 
 /// `_meta.ui` of `tool` in the host's tool list.
 async fn ui_of(client: &Connected, tool: &str) -> Option<Value> {
@@ -86,7 +39,7 @@ async fn january(client: &Connected) -> CallToolResult {
 async fn an_apps_host_sees_the_chart_on_get_revenue_metrics_and_reads_it() {
     for era in ERAS {
         let home = Home::new();
-        let client = start(&home, era, Host { apps: true }).await;
+        let client = start(&home, era, Host::new(true), &[]).await;
         assert_eq!(
             ui_of(&client, TOOL).await,
             Some(json!({"resourceUri": CHART})),
@@ -136,11 +89,11 @@ async fn an_apps_host_sees_the_chart_on_get_revenue_metrics_and_reads_it() {
 async fn a_plain_host_sees_no_chart_and_both_get_the_same_result() {
     for era in ERAS {
         let home = Home::new();
-        let apps = start(&home, era, Host { apps: true }).await;
+        let apps = start(&home, era, Host::new(true), &[]).await;
         let with_chart = january(&apps).await;
         apps.cancel().await.unwrap();
 
-        let plain = start(&home, era, Host { apps: false }).await;
+        let plain = start(&home, era, Host::new(false), &[]).await;
         assert_eq!(ui_of(&plain, TOOL).await, None, "{era:?}");
         let without = january(&plain).await;
         plain.cancel().await.unwrap();
@@ -162,7 +115,7 @@ async fn without_the_tool_the_chart_is_neither_listed_nor_readable() {
     for era in ERAS {
         let home = Home::new();
         let extra = ["--exclude-tools", TOOL];
-        let client = start_with(&home, era, Host { apps: true }, &extra).await;
+        let client = start(&home, era, Host::new(true), &extra).await;
         let resources = client.list_all_resources().await.unwrap();
         assert!(resources.iter().all(|r| r.uri != CHART), "{era:?}");
         // The review forms stay: only the excluded tool's view goes.

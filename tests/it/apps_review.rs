@@ -4,22 +4,16 @@
 //! submit, carrying the token, moves the money exactly once. A replayed, altered, expired or
 //! borrowed token moves nothing; a client without the extension keeps today's confirmation.
 
-use std::sync::{Arc, Mutex};
-
 use rmcp::model::{
-    CacheScope, CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig,
-    ElicitRequestParams, ElicitResult, ElicitationAction, Implementation, ProtocolVersion,
-    ReadResourceRequestParams, ReadResourceResponse, RequestMetaObject, ResourceContents,
+    CacheScope, CallToolRequestParams, CallToolResult, ReadResourceRequestParams,
+    ReadResourceResponse, RequestMetaObject, ResourceContents,
 };
-use rmcp::service::{ClientLifecycleMode, ClientServiceExt, RequestContext, RunningService};
-use rmcp::transport::{ConfigureCommandExt, TokioChildProcess};
-use rmcp::{ClientHandler, ErrorData, RoleClient, ServiceExt};
 use serde_json::{Map, Value, json};
 
+use crate::support::apps::{Connected, Host, MIME, start};
 use crate::support::bin::Home;
 use crate::support::eras::{ERAS, Era};
 
-const MIME: &str = "text/html;profile=mcp-app";
 const FORMS: [(&str, &str); 3] = [
     ("cancel_renewal", "ui://solvapay/review/renewal"),
     ("create_refund", "ui://solvapay/review/refund"),
@@ -27,66 +21,6 @@ const FORMS: [(&str, &str); 3] = [
 ];
 /// The other view a host that renders Apps sees in the list (tests/it/apps_chart.rs).
 const CHART: (&str, &str) = ("get_revenue_metrics", "ui://solvapay/metrics/revenue");
-
-/// A host: declares form elicitation (accepting every confirmation, and counting them) and, when
-/// `apps`, the MCP Apps extension.
-#[derive(Clone, Default)]
-struct Host {
-    apps: bool,
-    asked: Arc<Mutex<Vec<String>>>,
-}
-
-impl Host {
-    fn asked(&self) -> Vec<String> {
-        self.asked.lock().unwrap().clone()
-    }
-}
-
-impl ClientHandler for Host {
-    fn get_info(&self) -> ClientConfig {
-        let mut capabilities = json!({"elicitation": {"form": {}}});
-        if self.apps {
-            capabilities["extensions"] =
-                json!({"io.modelcontextprotocol/ui": {"mimeTypes": [MIME]}});
-        }
-        let capabilities: ClientCapabilities = serde_json::from_value(capabilities).unwrap();
-        ClientConfig::new(capabilities, Implementation::new("apps-host", "1"))
-    }
-
-    async fn create_elicitation(
-        &self,
-        request: ElicitRequestParams,
-        _context: RequestContext<RoleClient>,
-    ) -> Result<ElicitResult, ErrorData> {
-        if let ElicitRequestParams::FormElicitationParams { message, .. } = request {
-            self.asked.lock().unwrap().push(message);
-        }
-        let mut result = ElicitResult::new(ElicitationAction::Accept);
-        result.content = Some(json!({"confirm": true}));
-        Ok(result)
-    }
-}
-
-type Connected = RunningService<RoleClient, Host>;
-
-/// The binary on its demo sandbox in `home` (with `extra` flags), connected in `era` as `host`.
-async fn start(home: &Home, era: Era, host: Host, extra: &[&str]) -> Connected {
-    let command = home.command().configure(|c| {
-        c.env("RUST_LOG", "warn").arg("--demo").args(extra);
-    });
-    let transport = TokioChildProcess::new(command).unwrap();
-    match era {
-        Era::Session => host.serve(transport).await.unwrap(),
-        Era::Stateless => {
-            let lifecycle = ClientLifecycleMode::Discover {
-                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
-            };
-            host.serve_with_lifecycle(transport, lifecycle)
-                .await
-                .unwrap()
-        }
-    }
-}
 
 fn call(tool: &str, arguments: &Value) -> CallToolRequestParams {
     CallToolRequestParams::new(tool.to_owned())
@@ -165,16 +99,7 @@ fn refund_of(amount: i64) -> Value {
 async fn a_host_that_renders_apps_sees_and_reads_the_three_review_forms() {
     for era in ERAS {
         let home = Home::new();
-        let client = start(
-            &home,
-            era,
-            Host {
-                apps: true,
-                ..Host::default()
-            },
-            &[],
-        )
-        .await;
+        let client = start(&home, era, Host::new(true), &[]).await;
         let tools = client.list_all_tools().await.unwrap();
         for tool in &tools {
             let ui = tool.meta.as_ref().and_then(|m| m.0.get("ui"));
@@ -233,10 +158,7 @@ async fn the_tool_list_with_the_forms_is_the_hosts_own_to_cache() {
     // through a shared cache, nor a plain list an Apps host.
     for (apps, scope) in [(true, CacheScope::Private), (false, CacheScope::Public)] {
         let home = Home::new();
-        let host = Host {
-            apps,
-            ..Host::default()
-        };
+        let host = Host::new(apps);
         let client = start(&home, Era::Stateless, host, &[]).await;
         let listed = client.list_tools(None).await.unwrap();
         let forms = listed
@@ -259,10 +181,7 @@ async fn the_tool_list_with_the_forms_is_the_hosts_own_to_cache() {
 async fn a_refund_is_reviewed_first_and_made_exactly_once_on_submit() {
     for era in ERAS {
         let home = Home::new();
-        let host = Host {
-            apps: true,
-            ..Host::default()
-        };
+        let host = Host::new(true);
         let client = start(&home, era, host.clone(), &[]).await;
         let first = run(&client, call("create_refund", &refund_of(1000))).await;
         let (form, token) = review(&first);
@@ -331,10 +250,7 @@ async fn a_refund_is_reviewed_first_and_made_exactly_once_on_submit() {
 async fn an_expired_review_moves_nothing() {
     for era in ERAS {
         let home = Home::new();
-        let host = Host {
-            apps: true,
-            ..Host::default()
-        };
+        let host = Host::new(true);
         let client = start(&home, era, host, &["--confirm-timeout-secs", "1"]).await;
         let (form, token) = review(&run(&client, call("create_refund", &refund_of(1000))).await);
         tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
@@ -349,10 +265,7 @@ async fn an_expired_review_moves_nothing() {
 async fn a_grant_and_a_cancellation_are_reviewed_then_made_once() {
     for era in ERAS {
         let home = Home::new();
-        let host = Host {
-            apps: true,
-            ..Host::default()
-        };
+        let host = Host::new(true);
         let client = start(&home, era, host.clone(), &[]).await;
         let jane = "cus_A1B2C3D4";
         let before = credits(&client, jane).await;
@@ -421,7 +334,7 @@ fn rows_of(form: &Value, label: &str) -> Value {
 async fn a_host_without_apps_keeps_the_confirmation_of_today() {
     for era in ERAS {
         let home = Home::new();
-        let host = Host::default();
+        let host = Host::new(false);
         let client = start(&home, era, host.clone(), &[]).await;
         let made = run(&client, call("create_refund", &refund_of(1000))).await;
         assert_ne!(made.is_error, Some(true), "{era:?}: {made:?}");

@@ -1,6 +1,7 @@
 //! Shared fixtures: a wiremock upstream that fails loudly on unexpected requests, and an in-process MCP
 //! client connected to a `BillingServer` through its stdio transport over `tokio::io::duplex`.
 
+pub(crate) mod apps;
 pub(crate) mod bin;
 pub(crate) mod eras;
 pub(crate) mod http;
