@@ -455,18 +455,7 @@ impl ClientHandler for ProgressLog {
 
 #[tokio::test]
 async fn a_transaction_list_longer_than_the_cap_says_the_answer_is_incomplete_with_progress() {
-    let upstream = support::upstream().await;
-    Mock::given(method("GET"))
-        .and(path("/v1/sdk/merchant"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"defaultCurrency": "USD"})))
-        .mount(&upstream)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/sdk/purchases"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"purchases": []})))
-        .expect(1)
-        .mount(&upstream)
-        .await;
+    let upstream = solvapay_of("USD", json!([])).await;
     // 2500 payments of $1.00 in the month, 100 a page: the tool reads 10 pages, 1000 rows.
     let rows: Vec<Value> = (0..100)
         .map(|i| {
@@ -530,17 +519,7 @@ async fn a_transaction_list_longer_than_the_cap_says_the_answer_is_incomplete_wi
 
 #[tokio::test]
 async fn pages_smaller_than_asked_are_followed_by_what_came_back() {
-    let upstream = support::upstream().await;
-    Mock::given(method("GET"))
-        .and(path("/v1/sdk/merchant"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"defaultCurrency": "EUR"})))
-        .mount(&upstream)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/sdk/purchases"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"purchases": []})))
-        .mount(&upstream)
-        .await;
+    let upstream = solvapay_of("EUR", json!([])).await;
     // SolvaPay answers 40 rows a page (of 100 asked): 100 payments at offsets 0, 40 and 80.
     for (offset, n) in [(0, 40), (40, 40), (80, 20)] {
         let rows: Vec<Value> = (0..n)
@@ -573,13 +552,9 @@ async fn pages_smaller_than_asked_are_followed_by_what_came_back() {
     );
 }
 
-/// A SolvaPay whose provider currency is `currency`, answering `purchases` and, on one page,
-/// `transactions`.
-async fn odd_solvapay(
-    currency: &str,
-    purchases: Value,
-    transactions: Value,
-) -> (wiremock::MockServer, Client) {
+/// A SolvaPay whose provider currency is `currency` and whose purchases are `purchases` (read once
+/// per call: the test makes one); its transactions are the test's to mount.
+async fn solvapay_of(currency: &str, purchases: Value) -> wiremock::MockServer {
     let upstream = support::upstream().await;
     Mock::given(method("GET"))
         .and(path("/v1/sdk/merchant"))
@@ -591,8 +566,20 @@ async fn odd_solvapay(
     Mock::given(method("GET"))
         .and(path("/v1/sdk/purchases"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"purchases": purchases})))
+        .expect(1)
         .mount(&upstream)
         .await;
+    upstream
+}
+
+/// A SolvaPay whose provider currency is `currency`, answering `purchases` and, on one page,
+/// `transactions`.
+async fn odd_solvapay(
+    currency: &str,
+    purchases: Value,
+    transactions: Value,
+) -> (wiremock::MockServer, Client) {
+    let upstream = solvapay_of(currency, purchases).await;
     let total = transactions.as_array().map_or(0, Vec::len);
     Mock::given(method("GET"))
         .and(path("/v1/ui/transactions"))
@@ -770,17 +757,7 @@ async fn an_amount_without_its_charge_is_in_the_providers_currency() {
 
 #[tokio::test]
 async fn an_empty_first_page_of_a_non_empty_list_is_not_a_complete_answer() {
-    let upstream = support::upstream().await;
-    Mock::given(method("GET"))
-        .and(path("/v1/sdk/merchant"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"defaultCurrency": "USD"})))
-        .mount(&upstream)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/sdk/purchases"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"purchases": []})))
-        .mount(&upstream)
-        .await;
+    let upstream = solvapay_of("USD", json!([])).await;
     Mock::given(method("GET"))
         .and(path("/v1/ui/transactions"))
         .respond_with(
