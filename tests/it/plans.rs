@@ -1,17 +1,15 @@
 //! Plan tools against a mocked SolvaPay, including `list_plans` composed across products.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rmcp::model::{CallToolRequestParams, ProgressNotificationParam};
-use rmcp::service::NotificationContext;
-use rmcp::{ClientHandler, RoleClient, ServiceExt};
+use rmcp::ServiceExt;
+use rmcp::model::CallToolRequestParams;
 use serde_json::{Value, json};
 use solvapay_mcp::{BillingServer, Config, SolvaPayClient};
 use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{KEY, connect, err, ok, request_count, upstream};
+use crate::support::{KEY, ProgressLog, connect, err, ok, request_count, upstream};
 
 fn plan(reference: &str, name: &str, kind: &str, status: &str, price: i64) -> Value {
     json!({"reference": reference, "name": name, "type": kind, "status": status,
@@ -105,23 +103,6 @@ async fn list_plans_composes_filters_and_pages_across_products() {
     assert_eq!(refs, ["pln_b1"]);
     let out = ok(&client, "list_plans", json!({})).await;
     assert_eq!(out["total"], 5);
-}
-
-/// A client that records every progress notification it receives.
-#[derive(Clone, Default)]
-struct ProgressLog(Arc<Mutex<Vec<Step>>>);
-
-/// `(progress, total)` of one notification.
-type Step = (f64, Option<f64>);
-
-impl ClientHandler for ProgressLog {
-    async fn on_progress(
-        &self,
-        params: ProgressNotificationParam,
-        _: NotificationContext<RoleClient>,
-    ) {
-        self.0.lock().unwrap().push((params.progress, params.total));
-    }
 }
 
 #[tokio::test]

@@ -3,13 +3,11 @@
 //! computed by hand; the `--demo` data exactly, in both protocol eras; bad periods and an unknown
 //! product; an empty month; a transaction list longer than the cap; progress notifications.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::Method;
-use rmcp::model::{CallToolRequestParams, ProgressNotificationParam};
-use rmcp::service::NotificationContext;
-use rmcp::{ClientHandler, RoleClient, ServiceExt};
+use rmcp::ServiceExt;
+use rmcp::model::CallToolRequestParams;
 use serde_json::{Value, json};
 use solvapay_mcp::options::ServerOptions;
 use solvapay_mcp::sandbox::{DbLocation, SandboxOptions};
@@ -19,7 +17,7 @@ use wiremock::{Mock, ResponseTemplate};
 
 use super::sandbox_support::{Sb, start_with};
 use crate::support::eras::{self, ERAS};
-use crate::support::{self, Client, connect_server, err, ok};
+use crate::support::{self, Client, ProgressLog, connect_server, err, ok};
 
 /// A sandbox on a database file (so a second-currency row can be written beside it) and a client
 /// of a server on it whose clock is the sandbox's, as `serve` wires it.
@@ -434,23 +432,6 @@ async fn the_demo_month_by_month_in_both_protocol_eras() {
         (&json!(0), &json!(1))
     );
     assert_eq!(money(&usd["grossRevenue"]).0, 0);
-}
-
-/// `(progress, total)` of one notification.
-type Step = (f64, Option<f64>);
-
-/// A client that records every progress notification it receives.
-#[derive(Clone, Default)]
-struct ProgressLog(Arc<Mutex<Vec<Step>>>);
-
-impl ClientHandler for ProgressLog {
-    async fn on_progress(
-        &self,
-        params: ProgressNotificationParam,
-        _: NotificationContext<RoleClient>,
-    ) {
-        self.0.lock().unwrap().push((params.progress, params.total));
-    }
 }
 
 #[tokio::test]

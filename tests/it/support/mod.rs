@@ -234,3 +234,20 @@ pub(crate) fn http() -> reqwest::Client {
         .build()
         .unwrap()
 }
+
+/// `(progress, total)` of one notification.
+pub(crate) type Step = (f64, Option<f64>);
+
+/// A client that records every progress notification it receives.
+#[derive(Clone, Default)]
+pub(crate) struct ProgressLog(pub(crate) Arc<Mutex<Vec<Step>>>);
+
+impl rmcp::ClientHandler for ProgressLog {
+    async fn on_progress(
+        &self,
+        params: rmcp::model::ProgressNotificationParam,
+        _: rmcp::service::NotificationContext<RoleClient>,
+    ) {
+        self.0.lock().unwrap().push((params.progress, params.total));
+    }
+}
