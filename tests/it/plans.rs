@@ -1,15 +1,14 @@
 //! Plan tools against a mocked SolvaPay, including `list_plans` composed across products.
 
-use std::time::Duration;
-
-use rmcp::ServiceExt;
 use rmcp::model::CallToolRequestParams;
 use serde_json::{Value, json};
 use solvapay_mcp::{BillingServer, Config, SolvaPayClient};
 use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{KEY, ProgressLog, connect, err, ok, request_count, upstream};
+use crate::support::{
+    KEY, ProgressLog, connect, connect_server_as, err, ok, request_count, upstream,
+};
 
 fn plan(reference: &str, name: &str, kind: &str, status: &str, price: i64) -> Value {
     json!({"reference": reference, "name": name, "type": kind, "status": status,
@@ -110,14 +109,8 @@ async fn list_plans_reports_progress_per_product() {
     let api = catalog().await;
     let config = Config::for_base_url(&api.uri(), Some(KEY)).unwrap();
     let server = BillingServer::new(SolvaPayClient::new(&config));
-    let (server_io, client_io) = tokio::io::duplex(1 << 20);
-    tokio::spawn(async move {
-        if let Ok(running) = server.serve(server_io).await {
-            let _ = running.waiting().await;
-        }
-    });
     let log = ProgressLog::default();
-    let client = log.clone().serve(client_io).await.unwrap();
+    let client = connect_server_as(server, log.clone()).await;
     let Value::Object(args) = json!({}) else {
         unreachable!()
     };
@@ -126,13 +119,7 @@ async fn list_plans_reports_progress_per_product() {
         .await
         .unwrap();
     assert_ne!(result.is_error, Some(true));
-    for _ in 0..50 {
-        if log.0.lock().unwrap().len() >= 3 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let seen = log.0.lock().unwrap().clone();
+    let seen = log.seen(3).await;
     assert_eq!(seen, [(1.0, Some(3.0)), (2.0, Some(3.0)), (3.0, Some(3.0))]);
 }
 

@@ -6,7 +6,6 @@
 use std::time::Duration;
 
 use reqwest::Method;
-use rmcp::ServiceExt;
 use rmcp::model::CallToolRequestParams;
 use serde_json::{Value, json};
 use solvapay_mcp::options::ServerOptions;
@@ -17,7 +16,7 @@ use wiremock::{Mock, ResponseTemplate};
 
 use super::sandbox_support::{Sb, start_with};
 use crate::support::eras::{self, ERAS};
-use crate::support::{self, Client, ProgressLog, connect_server, err, ok};
+use crate::support::{self, Client, ProgressLog, connect_server, connect_server_as, err, ok};
 
 /// A sandbox on a database file (so a second-currency row can be written beside it) and a client
 /// of a server on it whose clock is the sandbox's, as `serve` wires it.
@@ -457,14 +456,8 @@ async fn a_transaction_list_longer_than_the_cap_says_the_answer_is_incomplete_wi
         .await;
     let config = support::config(&upstream.uri());
     let server = BillingServer::new(SolvaPayClient::new(&config));
-    let (server_io, client_io) = tokio::io::duplex(1 << 20);
-    tokio::spawn(async move {
-        if let Ok(running) = server.serve(server_io).await {
-            let _ = running.waiting().await;
-        }
-    });
     let log = ProgressLog::default();
-    let client = log.clone().serve(client_io).await.unwrap();
+    let client = connect_server_as(server, log.clone()).await;
     let Value::Object(args) = json!({"period": "2026-11"}) else {
         unreachable!()
     };
@@ -485,13 +478,7 @@ async fn a_transaction_list_longer_than_the_cap_says_the_answer_is_incomplete_wi
     let text = support::text(&result);
     assert!(text.contains("INCOMPLETE"), "{text}");
     // One notification per read: purchases, the currency, 10 pages; counting up to the total.
-    for _ in 0..50 {
-        if log.0.lock().unwrap().len() >= 12 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let seen = log.0.lock().unwrap().clone();
+    let seen = log.seen(12).await;
     assert_eq!(seen.len(), 12, "{seen:?}");
     let progress: Vec<f64> = seen.iter().map(|(p, _)| *p).collect();
     assert_eq!(progress, (1..=12).map(f64::from).collect::<Vec<_>>());

@@ -69,6 +69,14 @@ pub(crate) async fn connect_with(config: Config) -> Client {
 
 /// A client talking to `server`.
 pub(crate) async fn connect_server(server: BillingServer) -> Client {
+    connect_server_as(server, ()).await
+}
+
+/// [`connect_server`] with `handler` as the client (one that records notifications, say).
+pub(crate) async fn connect_server_as<H: rmcp::ClientHandler>(
+    server: BillingServer,
+    handler: H,
+) -> RunningService<RoleClient, H> {
     let (server_io, client_io) = tokio::io::duplex(1 << 20);
     // The server's own stdio transport, over the in-memory pipe.
     let (input, output) = tokio::io::split(server_io);
@@ -78,7 +86,7 @@ pub(crate) async fn connect_server(server: BillingServer) -> Client {
             let _ = running.waiting().await;
         }
     });
-    ().serve(client_io).await.unwrap()
+    handler.serve(client_io).await.unwrap()
 }
 
 /// Calls `tool` with `args` (a JSON object); a successful result is checked against the tool's
@@ -240,7 +248,21 @@ pub(crate) type Step = (f64, Option<f64>);
 
 /// A client that records every progress notification it receives.
 #[derive(Clone, Default)]
-pub(crate) struct ProgressLog(pub(crate) Arc<Mutex<Vec<Step>>>);
+pub(crate) struct ProgressLog(Arc<Mutex<Vec<Step>>>);
+
+impl ProgressLog {
+    /// The notifications received, once there are `n` of them (or after a second: the call's
+    /// answer can arrive before its last notification is read).
+    pub(crate) async fn seen(&self, n: usize) -> Vec<Step> {
+        for _ in 0..50 {
+            if self.0.lock().unwrap().len() >= n {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.0.lock().unwrap().clone()
+    }
+}
 
 impl rmcp::ClientHandler for ProgressLog {
     async fn on_progress(
