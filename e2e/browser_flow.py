@@ -8,33 +8,17 @@ Usage: python browser_flow.py <solvapay-mcp binary>
 
 from __future__ import annotations
 
-import asyncio
-import json
 import os
 import sys
 import time
 
 from mcp import Client
 
-from common import brief, Checks, is_error, run_suite, sc, server_params
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-ARTIFACTS = os.path.join(HERE, "artifacts")
-os.makedirs(ARTIFACTS, exist_ok=True)
-NODE = os.path.join(HERE, "node_modules", ".bin", "node")
+from common import ARTIFACTS, brief, Checks, is_error, node, run_suite, sc, server_params
 
 
 async def browse(mode: str, url: str, prefix: str, *extra: str) -> tuple[int, dict]:
-    proc = await asyncio.create_subprocess_exec(
-        NODE, os.path.join(HERE, "browser.mjs"), mode, url, os.path.join(ARTIFACTS, prefix), *extra,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=90)
-    try:
-        data = json.loads(out.decode().strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        data = {"stdout": out.decode()[-500:], "stderr": err.decode()[-1500:]}
-    return proc.returncode or 0, data
+    return await node("browser.mjs", mode, url, os.path.join(ARTIFACTS, prefix), *extra)
 
 
 async def flow(c: Checks, binary: str) -> None:

@@ -11,6 +11,11 @@ from typing import Any, Awaitable, Callable
 
 from mcp import StdioServerParameters
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+ARTIFACTS = os.path.join(HERE, "artifacts")
+NODE = os.path.join(HERE, "node_modules", ".bin", "node")
+os.makedirs(ARTIFACTS, exist_ok=True)
+
 
 class Checks:
     """Counts checks; prints one line per check."""
@@ -106,3 +111,17 @@ def run_suite(title: str, runs: list[tuple[str, Run]], timeout: float = 120) -> 
         return c.done()
 
     return asyncio.run(all_runs())
+
+
+async def node(script: str, *args: str) -> tuple[int, dict]:
+    """Runs e2e/`script` on Node 22 with `args`: its exit code and the JSON of its last stdout line
+    (or the tail of its output, when that is not JSON)."""
+    proc = await asyncio.create_subprocess_exec(
+        NODE, os.path.join(HERE, script), *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=90)
+    try:
+        data = json.loads(out.decode().strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        data = {"stdout": out.decode()[-500:], "stderr": err.decode()[-1500:]}
+    return proc.returncode or 0, data

@@ -12,7 +12,6 @@ Usage: python dashboard_flow.py <solvapay-mcp binary>
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
@@ -26,12 +25,8 @@ from typing import Any
 
 from mcp import Client
 
-from common import brief, Checks, is_error, run_suite, sc, server_params
+from common import ARTIFACTS, brief, Checks, is_error, node, run_suite, sc, server_params
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ARTIFACTS = os.path.join(HERE, "artifacts")
-os.makedirs(ARTIFACTS, exist_ok=True)
-NODE = os.path.join(HERE, "node_modules", ".bin", "node")
 
 # The --demo data (src/sandbox/demo.rs).
 BOB, JANE = "cus_X7Y8Z9W0", "cus_A1B2C3D4"
@@ -39,18 +34,6 @@ PRODUCT = "prd_P9Q0R1S2"
 JANE_PRO, JANE_PAYMENT = "pur_T3U4V5W6", "txn_D7E8F9G0"
 REFUND = 1000
 ADVANCE_DAYS = 20
-
-
-async def node(script: str, *args: str) -> tuple[int, dict]:
-    proc = await asyncio.create_subprocess_exec(
-        NODE, os.path.join(HERE, script), *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=90)
-    try:
-        data = json.loads(out.decode().strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        data = {"stdout": out.decode()[-500:], "stderr": err.decode()[-1500:]}
-    return proc.returncode or 0, data
 
 
 def status(binary: str, data_dir: str) -> dict:
