@@ -247,6 +247,31 @@ async fn a_refund_is_reviewed_first_and_made_exactly_once_on_submit() {
 }
 
 #[tokio::test]
+async fn a_review_holds_for_the_payment_under_any_of_its_names_and_submits_once() {
+    for era in ERAS {
+        let home = Home::new();
+        let client = start(&home, era, Host::new(true), &[]).await;
+        // The model names the payment by the older argument name; the form submits the
+        // canonical one: the same refund, bound to the same token.
+        let aliased = json!({"sourceTransactionId": "txn_D7E8F9G0", "amount": 1000});
+        let first = run(&client, call("create_refund", &aliased)).await;
+        let (form, token) = review(&first);
+        assert_eq!(
+            form["arguments"]["sourceTransactionRef"], "txn_D7E8F9G0",
+            "{era:?}: {form}"
+        );
+        let done = run(&client, submit("create_refund", &form["arguments"], &token)).await;
+        assert_ne!(done.is_error, Some(true), "{era:?}: {done:?}");
+        assert_eq!(refunds(&client).await, 1, "{era:?}");
+        // The first call's own naming, with the spent token: refused, nothing more moved.
+        let again = run(&client, submit("create_refund", &aliased, &token)).await;
+        assert!(error_text(&again).contains("review form"), "{again:?}");
+        assert_eq!(refunds(&client).await, 1, "{era:?}");
+        client.cancel().await.unwrap();
+    }
+}
+
+#[tokio::test]
 async fn an_expired_review_moves_nothing() {
     for era in ERAS {
         let home = Home::new();
