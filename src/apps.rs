@@ -32,15 +32,13 @@ pub(crate) const REVIEW_KEY: &str = "solvapay/review";
 
 /// True when the request's host declares that it renders MCP Apps.
 pub(crate) fn renders(context: &RequestContext<RoleServer>) -> bool {
-    context
-        .client_capabilities()
-        .and_then(|c| c.extensions)
-        .and_then(|extensions| extensions.get(EXTENSION).cloned())
-        .and_then(|settings| settings.get("mimeTypes").cloned())
-        .and_then(|types| match types {
-            Value::Array(types) => Some(types),
-            _ => None,
-        })
+    let Some(extensions) = context.client_capabilities().and_then(|c| c.extensions) else {
+        return false;
+    };
+    extensions
+        .get(EXTENSION)
+        .and_then(|settings| settings.get("mimeTypes"))
+        .and_then(Value::as_array)
         .is_some_and(|types| types.iter().any(|t| t.as_str() == Some(MIME_TYPE)))
 }
 

@@ -409,11 +409,12 @@ fn cache_scope(context: &RequestContext<RoleServer>) -> Option<CacheScope> {
         .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
     // A list that depends on who asks (an HTTP caller's grant) or on what the client declared
     // (the MCP Apps forms on the tools) is this client's own: a shared cache must not hand it on.
-    let own = Caller::of(context).is_some() || crate::apps::renders(context);
-    modern.then_some(if own {
-        CacheScope::Private
-    } else {
-        CacheScope::Public
+    modern.then(|| {
+        if Caller::of(context).is_some() || crate::apps::renders(context) {
+            CacheScope::Private
+        } else {
+            CacheScope::Public
+        }
     })
 }
 
